@@ -1,0 +1,1 @@
+"""SimPy models of shop-floor equipment (the physics). Depends on simpy and numpy only."""

@@ -1,0 +1,112 @@
+"""How equipment models report what happens: an injected recorder.
+
+Models never print or write files; they call ``recorder.record(...)`` on every state
+change and event. ``twin.eventlog.EventLog`` is the production recorder; tests may
+use :class:`ListRecorder`.
+
+Event-log columns (the contract with ``twin``): ``time`` (float, simulation time in
+the scenario's unit), ``kind`` (:class:`EventKind`), ``station`` (unit id), ``job``
+(-1 = none), ``operation`` (index within the job, -1 = none), ``state`` (a
+:class:`State` for ``kind="state"``, otherwise free text such as a family), ``value``
+(float: a duration, a count, a level) and ``product``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = ["EventKind", "ListRecorder", "NullRecorder", "Record", "Recorder", "State"]
+
+
+class State(str, enum.Enum):
+    """One state machine per station unit; energy and OEE are computed from it."""
+
+    OFF = "off"
+    IDLE = "idle"
+    SETUP = "setup"
+    BUSY = "busy"
+    BLOCKED = "blocked"
+    STARVED = "starved"
+    DOWN = "down"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class EventKind(str, enum.Enum):
+    STATE = "state"  # station entered ``state``
+    RELEASE = "release"  # job released into the shop
+    OP_START = "op_start"  # processing of (job, operation) started on station
+    OP_END = "op_end"
+    SETUP_START = "setup_start"  # value = setup duration, state = new family
+    SETUP_END = "setup_end"
+    FAILURE = "failure"  # value = repair duration
+    REPAIR = "repair"
+    TRANSPORT_START = "transport_start"  # station = vehicle/robot, value = travel time
+    TRANSPORT_END = "transport_end"
+    BUILD_START = "build_start"  # 3D-print build, value = parts on the plate
+    BUILD_END = "build_end"
+    BUFFER = "buffer"  # station = buffer id, value = level after the change
+    FINISH = "finish"  # job completed; value = good parts, state "scrap" if scrapped
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Recorder(Protocol):
+    def record(
+        self,
+        time: float,
+        kind: str,
+        station: str,
+        *,
+        job: int = -1,
+        operation: int = -1,
+        state: str = "",
+        value: float = 0.0,
+        product: str = "",
+    ) -> None: ...
+
+
+class NullRecorder:
+    """Discards everything (benchmarks of the bare physics)."""
+
+    def record(self, time: float, kind: str, station: str, **_: object) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Record:
+    time: float
+    kind: str
+    station: str
+    job: int = -1
+    operation: int = -1
+    state: str = ""
+    value: float = 0.0
+    product: str = ""
+
+
+class ListRecorder:
+    """Keeps records in a list; for tests."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+
+    def record(
+        self,
+        time: float,
+        kind: str,
+        station: str,
+        *,
+        job: int = -1,
+        operation: int = -1,
+        state: str = "",
+        value: float = 0.0,
+        product: str = "",
+    ) -> None:
+        self.records.append(
+            Record(float(time), str(kind), station, job, operation, str(state), float(value), product)
+        )

@@ -1,0 +1,1 @@
+"""The digital twin: scenarios, simulation of plans, KPIs, plots and the CLI."""
