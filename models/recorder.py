@@ -20,7 +20,7 @@ from typing import Protocol
 __all__ = ["EventKind", "ListRecorder", "NullRecorder", "Record", "Recorder", "State"]
 
 
-class State(str, enum.Enum):
+class State(enum.StrEnum):
     """One state machine per station unit; energy and OEE are computed from it."""
 
     OFF = "off"
@@ -31,11 +31,8 @@ class State(str, enum.Enum):
     STARVED = "starved"
     DOWN = "down"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class EventKind(str, enum.Enum):
+class EventKind(enum.StrEnum):
     STATE = "state"  # station entered ``state``
     RELEASE = "release"  # job released into the shop
     OP_START = "op_start"  # processing of (job, operation) started on station
@@ -50,9 +47,6 @@ class EventKind(str, enum.Enum):
     BUILD_END = "build_end"
     BUFFER = "buffer"  # station = buffer id, value = level after the change
     FINISH = "finish"  # job completed; value = good parts, state "scrap" if scrapped
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class Recorder(Protocol):
@@ -108,5 +102,7 @@ class ListRecorder:
         product: str = "",
     ) -> None:
         self.records.append(
-            Record(float(time), str(kind), station, job, operation, str(state), float(value), product)
+            Record(
+                float(time), str(kind), station, job, operation, str(state), float(value), product
+            )
         )

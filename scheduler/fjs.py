@@ -62,7 +62,9 @@ def read_fjs(path: str | Path) -> ProblemData:
         raise InstanceFormatError(name, None, str(exc)) from None
 
 
-def _parse_job(path: str, lineno: int, nums: list[int], n_machines: int) -> list[list[tuple[int, int]]]:
+def _parse_job(
+    path: str, lineno: int, nums: list[int], n_machines: int
+) -> list[list[tuple[int, int]]]:
     def take(what: str) -> int:
         nonlocal pos
         if pos >= len(nums):
@@ -88,11 +90,15 @@ def _parse_job(path: str, lineno: int, nums: list[int], n_machines: int) -> list
                     path, lineno, f"operation {k + 1}: machine {mach} outside 1..{n_machines}"
                 )
             if dur < 0:
-                raise InstanceFormatError(path, lineno, f"operation {k + 1}: negative duration {dur}")
+                raise InstanceFormatError(
+                    path, lineno, f"operation {k + 1}: negative duration {dur}"
+                )
             modes.append((mach - 1, dur))
         ops.append(modes)
     if pos != len(nums):
-        raise InstanceFormatError(path, lineno, f"{len(nums) - pos} extra numbers after the last operation")
+        raise InstanceFormatError(
+            path, lineno, f"{len(nums) - pos} extra numbers after the last operation"
+        )
     return ops
 
 
@@ -138,4 +144,6 @@ def read_instance(path: str | Path) -> ProblemData:
         return read_json(path)
     if suffix in (".fjs", ".txt", ""):
         return read_fjs(path)
-    raise InstanceFormatError(str(path), None, f"unknown instance format {suffix!r} (expected .fjs or .json)")
+    raise InstanceFormatError(
+        str(path), None, f"unknown instance format {suffix!r} (expected .fjs or .json)"
+    )

@@ -51,7 +51,10 @@ def read_bounds(root: str | Path | None = None) -> dict[tuple[str, str], Bound]:
         for row in csv.DictReader(fh):
             key = (row["family"], row["instance"])
             out[key] = Bound(
-                row["family"], row["instance"], int(row["lb"]), int(row["ub"]),
+                row["family"],
+                row["instance"],
+                int(row["lb"]),
+                int(row["ub"]),
                 row["optimal"].strip().lower() == "true",
             )
     return out
@@ -61,6 +64,13 @@ def family_instances(family: str, root: str | Path | None = None) -> list[Path]:
     """The ``.fjs`` files of one family, sorted by name."""
     folder = fjsp_dir(root) / family
     if not folder.is_dir():
-        known = sorted(p.name for p in fjsp_dir(root).iterdir() if p.is_dir()) if fjsp_dir(root).is_dir() else []
-        raise FileNotFoundError(f"no benchmark family {family!r} in {fjsp_dir(root)} (known: {', '.join(known) or 'none'})")
+        known = (
+            sorted(p.name for p in fjsp_dir(root).iterdir() if p.is_dir())
+            if fjsp_dir(root).is_dir()
+            else []
+        )
+        raise FileNotFoundError(
+            f"no benchmark family {family!r} in {fjsp_dir(root)} "
+            f"(known: {', '.join(known) or 'none'})"
+        )
     return sorted(folder.glob("*.fjs"))

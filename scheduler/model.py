@@ -99,13 +99,18 @@ class Model:
     def data(self) -> ProblemData:
         m = len(self.machines)
         ops = [op for job in self.jobs for op in job.operations]
-        jobs = [[[(mach.index, dur) for mach, dur in op.modes] for op in job.operations] for job in self.jobs]
+        jobs = [
+            [[(mach.index, dur) for mach, dur in op.modes] for op in job.operations]
+            for job in self.jobs
+        ]
         optional: dict[str, object] = {
             "release": [j.release for j in self.jobs],
             "due": [-1 if j.due is None else j.due for j in self.jobs],
             "weight": [j.weight for j in self.jobs],
             "op_family": [op.family for op in ops],
-            "fixed_machine": [-1 if op.fixed_machine is None else op.fixed_machine.index for op in ops],
+            "fixed_machine": [
+                -1 if op.fixed_machine is None else op.fixed_machine.index for op in ops
+            ],
             "fixed_start": [-1 if op.fixed_start is None else op.fixed_start for op in ops],
             "name": self.name,
             "job_names": tuple(j.name for j in self.jobs),

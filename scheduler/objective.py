@@ -10,7 +10,7 @@ from scheduler.result import Schedule
 __all__ = ["Objective", "evaluate"]
 
 
-class Objective(str, enum.Enum):
+class Objective(enum.StrEnum):
     """``makespan``; ``tardiness`` (total weighted tardiness); ``weighted``
     (``makespan_weight * Cmax + tardiness_weight * TWT``); ``lexicographic``
     (minimal makespan first, then minimal total weighted tardiness at that makespan)."""
@@ -19,9 +19,6 @@ class Objective(str, enum.Enum):
     TARDINESS = "tardiness"
     WEIGHTED = "weighted"
     LEXICOGRAPHIC = "lexicographic"
-
-    def __str__(self) -> str:
-        return self.value
 
     @classmethod
     def parse(cls, value: str | Objective) -> Objective:

@@ -315,12 +315,16 @@ class ProblemData:
     def modes(self, op: int) -> list[tuple[int, int]]:
         """``[(machine, duration), ...]`` of one operation."""
         lo, hi = self.op_mode_ptr[op], self.op_mode_ptr[op + 1]
-        return list(zip(self.mode_machine[lo:hi].tolist(), self.mode_duration[lo:hi].tolist(), strict=True))
+        return list(
+            zip(self.mode_machine[lo:hi].tolist(), self.mode_duration[lo:hi].tolist(), strict=True)
+        )
 
     def windows(self, machine: int) -> list[tuple[int, int]]:
         """Unavailability windows ``[(start, end), ...]`` of one machine, sorted."""
         lo, hi = self.window_ptr[machine], self.window_ptr[machine + 1]
-        return list(zip(self.window_start[lo:hi].tolist(), self.window_end[lo:hi].tolist(), strict=True))
+        return list(
+            zip(self.window_start[lo:hi].tolist(), self.window_end[lo:hi].tolist(), strict=True)
+        )
 
     def __repr__(self) -> str:
         return (

@@ -119,14 +119,11 @@ def duration_on(data: ProblemData, machine: IntArray) -> IntArray:
     return out
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"
     INFEASIBLE = "infeasible"
     UNKNOWN = "unknown"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,9 @@ def _resolve(method: str) -> Callable[..., Result]:
     try:
         target = METHODS[method]
     except KeyError:
-        raise ValueError(f"unknown method {method!r} (expected one of {', '.join(METHODS)})") from None
+        raise ValueError(
+            f"unknown method {method!r} (expected one of {', '.join(METHODS)})"
+        ) from None
     module, func = target.split(":")
     return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
 

@@ -1,0 +1,123 @@
+"""``twin schedule``: solve one FJSP instance (``.fjs`` or JSON) and show the result."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from twin.cli.app import app
+from twin.cli.errors import CliError
+
+OUT_SUFFIXES = (".csv", ".json")
+
+
+def write_schedule_csv(rows: list[dict[str, int]], path: Path) -> None:
+    """``job,operation,machine,start,end``, 0-based indices in file order."""
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["job", "operation", "machine", "start", "end"])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _check_out(out: Path | None) -> None:
+    if out is not None and out.suffix.lower() not in OUT_SUFFIXES:
+        raise CliError(f"--out {out}: expected a .csv or .json file name")
+    if out is not None and not out.parent.exists():
+        raise CliError(f"--out {out}: folder {out.parent} does not exist")
+
+
+@app.command("schedule")
+def schedule_command(
+    path: Annotated[Path, typer.Argument(help="Instance file: FJSPLIB .fjs or JSON.")],
+    method: Annotated[str, typer.Option(help="auto | cpsat | tabu | dispatch")] = "auto",
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds.")] = 10.0,
+    workers: Annotated[int | None, typer.Option(help="Cores (default: all).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = 0,
+    objective: Annotated[
+        str, typer.Option(help="makespan | tardiness | weighted | lexicographic")
+    ] = "makespan",
+    out: Annotated[Path | None, typer.Option(help="Write the schedule: x.csv or x.json.")] = None,
+    quiet: Annotated[bool, typer.Option(help="No live progress.")] = False,
+) -> None:
+    """Solve a flexible job-shop instance and print a summary table."""
+    import scheduler
+
+    _check_out(out)
+    if time_limit <= 0:
+        raise CliError(f"--time-limit must be > 0 seconds, got {time_limit}")
+    if method not in scheduler.METHODS:
+        raise CliError(f"--method {method!r}: expected one of {', '.join(scheduler.METHODS)}")
+    data = scheduler.read_instance(path)
+    console = Console(stderr=True, quiet=quiet)
+    with console.status(f"solving {data.name or path.name} with {method} ...") as status:
+        t0 = time.perf_counter()
+
+        def on_solution(value: float, elapsed: float) -> None:
+            status.update(
+                f"solving {path.name} with {method}: incumbent {value:g} at {elapsed:.1f}s"
+            )
+
+        result = scheduler.solve(
+            data,
+            method,
+            time_limit=time_limit,
+            workers=workers,
+            seed=seed,
+            objective=objective,
+            on_solution=on_solution,
+        )
+        wall = time.perf_counter() - t0
+    _print_summary(path, data, result, wall)
+    if out is not None and result.schedule is not None:
+        rows = result.schedule.to_rows(data)
+        if out.suffix.lower() == ".csv":
+            write_schedule_csv(rows, out)
+        else:
+            payload = {"instance": str(path), **result.to_dict(), "rows": rows}
+            payload["problem"] = data.to_dict()
+            out.write_text(json.dumps(payload, ensure_ascii=False, indent=1))
+    if result.schedule is None:
+        raise CliError(
+            f"no schedule: {result.status.value}: {result.message or 'no solution found'}"
+        )
+
+
+def _print_summary(path: Path, data: object, result: object, wall: float) -> None:
+    from scheduler import ProblemData, Result
+
+    assert isinstance(data, ProblemData) and isinstance(result, Result)
+    table = Table(title=f"twin schedule {path.name}", show_header=True)
+    for col in (
+        "instance",
+        "jobs",
+        "machines",
+        "operations",
+        "status",
+        "makespan",
+        "lower bound",
+        "build s",
+        "solve s",
+    ):
+        table.add_column(col, justify="right" if col != "instance" else "left")
+    lb = "-" if result.lower_bound is None else f"{result.lower_bound:g}"
+    table.add_row(
+        data.name or path.stem,
+        str(data.num_jobs),
+        str(data.num_machines),
+        str(data.num_ops),
+        result.status.value,
+        "-" if result.makespan is None else str(result.makespan),
+        lb,
+        f"{result.build_seconds:.2f}",
+        f"{result.solve_seconds:.2f}",
+    )
+    Console().print(table)
+    if result.objective_name != "makespan" and result.objective is not None:
+        Console().print(f"objective ({result.objective_name}): {result.objective:g}")
