@@ -4,6 +4,7 @@ Pure: depends on numpy, numba and ortools only; never imports simpy, ``twin`` or
 ``models``.
 """
 
+from scheduler.check import Violation, check, is_feasible
 from scheduler.errors import InstanceFormatError, ProblemDataError, SchedulerError
 from scheduler.fjs import read_fjs, read_instance, read_json, write_fjs, write_json
 from scheduler.instances import family_instances, fjsp_dir, read_bounds
@@ -27,9 +28,12 @@ __all__ = [
     "Schedule",
     "SchedulerError",
     "Status",
+    "Violation",
+    "check",
     "evaluate",
     "family_instances",
     "fjsp_dir",
+    "is_feasible",
     "read_bounds",
     "read_fjs",
     "read_instance",

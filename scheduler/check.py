@@ -1,0 +1,248 @@
+"""The independent feasibility checker: the reference for what a valid schedule is.
+
+It shares no code with any solver (it imports only the data model), so a solver bug
+cannot hide behind a shared helper. It never raises on a bad schedule: it returns
+every :class:`Violation` it finds, each naming the operations and the values.
+
+Rules (``Violation.rule``):
+
+- ``length``: machine/start/end arrays do not have one entry per operation (nothing
+  else is checked then).
+- ``negative_start``: an operation starts before time 0.
+- ``ineligible``: an operation runs on a machine it has no mode for.
+- ``duration``: ``end - start`` differs from the duration on the chosen machine.
+- ``overlap``: on one machine, ordered by (start, end, index), each operation must
+  start at or after the previous one's end plus the setup between their families;
+  it must also not start before the end of any earlier operation. A zero-length
+  operation occupies its instant: it may not start strictly inside another one.
+- ``precedence``: an operation starts before its job predecessor ends.
+- ``transport``: it starts before the predecessor's end plus
+  ``transport[m_prev, m_next]`` (checked only when the precedence itself holds).
+- ``release``: the first operation of a job starts before the job's release.
+- ``unavailability``: an operation overlaps an unavailability window (a zero-length
+  operation only when strictly inside it).
+- ``fixed``: a fixed machine or fixed start was not respected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scheduler.problem import IntArray, ProblemData
+from scheduler.result import Schedule
+
+__all__ = ["RULES", "Violation", "check", "is_feasible"]
+
+RULES = (
+    "length",
+    "negative_start",
+    "ineligible",
+    "duration",
+    "overlap",
+    "precedence",
+    "transport",
+    "release",
+    "unavailability",
+    "fixed",
+)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: which rule, which operations (global indices), and why."""
+
+    rule: str
+    operations: tuple[int, ...]
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
+
+
+def is_feasible(data: ProblemData, schedule: Schedule) -> bool:
+    """True when :func:`check` finds no violation."""
+    return not check(data, schedule)
+
+
+def check(data: ProblemData, schedule: Schedule) -> list[Violation]:
+    """Every violation of ``schedule`` against ``data`` (empty list = feasible)."""
+    n = data.num_ops
+    sizes = {k: len(getattr(schedule, k)) for k in ("machine", "start", "end")}
+    wrong = {k: v for k, v in sizes.items() if v != n}
+    if wrong:
+        what = ", ".join(f"{k} has {v}" for k, v in wrong.items())
+        return [Violation("length", (), f"expected {n} operations: {what}")]
+    mach = np.asarray(schedule.machine, np.int64)
+    start = np.asarray(schedule.start, np.int64)
+    end = np.asarray(schedule.end, np.int64)
+    out: list[Violation] = []
+    for o in np.flatnonzero(start < 0).tolist():
+        out.append(Violation("negative_start", (o,), f"operation {o} starts at {start[o]} < 0"))
+    duration, eligible = _durations(data, mach)
+    for o in np.flatnonzero(~eligible).tolist():
+        allowed = data.mode_machine[data.op_mode_ptr[o] : data.op_mode_ptr[o + 1]].tolist()
+        out.append(
+            Violation(
+                "ineligible", (o,), f"operation {o} on machine {mach[o]} (eligible: {allowed})"
+            )
+        )
+    for o in np.flatnonzero(eligible & (end - start != duration)).tolist():
+        out.append(
+            Violation(
+                "duration",
+                (o,),
+                f"operation {o} on machine {mach[o]}: end - start = {end[o]} - {start[o]} "
+                f"= {end[o] - start[o]}, expected {duration[o]}",
+            )
+        )
+    out += _machine_violations(data, mach, start, end)
+    out += _job_violations(data, mach, start, end)
+    out += _window_violations(data, mach, start, end)
+    out += _fixed_violations(data, mach, start)
+    return out
+
+
+def _durations(data: ProblemData, mach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Duration of each operation on its chosen machine, and whether that machine is
+    eligible (machines are unique within an operation's modes)."""
+    match = data.mode_machine == mach[data.mode_op]
+    eligible = np.bincount(data.mode_op, weights=match, minlength=data.num_ops) > 0
+    duration = np.full(data.num_ops, -1, np.int64)
+    duration[data.mode_op[match]] = data.mode_duration[match]
+    return duration, eligible
+
+
+def _machine_violations(
+    data: ProblemData, mach: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> list[Violation]:
+    out: list[Violation] = []
+    order = np.lexsort((np.arange(data.num_ops), end, start, mach)).tolist()
+    fam = _arr(data.op_family)
+    prev = -1  # previous operation on the same machine
+    latest = -1  # earlier operation on the same machine with the latest end
+    for o in order:
+        m = int(mach[o])
+        if prev < 0 or mach[prev] != m:
+            prev, latest = o, o
+            continue
+        setup = _setup(data, m, int(fam[prev]), int(fam[o]))
+        if start[o] < end[prev] + setup:
+            out.append(
+                Violation(
+                    "overlap",
+                    (prev, o),
+                    f"machine {m}: operation {o} starts at {start[o]} before operation {prev} "
+                    f"ends at {end[prev]} + setup {setup}",
+                )
+            )
+        elif start[o] < end[latest] and latest != prev:
+            out.append(
+                Violation(
+                    "overlap",
+                    (latest, o),
+                    f"machine {m}: operation {o} starts at {start[o]} inside operation {latest} "
+                    f"[{start[latest]}, {end[latest]})",
+                )
+            )
+        if end[o] > end[latest]:
+            latest = o
+        prev = o
+    return out
+
+
+def _arr(value: IntArray | None) -> IntArray:
+    """ProblemData fills every optional array in ``__post_init__``; this narrows the type."""
+    if value is None:
+        raise TypeError("ProblemData field was not normalised")
+    return value
+
+
+def _setup(data: ProblemData, machine: int, a: int, b: int) -> int:
+    setup = _arr(data.setup)
+    if not data.has_setups or not 0 <= machine < setup.shape[0]:
+        return 0
+    return int(setup[machine, a, b])
+
+
+def _job_violations(
+    data: ProblemData, mach: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> list[Violation]:
+    out: list[Violation] = []
+    m = data.num_machines
+    release, transport = _arr(data.release), _arr(data.transport)
+    for j in range(data.num_jobs):
+        lo, hi = int(data.job_op_ptr[j]), int(data.job_op_ptr[j + 1])
+        if start[lo] < release[j]:
+            out.append(
+                Violation(
+                    "release",
+                    (lo,),
+                    f"job {j}: first operation {lo} starts at {start[lo]} before release "
+                    f"{release[j]}",
+                )
+            )
+        for o in range(lo + 1, hi):
+            p = o - 1
+            if start[o] < end[p]:
+                out.append(
+                    Violation(
+                        "precedence",
+                        (p, o),
+                        f"job {j}: operation {o} starts at {start[o]} before its predecessor "
+                        f"{p} ends at {end[p]}",
+                    )
+                )
+                continue
+            valid = 0 <= mach[p] < m and 0 <= mach[o] < m
+            lag = int(transport[mach[p], mach[o]]) if data.has_transport and valid else 0
+            if start[o] < end[p] + lag:
+                out.append(
+                    Violation(
+                        "transport",
+                        (p, o),
+                        f"job {j}: operation {o} on machine {mach[o]} starts at {start[o]}, "
+                        f"before {end[p]} (end of {p} on machine {mach[p]}) + transport {lag}",
+                    )
+                )
+    return out
+
+
+def _window_violations(
+    data: ProblemData, mach: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> list[Violation]:
+    out: list[Violation] = []
+    if not data.has_windows:
+        return out
+    for o in range(data.num_ops):
+        m = int(mach[o])
+        if not 0 <= m < data.num_machines:
+            continue
+        for a, b in data.windows(m):
+            # positive length: [s, e) meets [a, b); zero length: a < s < b.
+            hit = (start[o] < b and a < end[o]) if end[o] > start[o] else (a < start[o] < b)
+            if hit:
+                out.append(
+                    Violation(
+                        "unavailability",
+                        (o,),
+                        f"operation {o} [{start[o]}, {end[o]}) on machine {m} overlaps the "
+                        f"unavailability window [{a}, {b})",
+                    )
+                )
+    return out
+
+
+def _fixed_violations(data: ProblemData, mach: np.ndarray, start: np.ndarray) -> list[Violation]:
+    out: list[Violation] = []
+    fm, fs = _arr(data.fixed_machine), _arr(data.fixed_start)
+    for o in np.flatnonzero((fm >= 0) & (mach != fm)).tolist():
+        out.append(
+            Violation("fixed", (o,), f"operation {o} is fixed to machine {fm[o]}, got {mach[o]}")
+        )
+    for o in np.flatnonzero((fs >= 0) & (start != fs)).tolist():
+        out.append(
+            Violation("fixed", (o,), f"operation {o} is fixed to start {fs[o]}, got {start[o]}")
+        )
+    return out
