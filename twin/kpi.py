@@ -1,0 +1,404 @@
+"""KPIs of a run: pure functions of (shop metadata, event log).
+
+The shop metadata (:class:`ShopInfo`) is what a scenario says about units, products
+and orders, reduced to plain values so KPIs can be recomputed from a saved event log
+(or one reported by a real MES) without simulating again. Every formula is in the
+docstring of the function that computes it; :func:`compute_kpis` assembles them.
+
+Observation window: ``[warmup, end]`` where ``end`` is the run horizon if the scenario
+sets one, otherwise the time of the last event. Time-based KPIs (state times, OEE,
+energy, WIP, throughput) are integrals over the window; job-based KPIs (lead time,
+tardiness, on-time rate, quality) count the lots whose ``finish`` event falls in it.
+Times are in the scenario's base unit (``ShopInfo.time_unit``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from twin.eventlog import EventLog
+
+__all__ = [
+    "KGCE_PER_KWH",
+    "NC_RATE_THRESHOLD",
+    "JobInfo",
+    "KPIs",
+    "OpInfo",
+    "ShopInfo",
+    "UnitInfo",
+    "compute_kpis",
+    "energy_kwh",
+    "nc_rates",
+    "oee",
+    "state_times",
+]
+
+#: Coal-equivalent of electricity, 当量值 (calorific equivalent): 0.1229 kgce/kWh,
+#: GB/T 2589-2020 《综合能耗计算通则》 Appendix A.
+KGCE_PER_KWH = 0.1229
+#: 数控化率 target: the MIIT 2013-2018 action plan target (信息化和工业化深度融合专项行动计划)
+#: for key industries, and GB/T 37393-2019 《数字化车间 通用技术要求》 asks >= 70 %
+#: digitised (numerically controlled) equipment in a digital workshop.
+NC_RATE_THRESHOLD = 0.70
+HOURS_PER_UNIT = {"s": 1 / 3600, "min": 1 / 60, "h": 1.0}
+STATES = ("off", "idle", "setup", "busy", "blocked", "starved", "down")
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """One station unit: what the KPIs need to know about it."""
+
+    name: str
+    station: str
+    kind: str  # cnc | manual | robot | printer3d | generic
+    numerically_controlled: bool
+    networked: bool
+    key_process: bool
+    power_kw: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def processing(self) -> bool:
+        """Units that make parts (robots only handle them)."""
+        return self.kind != "robot"
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    """A routing step: key-process flag and cycle time per part on each eligible station."""
+
+    key_process: bool
+    cycle: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """A lot (order) known before the run; arrivals are read from ``release`` events."""
+
+    id: str
+    product: str
+    quantity: int
+    release: float
+    due: float | None
+
+
+@dataclass(frozen=True)
+class ShopInfo:
+    """Everything the KPIs read besides the event log."""
+
+    name: str
+    time_unit: str
+    units: Sequence[UnitInfo]
+    products: Mapping[str, Sequence[OpInfo]]
+    jobs: Sequence[JobInfo] = ()
+    warmup: float = 0.0
+    horizon: float | None = None
+    due_after: float | None = None  # due = release + due_after for arrivals
+    primary_energy_coefficient: float | None = None  # 等价值 kgce/kWh, dated, optional
+
+
+@dataclass
+class KPIs:
+    """KPIs of one run; :meth:`to_dict` is the ``kpis`` object of ``summary.json``."""
+
+    time_unit: str
+    window_start: float
+    window_end: float
+    throughput_per_hour: float  # good parts per hour
+    throughput_lots_per_hour: float
+    lead_time_mean: float
+    lead_time_p95: float
+    wip_mean: float
+    makespan: float
+    on_time_rate: float
+    tardiness_total: float
+    oee: float
+    availability: float
+    performance: float
+    quality: float
+    utilisation: dict[str, float]
+    oee_by_unit: dict[str, dict[str, float]]
+    oee_by_station: dict[str, float]
+    state_time: dict[str, dict[str, float]]
+    nc_rate_equipment: float
+    nc_rate_process: float
+    networked_rate: float
+    nc_rate_threshold: float
+    nc_rate_equipment_meets_threshold: bool
+    nc_rate_process_meets_threshold: bool
+    energy_kwh: float
+    energy_kwh_per_part: float
+    energy_kgce: float
+    energy_kwh_by_station: dict[str, float]
+    primary_energy_kgce: float | None
+    jobs_released: int
+    jobs_finished: int
+    parts_good: int
+    parts_scrap: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: NaN (undefined, e.g. no finished lot) becomes ``None``."""
+        return _json_ready(asdict(self))
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den > 0 else math.nan
+
+
+# -- state timelines ------------------------------------------------------------------
+
+
+def state_times(
+    log: EventLog, units: Sequence[str], start: float, end: float
+) -> dict[str, dict[str, float]]:
+    """Time each unit spent in each state within ``[start, end]``.
+
+    A unit is in the state of its latest ``state`` event (ties: the later record
+    wins); before its first event it is ``idle``. Each state interval is clipped to
+    the window.
+    """
+    out = {u: dict.fromkeys(STATES, 0.0) for u in units}
+    current = {u: ("idle", 0.0) for u in units}
+    for t, kind, station, _j, _o, state, _v, _p in log.rows():
+        if kind != "state" or station not in out:
+            continue
+        old, since = current[station]
+        _add(out[station], old, since, t, start, end)
+        current[station] = (state, t)
+    for u, (state, since) in current.items():
+        _add(out[u], state, since, end, start, end)
+    return out
+
+
+def _add(acc: dict[str, float], state: str, t0: float, t1: float, lo: float, hi: float) -> None:
+    span = min(t1, hi) - max(t0, lo)
+    if span > 0:
+        acc[state] = acc.get(state, 0.0) + span
+
+
+# -- OEE --------------------------------------------------------------------------------
+
+
+def oee(
+    times: Mapping[str, float], nominal: float, good: float, produced: float
+) -> dict[str, float]:
+    """OEE of one unit (or an aggregate) per ISO 22400-2.
+
+    - availability = APT / PBT: actual production time (state ``busy``) over planned
+      busy time (window minus ``off``: off-shift and planned downtime). Setup, idle,
+      blocked, starved and down time are not production time, so they lower it.
+    - performance = planned (nominal) operation time of the produced parts / APT;
+      nominal = quantity x cycle time of the unit's station, without noise.
+    - quality = good parts / produced parts (1 when nothing was produced).
+    - OEE = availability x performance x quality.
+    """
+    planned = sum(v for s, v in times.items() if s != "off")
+    busy = times.get("busy", 0.0)
+    a = _ratio(busy, planned)
+    p = _ratio(nominal, busy)
+    q = _ratio(good, produced) if produced > 0 else 1.0
+    return {"availability": a, "performance": p, "quality": q, "oee": a * p * q}
+
+
+# -- 数控化率 and 设备联网率 ------------------------------------------------------------
+
+
+def nc_rates(
+    units: Sequence[UnitInfo], key_hours_nc: float, key_hours_all: float
+) -> dict[str, float]:
+    """数控化率 two ways, and 设备联网率.
+
+    - ``nc_rate_equipment`` (equipment-based 数控化率): numerically controlled
+      key-process units / all key-process units.
+    - ``nc_rate_process`` (process-based 数控化率): key-process operation time done on
+      NC units / all key-process operation time, measured from the event log
+      (``op_end - op_start`` of key operations).
+    - ``networked_rate`` (设备联网率): networked units / all units (robots included).
+
+    Compared with :data:`NC_RATE_THRESHOLD` (70 %: MIIT 2013-2018 action plan target for
+    key industries; GB/T 37393-2019 asks >= 70 % digitised equipment).
+    """
+    key = [u for u in units if u.key_process]
+    return {
+        "nc_rate_equipment": _ratio(sum(u.numerically_controlled for u in key), len(key)),
+        "nc_rate_process": _ratio(key_hours_nc, key_hours_all),
+        "networked_rate": _ratio(sum(u.networked for u in units), len(units)),
+    }
+
+
+# -- energy ---------------------------------------------------------------------------
+
+
+def energy_kwh(unit: UnitInfo, times: Mapping[str, float], hours_per_unit: float) -> float:
+    """kWh of one unit: sum over states of time x ``power_kw[state]``.
+
+    Blocked and starved draw idle power; a state missing from ``power_kw`` draws 0.
+    """
+    kw = unit.power_kw
+    total = 0.0
+    for state, t in times.items():
+        key = "idle" if state in ("blocked", "starved") else state
+        total += t * float(kw.get(key, 0.0))
+    return total * hours_per_unit
+
+
+# -- assembly ------------------------------------------------------------------------
+
+
+@dataclass
+class _Lot:
+    product: str
+    quantity: int
+    release: float
+    due: float | None
+    finish: float = math.inf
+    good: float = 0.0
+    last_unit: str = ""
+
+
+def _lots(shop: ShopInfo, log: EventLog) -> tuple[dict[int, _Lot], dict[str, list[float]]]:
+    """Lots from the metadata and the ``release``/``op_end``/``finish`` events, and the
+    nominal and key-process time of operations per unit."""
+    lots: dict[int, _Lot] = {}
+    per_unit: dict[str, list[float]] = {}  # unit -> [nominal of ops ended in window, key op time]
+    unit_station = {u.name: u.station for u in shop.units}
+    started: dict[tuple[int, int, str], float] = {}
+    lo, hi = shop.warmup, math.inf if shop.horizon is None else shop.horizon
+    for t, kind, station, j, o, state, value, product in log.rows():
+        if kind == "release":
+            info = shop.jobs[j] if 0 <= j < len(shop.jobs) else None
+            if info is not None:
+                lots[j] = _Lot(info.product, info.quantity, t, info.due)
+            else:
+                due = None if shop.due_after is None else t + shop.due_after
+                lots[j] = _Lot(product, int(value), t, due)
+        elif kind == "op_start":
+            started[(j, o, station)] = t
+        elif kind == "op_end" and j in lots:
+            lot = lots[j]
+            lot.last_unit = station
+            acc = per_unit.setdefault(station, [0.0, 0.0])
+            op = shop.products[lot.product][o]
+            began = started.pop((j, o, station), t)
+            if lo <= t <= hi:
+                acc[0] += lot.quantity * op.cycle.get(unit_station.get(station, station), 0.0)
+            if op.key_process:
+                acc[1] += max(0.0, min(t, hi) - max(began, lo))
+        elif kind == "finish" and j in lots:
+            lots[j].finish = t
+            lots[j].good = 0.0 if state == "scrap" else value
+    return lots, per_unit
+
+
+def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
+    """All KPIs of one run (see the module docstring for the window).
+
+    Shop-level OEE is time-weighted over the processing units (robots excluded):
+    availability = sum APT / sum PBT, performance = sum nominal / sum APT, quality =
+    good / produced parts of all finished lots; OEE = A x P x Q (= sum nominal / sum
+    PBT x Q). Per-unit quality charges a scrapped lot to the unit of its last
+    operation (where final inspection happens). Throughput = good parts (and lots)
+    finished in the window per hour; lead time = finish - release per lot; WIP =
+    time-average number of released, unfinished lots; on-time rate = share of finished
+    lots with a due date that finished by it; tardiness = sum of max(0, finish - due);
+    utilisation = busy time / window length (calendar time, so off-shift counts).
+    Energy: kWh over the window (warm-up excluded), per good part, and in kgce with
+    :data:`KGCE_PER_KWH`; ``primary_energy_kgce`` uses the scenario's dated 等价值
+    coefficient and is reported separately, never added to ``energy_kgce``.
+    """
+    times_col = log.column("time")
+    last = float(times_col.max()) if len(times_col) else 0.0
+    t0 = float(shop.warmup)
+    t1 = float(shop.horizon) if shop.horizon is not None else max(last, t0)
+    window = t1 - t0
+    hpu = HOURS_PER_UNIT[shop.time_unit]
+    names = [u.name for u in shop.units]
+    times = state_times(log, names, t0, t1)
+    lots, per_unit = _lots(shop, log)
+
+    done = [lot for lot in lots.values() if t0 <= lot.finish <= t1]
+    good = sum(lot.good for lot in done)
+    produced = sum(lot.quantity for lot in done)
+    lead = np.array([lot.finish - lot.release for lot in done], dtype=np.float64)
+    dated = [lot for lot in done if lot.due is not None]
+    late = [max(0.0, lot.finish - lot.due) for lot in dated if lot.due is not None]
+    wip = sum(max(0.0, min(lot.finish, t1) - max(lot.release, t0)) for lot in lots.values())
+    finishes = [lot.finish for lot in lots.values() if math.isfinite(lot.finish)]
+
+    by_unit: dict[str, dict[str, float]] = {}
+    by_station: dict[str, list[float]] = {}
+    for u in shop.units:
+        if not u.processing:
+            continue
+        mine = [lot for lot in done if lot.last_unit == u.name]
+        nominal = per_unit.get(u.name, [0.0, 0.0])[0]
+        res = oee(times[u.name], nominal, sum(x.good for x in mine), sum(x.quantity for x in mine))
+        by_unit[u.name] = res
+        acc = by_station.setdefault(u.station, [0.0, 0.0])
+        acc[0] += nominal
+        acc[1] += sum(v for s, v in times[u.name].items() if s != "off")
+    quality = _ratio(good, produced) if produced > 0 else 1.0
+    proc = [u.name for u in shop.units if u.processing]
+    shop_times = {s: sum(times[n][s] for n in proc) for s in STATES}
+    shop_nominal = sum(per_unit.get(n, [0.0, 0.0])[0] for n in proc)
+    shop_oee = oee(shop_times, shop_nominal, good, produced)
+
+    nc_units = {u.name for u in shop.units if u.numerically_controlled}
+    key_all = sum(v[1] for v in per_unit.values())
+    key_nc = sum(v[1] for n, v in per_unit.items() if n in nc_units)
+    rates = nc_rates(shop.units, key_nc, key_all)
+
+    energy = {u.name: energy_kwh(u, times[u.name], hpu) for u in shop.units}
+    by_station_kwh: dict[str, float] = {}
+    for u in shop.units:
+        by_station_kwh[u.station] = by_station_kwh.get(u.station, 0.0) + energy[u.name]
+    kwh = sum(energy.values())
+    coeff = shop.primary_energy_coefficient
+    return KPIs(
+        time_unit=shop.time_unit,
+        window_start=t0,
+        window_end=t1,
+        throughput_per_hour=_ratio(good, window * hpu),
+        throughput_lots_per_hour=_ratio(len(done), window * hpu),
+        lead_time_mean=float(lead.mean()) if len(lead) else math.nan,
+        lead_time_p95=float(np.percentile(lead, 95)) if len(lead) else math.nan,
+        wip_mean=_ratio(wip, window),
+        makespan=max(finishes) if finishes else math.nan,
+        on_time_rate=_ratio(sum(x == 0.0 for x in late), len(late)),
+        tardiness_total=float(sum(late)),
+        oee=shop_oee["oee"],
+        availability=shop_oee["availability"],
+        performance=shop_oee["performance"],
+        quality=quality,
+        utilisation={n: _ratio(times[n]["busy"], window) for n in names},
+        oee_by_unit=by_unit,
+        oee_by_station={s: _ratio(v[0], v[1]) * quality for s, v in by_station.items()},
+        state_time=times,
+        nc_rate_equipment=rates["nc_rate_equipment"],
+        nc_rate_process=rates["nc_rate_process"],
+        networked_rate=rates["networked_rate"],
+        nc_rate_threshold=NC_RATE_THRESHOLD,
+        nc_rate_equipment_meets_threshold=rates["nc_rate_equipment"] >= NC_RATE_THRESHOLD,
+        nc_rate_process_meets_threshold=rates["nc_rate_process"] >= NC_RATE_THRESHOLD,
+        energy_kwh=kwh,
+        energy_kwh_per_part=_ratio(kwh, good),
+        energy_kgce=kwh * KGCE_PER_KWH,
+        energy_kwh_by_station=by_station_kwh,
+        primary_energy_kgce=None if coeff is None else kwh * coeff,
+        jobs_released=len(lots),
+        jobs_finished=len(done),
+        parts_good=int(good),
+        parts_scrap=int(produced - good),
+    )
