@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-import click
+import typer
 
 from scheduler.errors import SchedulerError
 
@@ -45,18 +45,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         code = app(args=args, prog_name="twin", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         print("twin: aborted", file=sys.stderr)
         sys.exit(130)
-    except click.ClickException as exc:
+    except typer.TyperException as exc:  # click's usage errors (typer vendors click)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `twin`: help was printed
+            sys.exit(0)
         hint = ""
         ctx = getattr(exc, "ctx", None)
         if ctx is not None:
             hint = f" (see '{ctx.command_path} --help')"
         print(f"twin: error: {_one_line(exc.format_message())}{hint}", file=sys.stderr)
-        sys.exit(EXIT_USAGE)
+        sys.exit(getattr(exc, "exit_code", EXIT_USAGE) or EXIT_USAGE)
     except _user_error_types() as exc:
         print(f"twin: error: {_one_line(str(exc))}", file=sys.stderr)
         sys.exit(EXIT_USAGE)
