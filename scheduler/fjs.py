@@ -65,6 +65,8 @@ def read_fjs(path: str | Path) -> ProblemData:
 def _parse_job(
     path: str, lineno: int, nums: list[int], n_machines: int
 ) -> list[list[tuple[int, int]]]:
+    pos = 0
+
     def take(what: str) -> int:
         nonlocal pos
         if pos >= len(nums):
@@ -72,7 +74,6 @@ def _parse_job(
         pos += 1
         return nums[pos - 1]
 
-    pos = 0
     n_ops = take("the number of operations")
     if n_ops < 1:
         raise InstanceFormatError(path, lineno, f"a job needs >= 1 operation, got {n_ops}")

@@ -59,17 +59,17 @@ class ProblemData:
     op_mode_ptr: IntArray
     mode_machine: IntArray
     mode_duration: IntArray
-    release: IntArray | None = None
-    due: IntArray | None = None
-    weight: IntArray | None = None
-    op_family: IntArray | None = None
-    setup: IntArray | None = None
-    window_ptr: IntArray | None = None
-    window_start: IntArray | None = None
-    window_end: IntArray | None = None
-    transport: IntArray | None = None
-    fixed_machine: IntArray | None = None
-    fixed_start: IntArray | None = None
+    release: IntArray = None  # type: ignore[assignment]  # None = default, filled in
+    due: IntArray = None  # type: ignore[assignment]  # None = default, filled in
+    weight: IntArray = None  # type: ignore[assignment]  # None = default, filled in
+    op_family: IntArray = None  # type: ignore[assignment]  # None = default, filled in
+    setup: IntArray = None  # type: ignore[assignment]  # None = default, filled in
+    window_ptr: IntArray = None  # type: ignore[assignment]  # None = default, filled in
+    window_start: IntArray = None  # type: ignore[assignment]  # None = default, filled in
+    window_end: IntArray = None  # type: ignore[assignment]  # None = default, filled in
+    transport: IntArray = None  # type: ignore[assignment]  # None = default, filled in
+    fixed_machine: IntArray = None  # type: ignore[assignment]  # None = default, filled in
+    fixed_start: IntArray = None  # type: ignore[assignment]  # None = default, filled in
     name: str = ""
     job_names: tuple[str, ...] = field(default=())
     machine_names: tuple[str, ...] = field(default=())
@@ -134,7 +134,14 @@ class ProblemData:
             job_op_ptr.append(len(op_mode_ptr) - 1)
         if num_machines is None:
             num_machines = max(machines, default=-1) + 1
-        return cls(num_machines, job_op_ptr, op_mode_ptr, machines, durations, **optional)
+        return cls(
+            num_machines,
+            np.asarray(job_op_ptr, np.int64),
+            np.asarray(op_mode_ptr, np.int64),
+            np.asarray(machines, np.int64),
+            np.asarray(durations, np.int64),
+            **optional,
+        )
 
     def replace(self, **changes: Any) -> ProblemData:
         """A copy with some fields replaced (validated again)."""
@@ -159,7 +166,9 @@ class ProblemData:
             raise ProblemDataError(f"window_ptr must be {m + 1} non-decreasing values from 0")
         if starts.shape != ends.shape or len(starts) != ptr[-1]:
             raise ProblemDataError("window_start/window_end must have window_ptr[-1] values")
-        new_ptr, new_s, new_e = [0], [], []
+        new_ptr: list[int] = [0]
+        new_s: list[int] = []
+        new_e: list[int] = []
         for k in range(m):
             spans = sorted(zip(starts[ptr[k] : ptr[k + 1]], ends[ptr[k] : ptr[k + 1]], strict=True))
             for s, e in spans:
@@ -186,13 +195,12 @@ class ProblemData:
             raise ProblemDataError("op_mode_ptr must start at 0 and end at the number of modes")
         for j in np.flatnonzero(np.diff(jp) <= 0):
             raise ProblemDataError(f"job {j} ({self.job_names[j]!r}) has no operation")
-        for o in np.flatnonzero(np.diff(op) <= 0):
-            j, k = self.locate(int(o))
-            raise ProblemDataError(f"operation {o} (job {j}, operation {k}) has no alternative")
+        for bad in np.flatnonzero(np.diff(op) <= 0):
+            j, k = self.locate(int(bad))
+            raise ProblemDataError(f"operation {bad} (job {j}, operation {k}) has no alternative")
         for i in np.flatnonzero((mm < 0) | (mm >= m)):
-            o = self.mode_op[i]
             raise ProblemDataError(
-                f"operation {o}: unknown machine {mm[i]} (machines are 0..{m - 1})"
+                f"operation {self.mode_op[i]}: unknown machine {mm[i]} (machines are 0..{m - 1})"
             )
         for i in np.flatnonzero(md < 0):
             raise ProblemDataError(f"operation {self.mode_op[i]}: negative duration {md[i]}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from scheduler.objective import Objective
 from scheduler.problem import ProblemData
@@ -14,10 +14,8 @@ from scheduler.result import Result, Schedule
 __all__ = ["METHODS", "SolutionCallback", "solve"]
 
 
-class SolutionCallback(Protocol):
-    """Called on every improving solution: objective value and seconds since the start."""
-
-    def __call__(self, objective: float, elapsed: float) -> None: ...
+SolutionCallback = Callable[[float, float], None]
+"""Called on every improving solution: (objective value, seconds since the start)."""
 
 
 # method -> "module:function"; imported lazily so a CLI run that only needs CP-SAT
@@ -38,7 +36,8 @@ def _resolve(method: str) -> Callable[..., Result]:
             f"unknown method {method!r} (expected one of {', '.join(METHODS)})"
         ) from None
     module, func = target.split(":")
-    return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
+    solver: Callable[..., Result] = getattr(importlib.import_module(module), func)
+    return solver
 
 
 def default_workers() -> int:
