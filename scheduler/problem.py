@@ -193,11 +193,11 @@ class ProblemData:
             raise ProblemDataError("job_op_ptr must start at 0 and end at the number of operations")
         if len(op) < 1 or op[0] != 0 or op[-1] != len(mm) or len(md) != len(mm):
             raise ProblemDataError("op_mode_ptr must start at 0 and end at the number of modes")
-        for j in np.flatnonzero(np.diff(jp) <= 0):
-            raise ProblemDataError(f"job {j} ({self.job_names[j]!r}) has no operation")
+        for empty in np.flatnonzero(np.diff(jp) <= 0):
+            raise ProblemDataError(f"job {empty} ({self.job_names[empty]!r}) has no operation")
         for bad in np.flatnonzero(np.diff(op) <= 0):
-            j, k = self.locate(int(bad))
-            raise ProblemDataError(f"operation {bad} (job {j}, operation {k}) has no alternative")
+            job, k = self.locate(int(bad))
+            raise ProblemDataError(f"operation {bad} (job {job}, operation {k}) has no alternative")
         for i in np.flatnonzero((mm < 0) | (mm >= m)):
             raise ProblemDataError(
                 f"operation {self.mode_op[i]}: unknown machine {mm[i]} (machines are 0..{m - 1})"
