@@ -1,0 +1,7 @@
+"""CP-SAT for the flexible job shop: variables (`model`), one function per constraint
+family (`constraints`), objectives, complete hints from a greedy or given schedule,
+an improvement callback, and `solve_cpsat` (`solver`)."""
+
+from scheduler.cpsat.solver import DEFAULT_PARAMS, solve_cpsat
+
+__all__ = ["DEFAULT_PARAMS", "solve_cpsat"]

@@ -1,0 +1,107 @@
+"""A greedy first schedule (earliest completion time dispatch) and the complete
+CP-SAT hint made from any feasible schedule.
+
+CP-SAT keeps a hint only if it is complete: every variable hinted exactly once,
+presence literals that are 0 included (partial hints are dropped by presolve; a
+variable hinted twice makes the model invalid). Negated literals (the self-loops of
+the setup circuits) are never hinted, only the variables behind them.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from scheduler.compact import earliest_start
+from scheduler.cpsat.instance import Instance
+from scheduler.cpsat.model import Variables
+from scheduler.result import Schedule
+
+__all__ = ["add_complete_hint", "greedy_schedule"]
+
+
+def greedy_schedule(inst: Instance) -> Schedule | None:
+    """Earliest-completion-time dispatch: repeatedly append the (next operation of a
+    job, machine) pair that finishes first, ties to the job with the most work left.
+
+    Returns ``None`` when operations are fixed: appending cannot promise to leave
+    their slots free, and the model then uses the safe horizon instead.
+    """
+    data = inst.data
+    if np.any(inst.fixed_start >= 0):
+        return None
+    n, m = data.num_ops, data.num_machines
+    nxt = data.job_op_ptr[:-1].astype(np.int64).copy()
+    last = data.job_op_ptr[1:]
+    job_end = inst.release.astype(np.int64).copy()
+    job_mach = np.full(data.num_jobs, -1, np.int64)
+    mach_free = np.zeros(m, np.int64)
+    mach_last = np.full(m, -1, np.int64)
+    work_left = np.array(
+        [int(inst.min_dur[data.job_op_ptr[j] : last[j]].sum()) for j in range(data.num_jobs)]
+    )
+    machine = np.zeros(n, np.int64)
+    start = np.zeros(n, np.int64)
+    end = np.zeros(n, np.int64)
+    for _ in range(n):
+        best: tuple[int, int, int, int, int, int] | None = None
+        for j in np.flatnonzero(nxt < last).tolist():
+            o = int(nxt[j])
+            for a in inst.modes[o]:
+                k, d = inst.machine(a), inst.duration(a)
+                lb = int(job_end[j])
+                if job_mach[j] >= 0:
+                    lb += inst.lag(int(job_mach[j]), k)
+                q = int(mach_last[k])
+                if q >= 0:
+                    lb = max(lb, int(mach_free[k]) + inst.setup_time(k, q, o))
+                    if d == 0 and end[q] == start[q] and q > o:
+                        lb = max(lb, int(start[q]) + 1)
+                s = earliest_start(data, k, d, lb)
+                key = (s + d, s, -int(work_left[j]), j, k, d)
+                if best is None or key < best:
+                    best = key
+        assert best is not None
+        c, s, _, j, k, d = best
+        o = int(nxt[j])
+        machine[o], start[o], end[o] = k, s, c
+        job_end[j], job_mach[j] = c, k
+        mach_free[k], mach_last[k] = c, o
+        work_left[j] -= int(inst.min_dur[o])
+        nxt[j] += 1
+    return Schedule(machine, start, end)
+
+
+def add_complete_hint(v: Variables, schedule: Schedule) -> None:
+    """Hint every variable of ``v`` from ``schedule`` (which should be feasible)."""
+    model, inst, data = v.model, v.inst, v.inst.data
+    model.clear_hints()
+    mach, start, end = schedule.machine, schedule.start, schedule.end
+    for o in range(inst.num_ops):
+        model.add_hint(v.start[o], int(start[o]))
+        if o in v.end_var:
+            model.add_hint(v.end_var[o], int(end[o]))
+    for a, lit in v.present.items():
+        model.add_hint(lit, bool(mach[data.mode_op[a]] == inst.machine(a)))
+    model.add_hint(v.makespan, schedule.makespan)
+    completion = end[data.job_op_ptr[1:] - 1]
+    for j, t in v.tardiness.items():
+        model.add_hint(t, max(0, int(completion[j] - inst.due[j])))
+    for z in v.zero_pairs:
+        bound = z.lo if z.other < 0 else int(start[z.other])
+        model.add_hint(z.literal, bool(start[z.op] <= bound))
+    if v.arcs or v.circuit_empty:
+        _hint_circuits(v, schedule)
+
+
+def _hint_circuits(v: Variables, schedule: Schedule) -> None:
+    chosen: set[tuple[int, int, int]] = set()
+    for m, seq in enumerate(schedule.machine_sequences(v.inst.data.num_machines)):
+        path = [-1, *seq, -1]
+        chosen.update((m, a, b) for a, b in itertools.pairwise(path))
+    used = {(m, a, b) for m, a, b in chosen if a >= 0 or b >= 0}
+    for arc in v.arcs:
+        v.model.add_hint(arc.literal, (arc.machine, arc.tail, arc.head) in used)
+    for m, empty in v.circuit_empty.items():
+        v.model.add_hint(empty, (m, -1, -1) in chosen)

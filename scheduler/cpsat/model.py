@@ -1,0 +1,101 @@
+"""The CP-SAT variables of a flexible job shop, kept together so constraints,
+objective and hints can address them by operation, mode and machine.
+
+Every operation has a start and an end; an operation with several (active) modes
+has one optional interval per mode with its own presence literal, an operation with
+one mode a plain interval and no literal (its end is then ``start + duration``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from scheduler.cpsat.bounds import heads, tails
+from scheduler.cpsat.instance import Instance
+
+__all__ = ["Arc", "Variables", "ZeroPair", "build_variables"]
+
+Expr = cp_model.LinearExpr
+
+
+@dataclass(frozen=True)
+class Arc:
+    """A circuit arc on ``machine`` from operation ``tail`` to ``head`` (-1 = depot)."""
+
+    literal: cp_model.IntVar
+    machine: int
+    tail: int
+    head: int
+
+
+@dataclass(frozen=True)
+class ZeroPair:
+    """Literal of "zero-length ``op`` starts no later than ``other`` starts (or than the
+    window ``[lo, hi)`` opens)"; false means it starts at or after the other's end."""
+
+    literal: cp_model.IntVar
+    op: int
+    other: int  # -1 for a window
+    lo: int = 0
+
+
+@dataclass
+class Variables:
+    """All decision variables; ``present[a]`` exists only for ops with several modes."""
+
+    model: cp_model.CpModel
+    inst: Instance
+    horizon: int
+    start: list[cp_model.IntVar]
+    end: list[Expr]
+    end_var: dict[int, cp_model.IntVar]  # operations whose end is its own variable
+    present: dict[int, cp_model.IntVar]
+    interval: dict[int, cp_model.IntervalVar]
+    makespan: cp_model.IntVar
+    tardiness: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    arcs: list[Arc] = field(default_factory=list)
+    circuit_empty: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    zero_pairs: list[ZeroPair] = field(default_factory=list)
+
+    def presence(self, mode: int) -> list[cp_model.IntVar]:
+        """Enforcement literals meaning "this mode is chosen" (empty if always)."""
+        lit = self.present.get(mode)
+        return [] if lit is None else [lit]
+
+
+def build_variables(
+    inst: Instance, horizon: int, makespan_lb: int, *, tardiness: bool
+) -> Variables:
+    """Starts, ends, mode intervals, makespan (and tardiness per job if asked)."""
+    model = cp_model.CpModel()
+    head, tail = heads(inst), tails(inst)
+    start, end, end_var, present, interval = [], [], {}, {}, {}
+    for o, modes in enumerate(inst.modes):
+        fixed = int(inst.fixed_start[o])
+        lo, hi = (fixed, fixed) if fixed >= 0 else (int(head[o]), horizon - int(tail[o]))
+        s = model.new_int_var(lo, max(lo, hi), f"s{o}")
+        start.append(s)
+        if len(modes) == 1:
+            a = modes[0]
+            d = inst.duration(a)
+            interval[a] = model.new_fixed_size_interval_var(s, d, f"i{o}")
+            end.append(s + d)
+            continue
+        e = model.new_int_var(lo + int(inst.min_dur[o]), horizon, f"e{o}")
+        end.append(e)
+        end_var[o] = e
+        for a in modes:
+            x = model.new_bool_var(f"x{o}_{inst.machine(a)}")
+            present[a] = x
+            interval[a] = model.new_optional_interval_var(
+                s, inst.duration(a), e, x, f"i{o}_{inst.machine(a)}"
+            )
+    makespan = model.new_int_var(makespan_lb, max(makespan_lb, horizon), "makespan")
+    out = Variables(model, inst, horizon, start, end, end_var, present, interval, makespan)
+    if tardiness:
+        for j in range(inst.data.num_jobs):
+            if inst.due[j] >= 0 and inst.weight[j] > 0:
+                out.tardiness[j] = model.new_int_var(0, horizon, f"tardiness{j}")
+    return out
