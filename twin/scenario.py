@@ -702,9 +702,10 @@ class Scenario(_Model):
 
     def summary(self) -> str:
         """``24 stations, 40 orders`` (station units; arrivals when open-ended)."""
-        parts = [f"{len(self.units)} stations"]
+        n_units, n_orders = len(self.units), len(self.orders)
+        parts = [f"{n_units} station{'s' if n_units != 1 else ''}"]
         if self.orders:
-            parts.append(f"{len(self.orders)} orders")
+            parts.append(f"{n_orders} order{'s' if n_orders != 1 else ''}")
         if self.arrivals is not None:
             parts.append("arrivals")
         return ", ".join(parts)
