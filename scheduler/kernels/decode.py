@@ -1,0 +1,211 @@
+"""Decode an (OS, MS) pair into a schedule: active (gap insertion) or semi-active.
+
+OS is a job-repetition sequence (the k-th occurrence of job ``j`` is its k-th
+operation), MS holds one absolute mode index per operation. Operations with a fixed
+start are placed first, at that start, on the machine their MS gene names; the rest
+are placed in OS order at the earliest time allowed by their job predecessor (plus
+transport), the job release, the setups to and from their machine neighbours and the
+machine's unavailability windows. Per-machine sequences are kept as sorted CSR arrays
+(capacity per machine = number of modes on it), so the decoder also hands the machine
+sequences to the graph kernels without a sort.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from scheduler.problem import IntArray, ProblemData
+
+__all__ = ["KernelData", "decode", "kernel_data", "machine_capacity", "push_past_windows"]
+
+INF = np.int64(2**62)
+
+
+class KernelData(NamedTuple):
+    """The problem as the flat int64 arrays every kernel takes (a tuple numba accepts)."""
+
+    job_op_ptr: IntArray
+    op_job: IntArray
+    op_mode_ptr: IntArray
+    mode_machine: IntArray
+    mode_duration: IntArray
+    release: IntArray
+    op_family: IntArray
+    setup: IntArray  # (m, F, F) or (0, 0, 0)
+    window_ptr: IntArray
+    window_start: IntArray
+    window_end: IntArray
+    transport: IntArray  # (m, m) or (0, 0)
+    fixed_start: IntArray
+    mach_ptr: IntArray  # capacity CSR: machine k owns slots mach_ptr[k]:mach_ptr[k+1]
+
+
+def machine_capacity(data: ProblemData) -> IntArray:
+    """CSR pointers giving each machine room for every operation that may run on it."""
+    counts = np.bincount(data.mode_machine, minlength=data.num_machines)
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+
+
+def kernel_data(data: ProblemData) -> KernelData:
+    """Gather the arrays of ``data`` in kernel order (all int64, contiguous)."""
+    return KernelData(
+        data.job_op_ptr,
+        np.ascontiguousarray(data.op_job),
+        data.op_mode_ptr,
+        data.mode_machine,
+        data.mode_duration,
+        data.release,
+        data.op_family,
+        data.setup,
+        data.window_ptr,
+        data.window_start,
+        data.window_end,
+        data.transport,
+        data.fixed_start,
+        machine_capacity(data),
+    )
+
+
+@njit(cache=True, nogil=True)
+def push_past_windows(
+    t: int, p: int, k: int, window_ptr: IntArray, window_start: IntArray, window_end: IntArray
+) -> int:
+    """Earliest start >= ``t`` at which a run of length ``p`` on machine ``k`` meets no
+    unavailability window (a zero-length run is kept out of window interiors too)."""
+    span = p if p > 0 else 1
+    for w in range(window_ptr[k], window_ptr[k + 1]):
+        if t < window_end[w] and t + span > window_start[w]:
+            t = window_end[w]
+    return t
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _insert(seq: IntArray, base: int, length: int, i: int, v: int) -> None:
+    for x in range(base + length, base + i, -1):
+        seq[x] = seq[x - 1]
+    seq[base + i] = v
+
+
+@njit(cache=True, nogil=True)
+def _latest_ends(kd: KernelData, ms: IntArray, mach: IntArray, latest: IntArray) -> None:
+    """Latest end of every operation that precedes a fixed one in its job (INF if none)."""
+    jp = kd.job_op_ptr
+    has_tr = kd.transport.shape[0] > 0
+    for j in range(jp.shape[0] - 1):
+        bound = INF
+        for o in range(jp[j + 1] - 1, jp[j] - 1, -1):
+            latest[o] = bound
+            if kd.fixed_start[o] >= 0:
+                bound = kd.fixed_start[o]
+            elif bound < INF:
+                bound -= kd.mode_duration[ms[o]]
+            if o > jp[j] and bound < INF and has_tr:
+                bound -= kd.transport[mach[o - 1], mach[o]]
+
+
+@njit(cache=True, nogil=True)
+def decode(
+    kd: KernelData,
+    os_seq: IntArray,
+    ms: IntArray,
+    active: bool,
+    start: IntArray,
+    end: IntArray,
+    mach: IntArray,
+    seq: IntArray,
+    mlen: IntArray,
+    work: IntArray,
+) -> int:
+    """Fill ``start``/``end``/``mach`` and the machine sequences ``seq``/``mlen``.
+
+    ``work`` is scratch of length >= ``n_ops + n_jobs + n_machines``. Returns the
+    makespan, or -1 when an operation cannot end before the fixed start of a later
+    operation of its job (the caller must repair the hint or give up on this order).
+    """
+    jp = kd.job_op_ptr
+    n = kd.op_job.shape[0]
+    n_jobs = jp.shape[0] - 1
+    m = kd.mach_ptr.shape[0] - 1
+    fam = kd.op_family
+    has_tr = kd.transport.shape[0] > 0
+    has_win = kd.window_start.shape[0] > 0
+    has_setup = kd.setup.shape[0] > 0
+    latest = work[:n]
+    next_op = work[n : n + n_jobs]
+    last_pos = work[n + n_jobs : n + n_jobs + m]
+    for k in range(m):
+        mlen[k] = 0
+        last_pos[k] = -1
+    has_fixed = False
+    for o in range(n):
+        mach[o] = kd.mode_machine[ms[o]]
+        if kd.fixed_start[o] >= 0:
+            has_fixed = True
+    for j in range(n_jobs):
+        next_op[j] = jp[j]
+    if has_fixed:
+        _latest_ends(kd, ms, mach, latest)
+    # fixed operations first, at their fixed start
+    for o in range(n if has_fixed else 0):
+        if kd.fixed_start[o] >= 0:
+            k = mach[o]
+            start[o] = kd.fixed_start[o]
+            end[o] = start[o] + kd.mode_duration[ms[o]]
+            base = kd.mach_ptr[k]
+            i = 0
+            while i < mlen[k] and start[seq[base + i]] <= start[o]:
+                i += 1
+            _insert(seq, base, mlen[k], i, o)
+            mlen[k] += 1
+    makespan = 0
+    for g in range(os_seq.shape[0]):
+        j = os_seq[g]
+        o = next_op[j]
+        next_op[j] += 1
+        if kd.fixed_start[o] < 0:
+            k = mach[o]
+            p = kd.mode_duration[ms[o]]
+            ready = kd.release[j]
+            if o > jp[j]:
+                ready = max(ready, end[o - 1])
+                if has_tr:
+                    ready = max(ready, end[o - 1] + kd.transport[mach[o - 1], k])
+            base = kd.mach_ptr[k]
+            # no gap ending before ready + p can hold o: binary-search past them
+            lo = 0 if active else last_pos[k] + 1
+            hi = mlen[k]
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if start[seq[base + mid]] < ready + p:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            i = lo
+            t = ready
+            while True:
+                t = ready
+                if i > 0:
+                    prev = seq[base + i - 1]
+                    gap = kd.setup[k, fam[prev], fam[o]] if has_setup else 0
+                    t = max(t, end[prev] + gap)
+                if has_win:
+                    t = push_past_windows(t, p, k, kd.window_ptr, kd.window_start, kd.window_end)
+                if i == mlen[k]:
+                    break
+                nxt = seq[base + i]
+                gap = kd.setup[k, fam[o], fam[nxt]] if has_setup else 0
+                if t + p + gap <= start[nxt]:
+                    break
+                i += 1
+            if has_fixed and t + p > latest[o]:
+                return -1
+            start[o] = t
+            end[o] = t + p
+            _insert(seq, base, mlen[k], i, o)
+            mlen[k] += 1
+            last_pos[k] = i
+        makespan = max(makespan, end[o])
+    return makespan

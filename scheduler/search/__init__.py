@@ -1,0 +1,19 @@
+"""Local search on the OS + MS encoding and the disjunctive graph (tabu search)."""
+
+from scheduler.search.encoding import (
+    Decoded,
+    decode_schedule,
+    encode_schedule,
+    initial_ms,
+    random_os,
+    shortest_ms,
+)
+
+__all__ = [
+    "Decoded",
+    "decode_schedule",
+    "encode_schedule",
+    "initial_ms",
+    "random_os",
+    "shortest_ms",
+]

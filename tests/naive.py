@@ -1,0 +1,223 @@
+"""Slow, obvious Python twins of the numba kernels (the reference in kernel tests).
+
+They use lists and dicts and recompute everything from scratch, sharing no code with
+``scheduler.kernels``; a kernel is right when it returns the same arrays.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import numpy as np
+
+from scheduler.problem import ProblemData
+
+INF = 2**62
+
+
+def _job_of(data: ProblemData) -> list[int]:
+    return [int(j) for j in data.op_job]
+
+
+def _windows_clear(data: ProblemData, k: int, t: int, p: int) -> int:
+    """Earliest t' >= t where [t', t' + max(p, 1)) meets no window of machine k."""
+    moved = True
+    while moved:
+        moved = False
+        for a, b in data.windows(k):
+            if t < b and t + max(p, 1) > a:
+                t = b
+                moved = True
+    return t
+
+
+def _setup(data: ProblemData, k: int, a: int, b: int) -> int:
+    return int(data.setup[k, data.op_family[a], data.op_family[b]]) if data.has_setups else 0
+
+
+def decode(
+    data: ProblemData, os_seq: list[int], ms: list[int], active: bool
+) -> tuple[list[int], list[int], list[int], list[list[int]]] | None:
+    """(start, end, machine, machine sequences), or None when a fixed start is missed."""
+    n = data.num_ops
+    job = _job_of(data)
+    first = [int(data.job_op_ptr[job[o]]) for o in range(n)]
+    mach = [int(data.mode_machine[ms[o]]) for o in range(n)]
+    dur = [int(data.mode_duration[ms[o]]) for o in range(n)]
+    start = [0] * n
+    end = [0] * n
+    seqs: list[list[int]] = [[] for _ in range(data.num_machines)]
+    last: dict[int, int] = {}
+    fixed = [int(x) for x in data.fixed_start]
+    for o in range(n):
+        if fixed[o] >= 0:
+            start[o], end[o] = fixed[o], fixed[o] + dur[o]
+            seqs[mach[o]].append(o)
+            seqs[mach[o]].sort(key=lambda x: start[x])
+    # latest end before a later fixed operation of the same job
+    latest = [INF] * n
+    for j in range(data.num_jobs):
+        lo, hi = int(data.job_op_ptr[j]), int(data.job_op_ptr[j + 1])
+        for o in range(lo, hi - 1):
+            for f in range(o + 1, hi):
+                if fixed[f] >= 0:
+                    lag = fixed[f]
+                    for x in range(f - 1, o, -1):
+                        lag -= dur[x]
+                    for x in range(o, f):
+                        if data.has_transport:
+                            lag -= int(data.transport[mach[x], mach[x + 1]])
+                    latest[o] = lag
+                    break
+    counter = {j: int(data.job_op_ptr[j]) for j in range(data.num_jobs)}
+    for j in os_seq:
+        o = counter[j]
+        counter[j] += 1
+        if fixed[o] >= 0:
+            continue
+        k = mach[o]
+        ready = int(data.release[j])
+        if o > first[o]:
+            lag = int(data.transport[mach[o - 1], k]) if data.has_transport else 0
+            ready = max(ready, end[o - 1] + lag)
+        seq = seqs[k]
+        lowest = 0 if active else last.get(k, -1) + 1
+        for i in range(lowest, len(seq) + 1):
+            t = ready
+            if i > 0:
+                t = max(t, end[seq[i - 1]] + _setup(data, k, seq[i - 1], o))
+            t = _windows_clear(data, k, t, dur[o])
+            if i == len(seq) or t + dur[o] + _setup(data, k, o, seq[i]) <= start[seq[i]]:
+                break
+        if t + dur[o] > latest[o]:
+            return None
+        start[o], end[o] = t, t + dur[o]
+        seq.insert(i, o)
+        last[k] = i
+    return start, end, mach, seqs
+
+
+def heads_tails(
+    data: ProblemData, p: list[int], seqs: list[list[int]]
+) -> tuple[list[int], list[int], int] | None:
+    """Heads, tails and makespan by repeated relaxation (None on a cycle)."""
+    n = data.num_ops
+    job = _job_of(data)
+    preds: list[list[int]] = [[] for _ in range(n)]
+    succs: list[list[int]] = [[] for _ in range(n)]
+    for o in range(1, n):
+        if job[o - 1] == job[o]:
+            preds[o].append(o - 1)
+            succs[o - 1].append(o)
+    for seq in seqs:
+        for a, b in pairwise(seq):
+            preds[b].append(a)
+            succs[a].append(b)
+    r = [int(data.release[job[o]]) for o in range(n)]
+    q = [0] * n
+    for _ in range(n + 1):
+        changed = False
+        for v in range(n):
+            for u in preds[v]:
+                if r[u] + p[u] > r[v]:
+                    r[v] = r[u] + p[u]
+                    changed = True
+            for s in succs[v]:
+                if p[s] + q[s] > q[v]:
+                    q[v] = p[s] + q[s]
+                    changed = True
+        if not changed:
+            return r, q, max((r[v] + p[v] + q[v] for v in range(n)), default=0)
+    return None
+
+
+def critical_path(
+    data: ProblemData, p: list[int], seqs: list[list[int]], r: list[int], makespan: int
+) -> tuple[list[int], list[int]]:
+    """The critical path ending at the lowest-index operation that ends at the makespan,
+    stepping back through machine predecessors first; (path, incoming machine-arc flags)."""
+    job = _job_of(data)
+    mpred = {b: a for seq in seqs for a, b in pairwise(seq)}
+    v = min(o for o in range(data.num_ops) if r[o] + p[o] == makespan)
+    back, flags = [], []
+    while True:
+        back.append(v)
+        u = mpred.get(v, -1)
+        if u >= 0 and r[u] + p[u] == r[v]:
+            flags.append(1)
+            v = u
+        elif v > 0 and job[v - 1] == job[v] and r[v - 1] + p[v - 1] == r[v]:
+            flags.append(0)
+            v = v - 1
+        else:
+            flags.append(0)
+            break
+    # flags[i] describes the arc into back[i]; reversed, it describes the arc into path[i]
+    path = back[::-1]
+    incoming = flags[::-1]
+    return path, incoming
+
+
+def makespan_of(data: ProblemData, modes: list[int], seqs: list[list[int]]) -> int | None:
+    """Exact makespan of a (modes, machine sequences) solution; None on a cycle."""
+    p = [int(data.mode_duration[m]) for m in modes]
+    out = heads_tails(data, p, seqs)
+    return None if out is None else out[2]
+
+
+def as_array(values: list[int]) -> np.ndarray:
+    return np.asarray(values, dtype=np.int64)
+
+
+def random_problem(
+    seed: int,
+    jobs: int = 5,
+    machines: int = 3,
+    extras: bool = False,
+) -> ProblemData:
+    """A small random instance; with ``extras``: releases, setups, transport, windows
+    and a few fixed operations (placed so that the instance stays feasible)."""
+    rng = np.random.default_rng(seed)
+    spec = []
+    for _ in range(jobs):
+        ops = []
+        for _ in range(int(rng.integers(1, 5))):
+            eligible = rng.choice(machines, size=int(rng.integers(1, machines + 1)), replace=False)
+            ops.append([(int(k), int(rng.integers(0 if extras else 1, 10))) for k in eligible])
+        spec.append(ops)
+    data = ProblemData.from_jobs(spec, num_machines=machines)
+    if not extras:
+        return data
+    families = 3
+    release = rng.integers(0, 15, size=jobs)
+    fixed_machine = np.full(data.num_ops, -1)
+    fixed_start = np.full(data.num_ops, -1)
+    busy: list[tuple[int, int, int]] = []
+    for i, j in enumerate(rng.choice(jobs, size=min(3, jobs), replace=False).tolist()):
+        # two jobs start with a fixed operation; a third has a later one fixed (a deadline)
+        o = int(data.job_op_ptr[j]) + (1 if i == 2 else 0)
+        if o >= int(data.job_op_ptr[j + 1]):
+            continue
+        k, d = data.modes(o)[0]
+        at = 300 * (len(busy) + 1)
+        fixed_machine[o], fixed_start[o] = k, at
+        busy.append((k, at, at + d))
+    windows: list[list[tuple[int, int]]] = [[] for _ in range(machines)]
+    for k in range(machines):
+        for _ in range(int(rng.integers(0, 3))):
+            a = int(rng.integers(0, 120))
+            b = a + int(rng.integers(1, 15))
+            if all(not (kk == k and a < e and s < b) for kk, s, e in busy):
+                windows[k].append((a, b))
+    ptr = np.cumsum([0] + [len(w) for w in windows])
+    return data.replace(
+        release=release,
+        op_family=rng.integers(0, families, size=data.num_ops),
+        setup=rng.integers(0, 6, size=(machines, families, families)),
+        transport=rng.integers(0, 4, size=(machines, machines)),
+        window_ptr=ptr,
+        window_start=[a for w in windows for a, _ in w],
+        window_end=[b for w in windows for _, b in w],
+        fixed_machine=fixed_machine,
+        fixed_start=fixed_start,
+    )
