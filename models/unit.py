@@ -1,0 +1,266 @@
+"""What every piece of equipment shares: a state machine, a calendar, breakdowns.
+
+A :class:`Unit` is composed into machines, robots and print cells (it *has* SimPy
+events and processes, it is not one). It records each state change once, as
+``record(time, "state", name, state=...)``, and provides :meth:`Unit._work`, the one
+loop that spends work time while honouring shifts and failures:
+
+- *Calendar.* While off shift a unit at rest is in state OFF. Work flagged pausable
+  (attended processing, every setup) stops at the end of a shift (state OFF) and
+  resumes at the next start; other work runs through.
+- *Failures,* given as ``(mtbf, mttr)``. By default the time between failures counts
+  operating (BUSY) time only; the failure falls inside the work loop, no process or
+  interrupt needed, which keeps the hot path to one timeout per operation. With
+  ``failures_count_operating_time=False`` it counts calendar time: a breakdown
+  process strikes whenever due, even at rest, and interrupts the working process
+  with :meth:`simpy.Process.interrupt`. Either way the unit is DOWN for the repair
+  time (calendar time) and the interrupted work resumes with what remained. A
+  failure due exactly as an operation ends strikes when the next one begins.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from models.calendar import Calendar
+from models.distributions import Distribution, as_distribution
+from models.recorder import EventKind, Recorder, State
+
+__all__ = ["Failure", "Unit"]
+
+Failure = tuple[float | Distribution, float | Distribution]
+"""``(time between failures, time to repair)``; numbers mean constant times."""
+
+_BREAKDOWN = object()  # the interrupt cause of a calendar-time failure
+_INF = math.inf
+_STATE = EventKind.STATE
+_OFF = State.OFF
+
+
+class Unit:
+    """State, calendar and breakdown behaviour of one piece of equipment.
+
+    Parameters
+    ----------
+    env
+        The simulation environment.
+    name
+        Unit id, the ``station`` column of every record.
+    recorder
+        Receives every record; ``None`` records nothing (bare-physics benchmarks).
+    rng
+        This unit's own random stream (failures, setups, variability).
+    calendar
+        When the unit is staffed; default :meth:`Calendar.always`.
+    attended
+        True: processing needs an operator and pauses while off shift. False: it runs
+        through breaks and nights (setups always pause: they need a setter).
+    failure
+        ``(mtbf, mttr)`` or None for a unit that never fails.
+    failures_count_operating_time
+        True (default): the time between failures counts BUSY time only.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        recorder: Recorder | None,
+        *,
+        rng: np.random.Generator,
+        calendar: Calendar | None = None,
+        attended: bool = True,
+        failure: Failure | None = None,
+        failures_count_operating_time: bool = True,
+    ) -> None:
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"{name}: rng must be a numpy Generator, got {type(rng).__name__}")
+        self.env = env
+        self.name = name
+        self.rng = rng
+        self.calendar = calendar if calendar is not None else Calendar.always()
+        self.attended = attended
+        self._rec = recorder.record if recorder is not None else None
+        self._state: State | None = None
+        self._rest = State.IDLE  # what the unit shows when not working (twin's choice)
+        self._in_job = False
+        self._down = False
+        self._repaired: simpy.Event | None = None
+        self._worker: simpy.Process | None = None
+        self._mtbf: Distribution | None = None
+        self._mttr: Distribution | None = None
+        self._wears = False  # failure clock on operating time, handled inline
+        self._ttf = _INF  # operating time left until the next failure
+        if failure is not None:
+            if len(failure) != 2:
+                raise ValueError(f"{name}: failure must be (mtbf, mttr), got {failure!r}")
+            self._mtbf = as_distribution(failure[0], "mtbf")
+            self._mttr = as_distribution(failure[1], "mttr")
+            if self._mtbf.mean <= 0:
+                raise ValueError(f"{name}: mtbf must be positive, got mean {self._mtbf.mean}")
+            if failures_count_operating_time:
+                self._wears = True
+                self._ttf = self._mtbf.sample(rng)
+            else:
+                env.process(self._breakdowns())
+        self._enter(self._rest_state())
+        if not self.calendar.is_always:
+            env.process(self._shifts())
+
+    # -- state ------------------------------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        """The current state (the last one recorded)."""
+        assert self._state is not None
+        return self._state
+
+    @property
+    def is_down(self) -> bool:
+        return self._down
+
+    def set_state(self, state: State) -> None:
+        """Set the state shown at rest (IDLE, BLOCKED, STARVED), for the twin.
+
+        It shows at once unless the unit is working or down (then it shows when the
+        unit comes back to rest); off shift the unit shows OFF and returns to ``state``
+        when the shift starts.
+        """
+        if state in (State.BUSY, State.SETUP, State.DOWN, State.OFF):
+            raise ValueError(f"{self.name}: set_state takes a rest state, got {state}")
+        self._rest = state
+        if not self._in_job and not self._down:
+            self._enter(self._rest_state())
+
+    def _rest_state(self) -> State:
+        return self._rest if self.calendar.is_on(self.env.now) else _OFF
+
+    def _enter(self, state: State) -> None:
+        if state is not self._state:
+            self._state = state
+            if self._rec is not None:
+                self._rec(self.env.now, _STATE, self.name, state=state)
+
+    def _begin_job(self) -> None:
+        self._in_job = True
+        if self._mtbf is not None and not self._wears:
+            self._worker = self.env.active_process
+
+    def _end_job(self) -> None:
+        """Back to rest after a job: IDLE (OFF off shift) unless still down."""
+        self._in_job = False
+        self._worker = None
+        self._rest = State.IDLE
+        if not self._down:
+            self._enter(self._rest_state())
+
+    # -- work -------------------------------------------------------------------------
+
+    def _work(
+        self, duration: float, state: State, wear: bool, pausable: bool
+    ) -> Generator[simpy.Event, Any, None]:
+        """Spend ``duration`` of work in ``state``; pause while off (if ``pausable``)
+        and while down. ``wear``: this work advances the operating-time failure clock."""
+        env = self.env
+        cal = self.calendar
+        check_cal = pausable and not cal.is_always
+        wear = wear and self._wears
+        remaining = duration
+        while remaining > 0:
+            if self._down:
+                assert self._repaired is not None
+                yield self._repaired
+            now = env.now
+            if check_cal and not cal.is_on(now):
+                self._enter(_OFF)
+                try:
+                    yield env.timeout(cal.next_on(now) - now)
+                except simpy.Interrupt as irq:
+                    if irq.cause is not _BREAKDOWN:
+                        raise
+                continue
+            self._enter(state)
+            run = remaining
+            if check_cal:
+                run = min(run, cal.next_off(now) - now)
+            fails = wear and self._ttf < run
+            if fails:
+                run = self._ttf
+            try:
+                if run > 0:
+                    yield env.timeout(run)
+            except simpy.Interrupt as irq:
+                if irq.cause is not _BREAKDOWN:
+                    raise
+                run = env.now - now
+                fails = False
+            remaining -= run
+            if remaining < 1e-9 * (1.0 + now):  # float residue of an interrupted segment
+                remaining = 0.0
+            if wear:
+                self._ttf -= run
+            if fails:
+                yield from self._fail_and_repair()
+
+    def _fail_and_repair(self) -> Generator[simpy.Event, Any, None]:
+        """An operating-time failure, inside the work loop."""
+        assert self._mtbf is not None and self._mttr is not None
+        ttr = self._mttr.sample(self.rng)
+        self._go_down(ttr)
+        yield self.env.timeout(ttr)
+        self._come_up()
+        self._ttf = self._mtbf.sample(self.rng)
+
+    def _go_down(self, ttr: float) -> None:
+        self._down = True
+        self._repaired = self.env.event()
+        if self._rec is not None:
+            self._rec(self.env.now, EventKind.FAILURE, self.name, value=ttr)
+        self._enter(State.DOWN)
+
+    def _come_up(self) -> None:
+        self._down = False
+        if self._rec is not None:
+            self._rec(self.env.now, EventKind.REPAIR, self.name)
+        assert self._repaired is not None
+        self._repaired.succeed()
+        if not self._in_job:  # a working process sets its own state when it resumes
+            self._enter(self._rest_state())
+
+    def _breakdowns(self) -> Generator[simpy.Event, Any, None]:
+        """Calendar-time failures: strike when due, at rest or at work."""
+        assert self._mtbf is not None and self._mttr is not None
+        env = self.env
+        while True:
+            yield env.timeout(self._mtbf.sample(self.rng))
+            ttr = self._mttr.sample(self.rng)
+            self._go_down(ttr)
+            worker = self._worker
+            if self._in_job and worker is not None and worker.is_alive:
+                worker.interrupt(_BREAKDOWN)
+            yield env.timeout(ttr)
+            self._come_up()
+
+    def _shifts(self) -> Generator[simpy.Event, Any, None]:
+        """Show OFF at rest while off shift, and the rest state again on shift."""
+        env = self.env
+        cal = self.calendar
+        while True:
+            off = cal.next_off(env.now)
+            if off == _INF:
+                return
+            if off > env.now:
+                yield env.timeout(off - env.now)
+            if not self._in_job and not self._down:
+                self._enter(_OFF)
+            on = cal.next_on(env.now)
+            if on == _INF:
+                return
+            yield env.timeout(on - env.now)
+            if not self._in_job and not self._down:
+                self._enter(self._rest)
