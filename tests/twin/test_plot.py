@@ -1,0 +1,272 @@
+"""Figures of runs and schedules: right data in, bounded traces out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scheduler import ProblemData, Schedule
+from tests.twin.plot_fixtures import make_run
+from twin.plot import (
+    FIGURE_NAMES,
+    STATE_COLORS,
+    gantt,
+    kpi_dashboard,
+    oee_losses_by_station,
+    oee_waterfall,
+    run_figures,
+    schedule_frame,
+    schedule_gantt,
+    state_shares,
+    state_timeline,
+    station_oee,
+    utilisation_bars,
+    wip_throughput,
+)
+from twin.rundir import (
+    RunData,
+    lead_times,
+    operation_intervals,
+    plan_intervals,
+    state_intervals,
+    validate_events,
+    validate_plan,
+    wip_series,
+)
+
+
+@pytest.fixture(scope="module")
+def run() -> RunData:
+    r = make_run(seed=3, n_jobs=30, ops_per_job=4)
+    return RunData(r.summary, validate_events(r.events), validate_plan(r.plan))
+
+
+@pytest.fixture(scope="module")
+def big_run() -> RunData:
+    r = make_run(seed=5, n_jobs=1000, ops_per_job=10, n_units=20)
+    return RunData(r.summary, validate_events(r.events), validate_plan(r.plan))
+
+
+def _bars(fig, name_filter=lambda n: True) -> int:
+    return sum(len(t.x) for t in fig.data if t.type == "bar" and name_filter(t.name or ""))
+
+
+def test_state_intervals_partition_each_unit(run: RunData) -> None:
+    """Each unit's state intervals are contiguous and end at the last event."""
+    iv = state_intervals(run.events)
+    for _, g in iv.groupby("station"):
+        g = g.sort_values("start")
+        assert np.allclose(g["start"].to_numpy()[1:], g["end"].to_numpy()[:-1])
+        assert g["end"].max() == pytest.approx(run.horizon)
+        assert (g["state"].to_numpy()[1:] != g["state"].to_numpy()[:-1]).all()
+
+
+def test_operation_intervals_pair_starts_and_ends(run: RunData) -> None:
+    """Every op_start pairs with its op_end; setups attach to the op they precede."""
+    ops = operation_intervals(run.events)
+    assert len(ops) == 30 * 4
+    assert (ops["end"] > ops["start"]).all()
+    setups = run.events[run.events["kind"] == "setup_start"]
+    assert ops["setup"].sum() == pytest.approx(setups["value"].sum())
+    assert (ops["setup"] > 0).sum() == len(setups)
+
+
+def test_operation_running_at_end_of_log_ends_at_horizon() -> None:
+    """An op_start without op_end (still running) is drawn up to the horizon."""
+    ev = validate_events(
+        pd.DataFrame(
+            {
+                "time": [0.0, 5.0, 9.0],
+                "kind": ["op_start", "state", "state"],
+                "station": ["m1", "m1", "m2"],
+                "job": [0, -1, -1],
+                "operation": [0, -1, -1],
+                "state": ["", "busy", "idle"],
+                "value": 0.0,
+                "product": ["p", "", ""],
+            }
+        )
+    )
+    ops = operation_intervals(ev)
+    assert ops[["start", "end"]].to_numpy().tolist() == [[0.0, 9.0]]
+
+
+def test_plan_intervals_name_machines_and_products(run: RunData) -> None:
+    """Machine indices become unit names; products come from summary jobs."""
+    assert run.plan is not None
+    plan = plan_intervals(run.plan, run.summary)
+    first = run.plan.iloc[0]
+    assert plan["station"].iloc[0] == run.machines[first["machine"]]
+    assert plan["product"].iloc[0] == run.job_products[first["job"]]
+
+
+def test_gantt_draws_every_operation_with_right_extent(run: RunData) -> None:
+    """Actual bars: base = start, base + width = end, one bar per operation."""
+    ops = operation_intervals(run.events)
+    fig = gantt(ops, None, job_names=run.job_names)
+    assert _bars(fig) == len(ops)
+    for t in fig.data:
+        sub = ops[ops["product"] == t.name]
+        assert np.allclose(np.asarray(t.base) + np.asarray(t.x), sub["end"].to_numpy())
+        assert t.marker.color == fig.data[0].marker.color or t is not fig.data[0]
+
+
+def test_gantt_hover_names_job_operation_and_setup(run: RunData) -> None:
+    """Hover data carries the job name, operation, start, end and setup."""
+    ops = operation_intervals(run.events)
+    fig = gantt(ops, None, job_names=run.job_names)
+    row = fig.data[0].customdata[0]
+    assert str(row[0]).startswith("O") and len(row) == 6
+    assert "setup" in fig.data[0].hovertemplate
+
+
+def test_gantt_of_10000_operations_has_bounded_traces(big_run: RunData) -> None:
+    """10,000 bars coloured by job (1,000 jobs) stay a handful of traces."""
+    ops = operation_intervals(big_run.events)
+    assert big_run.plan is not None
+    plan = plan_intervals(big_run.plan, big_run.summary)
+    shading = state_intervals(big_run.events)
+    for color_by in ("job", "product"):
+        fig = gantt(ops, plan, shading=shading, color_by=color_by)
+        assert len(fig.data) <= 25
+        assert (
+            _bars(
+                fig,
+                lambda n: (
+                    "plan" not in n
+                    and "shift" not in n
+                    and "down" not in n
+                    and "breakdown" not in n
+                ),
+            )
+            == 10_000
+        )
+
+
+def test_gantt_stacked_mode_puts_plan_and_actual_on_two_axes(run: RunData) -> None:
+    """Stacked mode: plan on the first y axis, actual on the second, shared time."""
+    assert run.plan is not None
+    fig = gantt(
+        operation_intervals(run.events), plan_intervals(run.plan, run.summary), mode="stacked"
+    )
+    axes = {t.yaxis for t in fig.data}
+    assert axes == {"y", "y2"}
+    with pytest.raises(ValueError, match="mode"):
+        gantt(None, None, mode="sideways")  # type: ignore[arg-type]
+
+
+def test_gantt_shades_breakdowns_and_off_shift(run: RunData) -> None:
+    """Down and off intervals become one shading trace each."""
+    shading = state_intervals(run.events)
+    fig = gantt(operation_intervals(run.events), None, shading=shading)
+    names = [t.name for t in fig.data]
+    n_down = int((shading["state"] == "down").sum())
+    assert n_down > 0
+    down = next(t for t in fig.data if "breakdown" in t.name)
+    assert len(down.x) == n_down and names.count(down.name) == 1
+
+
+def test_schedule_gantt_computes_setups_and_windows() -> None:
+    """A bare scheduler result: setup from the family matrix, windows shaded."""
+    data = ProblemData.from_jobs(
+        [[[(0, 3)]], [[(0, 2)]]],
+        op_family=[0, 1],
+        setup=[[[0, 4], [4, 0]]],
+        window_ptr=[0, 1],
+        window_start=[20],
+        window_end=[25],
+        name="tiny",
+    )
+    sched = Schedule([0, 0], [0, 7], [3, 9])
+    frame = schedule_frame(data, sched)
+    assert frame["setup"].tolist() == [0.0, 4.0]
+    fig = schedule_gantt(data, sched)
+    assert "makespan 9" in fig.layout.title.text
+    assert any(t.name.startswith("off") for t in fig.data)
+    with pytest.raises(ValueError, match="operations"):
+        schedule_frame(data, Schedule([0], [0], [3]))
+
+
+def test_state_timeline_uses_fixed_colours(run: RunData) -> None:
+    """One trace per state, each in its fixed colour."""
+    fig = state_timeline(state_intervals(run.events))
+    for t in fig.data:
+        state = t.name.split()[0]
+        assert t.marker.color == STATE_COLORS[state]
+    assert len(fig.data) == state_intervals(run.events)["state"].nunique()
+
+
+def test_utilisation_shares_sum_to_100_percent(run: RunData) -> None:
+    """Stacked utilisation bars add up to 100 % per unit."""
+    iv = state_intervals(run.events)
+    shares = state_shares(iv)
+    assert np.allclose(shares.sum(axis=1), 1.0)
+    fig = utilisation_bars(iv)
+    totals = np.sum([np.asarray(t.x) for t in fig.data], axis=0)
+    assert np.allclose(totals, 100.0)
+
+
+def test_wip_and_lead_time_series(run: RunData) -> None:
+    """WIP never negative and ends at 0; every lot finishes; lead = finish - release."""
+    s = wip_series(run.events)
+    assert (s["wip"] >= 0).all() and s["wip"].iloc[-1] == 0
+    assert s["finished"].iloc[-1] == 30
+    lead = lead_times(run.events)
+    assert np.allclose(lead["lead_time"], lead["finish"] - lead["release"])
+    fig = wip_throughput(s)
+    assert [t.line.shape for t in fig.data] == ["hv", "hv"]
+
+
+def test_oee_waterfall_ends_at_a_times_p_times_q() -> None:
+    """The losses bring 100 % down to A x P x Q."""
+    fig = oee_waterfall(0.8, 0.9, 0.95)
+    y = list(fig.data[0].y)
+    assert sum(y[:4]) == pytest.approx(100 * 0.8 * 0.9 * 0.95)
+    assert y[4] == pytest.approx(100 * 0.8 * 0.9 * 0.95)
+    with pytest.raises(ValueError, match="availability"):
+        oee_waterfall(2.0, 0.9, 0.9)
+
+
+def test_station_oee_reads_per_unit_table_and_skips_scalars() -> None:
+    """oee_by_unit rows are used; a station dict of plain numbers is not A/P/Q."""
+    kpis = {
+        "oee_by_unit": {
+            "m1": {"availability": 0.5, "performance": 1.0, "quality": 1.0},
+            "m2": {"availability": None, "performance": 1.0, "quality": 1.0},
+        },
+        "oee_by_station": {"s": 0.4},
+    }
+    assert station_oee(kpis) == {"m1": {"availability": 0.5, "performance": 1.0, "quality": 1.0}}
+    assert station_oee({"oee_by_station": {"s": 0.4}}) == {}
+    fig = oee_losses_by_station(station_oee(kpis))
+    assert sum(t.x[0] for t in fig.data) == pytest.approx(100.0)
+
+
+def test_kpi_dashboard_threshold_line_and_colours() -> None:
+    """Rates under 70 % are orange, over are green; a missing rate says n/a."""
+    fig = kpi_dashboard({"nc_rate_equipment": 0.8, "nc_rate_process": 0.5, "oee": 0.6})
+    line = fig.layout.shapes[0]
+    assert line.y0 == line.y1 == pytest.approx(70.0)
+    bars = fig.data[-1]
+    assert bars.text == ("80.0 %", "50.0 %", "n/a")
+    assert bars.marker.color[0] != bars.marker.color[1]
+    assert "设备数控化率" in bars.x[0] and "工序数控化率" in bars.x[1] and "设备联网率" in bars.x[2]
+    indicators = [t for t in fig.data if t.type == "indicator"]
+    assert indicators[2].value == pytest.approx(60.0)
+    assert indicators[0].value is None and "n/a" in indicators[0].title.text
+
+
+def test_run_figures_builds_all_and_rejects_unknown_names(run: RunData) -> None:
+    """A full run yields every figure; unknown names fail with the valid list."""
+    names = [f.name for f in run_figures(run)]
+    assert names == list(FIGURE_NAMES)
+    with pytest.raises(ValueError, match="expected some of"):
+        run_figures(run, ("pie",))
+
+
+def test_run_figures_without_plan_or_kpis_leaves_them_out(run: RunData) -> None:
+    """No schedule.csv and no KPIs: the gantt shows actuals only, KPI charts are skipped."""
+    bare = RunData({"machines": run.machines}, run.events, None)
+    names = [f.name for f in run_figures(bare)]
+    assert "kpi" not in names and "oee" not in names and "gantt" in names

@@ -1,0 +1,179 @@
+"""Plotly figures of runs and schedules: the public face of the plotting modules.
+
+Every function returns a ``plotly.graph_objects.Figure`` and never shows or writes it
+(the caller decides: a notebook, :mod:`twin.report`, ``twin plot``). Inputs are the
+frames of :mod:`twin.rundir` (event log, plan, summary), so the figures are pure
+functions of a run folder or of a live MES log. :func:`run_figures` builds the whole set
+for one run, in report order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+
+from twin.plot_gantt import gantt, schedule_frame, schedule_gantt
+from twin.plot_kpi import (
+    kpi_dashboard,
+    kpi_value,
+    oee_losses_by_station,
+    oee_waterfall,
+    station_oee,
+)
+from twin.plot_states import (
+    lead_time_histogram,
+    state_shares,
+    state_timeline,
+    utilisation_bars,
+    wip_throughput,
+)
+from twin.plot_style import STATE_COLORS, STATE_ORDER
+from twin.rundir import (
+    RunData,
+    lead_times,
+    operation_intervals,
+    plan_intervals,
+    state_intervals,
+    wip_series,
+)
+
+__all__ = [
+    "FIGURE_NAMES",
+    "STATE_COLORS",
+    "STATE_ORDER",
+    "NamedFigure",
+    "gantt",
+    "kpi_dashboard",
+    "lead_time_histogram",
+    "oee_losses_by_station",
+    "oee_waterfall",
+    "run_figures",
+    "schedule_frame",
+    "schedule_gantt",
+    "state_shares",
+    "state_timeline",
+    "station_oee",
+    "utilisation_bars",
+    "wip_throughput",
+]
+
+FIGURE_NAMES = (
+    "kpi", "gantt", "states", "utilisation", "wip", "lead_time", "oee", "oee_stations",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NamedFigure:
+    """A figure with a stable short name (for ``twin plot --figure``) and a caption."""
+
+    name: str
+    caption: str
+    figure: go.Figure
+
+
+def run_figures(run: RunData, names: tuple[str, ...] = FIGURE_NAMES) -> list[NamedFigure]:
+    """The figures of one run, in report order; figures without data are left out.
+
+    Parameters
+    ----------
+    names
+        Subset of :data:`FIGURE_NAMES` to build (unknown names raise ``ValueError``).
+    """
+    unknown = [n for n in names if n not in FIGURE_NAMES]
+    if unknown:
+        raise ValueError(f"unknown figure(s) {unknown}: expected some of {list(FIGURE_NAMES)}")
+    ev, unit, kpis = run.events, run.time_unit, run.summary.get("kpis", {})
+    states = state_intervals(ev) if {"gantt", "states", "utilisation"} & set(names) else None
+    out: list[NamedFigure] = []
+
+    def add(name: str, caption: str, build: Callable[[], go.Figure | None]) -> None:
+        if name in names:
+            fig = build()
+            if fig is not None:
+                out.append(NamedFigure(name, caption, fig))
+
+    add(
+        "kpi",
+        "Headline KPIs and digitalisation rates against the 70 % target.",
+        lambda: kpi_dashboard(kpis) if kpis else None,
+    )
+
+    def _gantt() -> go.Figure | None:
+        actual = operation_intervals(ev)
+        plan = plan_intervals(run.plan, run.summary) if run.plan is not None else None
+        if actual.empty and (plan is None or plan.empty):
+            return None
+        shading = states[states["state"].isin(["down", "off"])] if states is not None else None
+        return gantt(
+            actual,
+            plan,
+            shading=shading,
+            station_order=run.machines,
+            job_names=run.job_names,
+            time_unit=unit,
+        )
+
+    add(
+        "gantt",
+        "Executed operations (filled, by product) inside their planned slots "
+        "(outlined); breakdowns hatched red, off-shift time grey.",
+        _gantt,
+    )
+    has_states = states is not None and not states.empty
+    add(
+        "states",
+        "State of every unit over time.",
+        lambda: (
+            state_timeline(states, station_order=run.machines, time_unit=unit)
+            if has_states and states is not None
+            else None
+        ),
+    )
+    add(
+        "utilisation",
+        "Share of each unit's time per state.",
+        lambda: (
+            utilisation_bars(states, station_order=run.machines)
+            if has_states and states is not None
+            else None
+        ),
+    )
+    series = wip_series(ev) if "wip" in names else None
+    add(
+        "wip",
+        "Released-not-finished lots and cumulative finished lots.",
+        lambda: (
+            wip_throughput(series, time_unit=unit)
+            if series is not None and not series.empty
+            else None
+        ),
+    )
+    lead = lead_times(ev) if "lead_time" in names else None
+    add(
+        "lead_time",
+        "Lead time (finish − release) of finished lots.",
+        lambda: (
+            lead_time_histogram(lead, time_unit=unit)
+            if lead is not None and not lead.empty
+            else None
+        ),
+    )
+    a, p, q = (kpi_value(kpis, k) for k in ("availability", "performance", "quality"))
+    add(
+        "oee",
+        "Where planned time goes: availability, performance and quality losses.",
+        lambda: (
+            oee_waterfall(a, p, q, title="OEE loss waterfall (shop) 车间OEE损失瀑布图")
+            if a is not None and p is not None and q is not None
+            else None
+        ),
+    )
+    per_station = station_oee(kpis)
+    add(
+        "oee_stations",
+        "OEE and its losses per station unit.",
+        lambda: oee_losses_by_station(per_station) if per_station else None,
+    )
+    return out

@@ -1,0 +1,276 @@
+"""Gantt charts: plan vs actual by machine, and a bare scheduler result.
+
+Bars are horizontal ``go.Bar`` traces with ``base=start`` and ``x=duration``: ONE trace
+per colour group (product or job), never one per bar, so a 10,000-operation run stays
+a handful of traces the browser draws quickly. Beyond :data:`MAX_LEGEND_GROUPS` groups
+(e.g. colour by job on a big run) all bars share one trace with a per-bar colour array.
+Breakdowns and off-shift time are shaded the same way (one trace each).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from scheduler import ProblemData, Schedule
+from twin.plot_style import MAX_LEGEND_GROUPS, STATE_COLORS, base_layout, group_colors
+
+__all__ = ["gantt", "schedule_frame", "schedule_gantt"]
+
+GanttMode = Literal["overlay", "stacked"]
+_HOVER = (
+    "<b>%{customdata[0]}</b> · op %{customdata[1]}<br>%{y}<br>"
+    "start %{customdata[2]:,.1f} → end %{customdata[3]:,.1f} (%{x:,.1f})<br>"
+    "setup before %{customdata[4]:,.1f}<br>%{customdata[5]}<extra>%{fullData.name}</extra>"
+)
+
+
+def _customdata(frame: pd.DataFrame, job_names: Sequence[str] | None) -> np.ndarray:
+    jobs = frame["job"].to_numpy()
+    label = _job_labels(jobs, job_names)
+    return np.column_stack(
+        [
+            label.astype(object),
+            frame["operation"].to_numpy(),
+            frame["start"].to_numpy(),
+            frame["end"].to_numpy(),
+            frame["setup"].to_numpy() if "setup" in frame else np.zeros(len(frame)),
+            frame["product"].astype(str).to_numpy()
+            if "product" in frame
+            else np.full(len(frame), ""),
+        ]
+    )
+
+
+def _job_labels(jobs: np.ndarray, job_names: Sequence[str] | None) -> np.ndarray:
+    """Job names where known (``summary["jobs"]``), else the index as text."""
+    out = jobs.astype(str).astype(object)
+    if job_names:
+        names = np.asarray(job_names, dtype=object)
+        known = (jobs >= 0) & (jobs < len(names))
+        out[known] = names[jobs[known]]
+    return out
+
+
+def _group_key(frame: pd.DataFrame, color_by: str, job_names: Sequence[str] | None) -> pd.Series:
+    if color_by == "product" and "product" in frame and (frame["product"] != "").any():
+        return frame["product"].astype(str)
+    return pd.Series(_job_labels(frame["job"].to_numpy(), job_names), index=frame.index)
+
+
+def _bar_traces(
+    frame: pd.DataFrame,
+    color_by: str,
+    job_names: Sequence[str] | None,
+    *,
+    plan: bool,
+) -> list[go.Bar]:
+    """Bars of one layer: per-group traces, or one trace with per-bar colours."""
+    if frame.empty:
+        return []
+    key = _group_key(frame, color_by, job_names)
+    groups = list(dict.fromkeys(sorted(key.unique())))
+    colors = group_colors(groups)
+    common = {"orientation": "h", "hovertemplate": _HOVER}
+    if plan:
+        # Plan: hollow outline boxes, wider than the actual bars they frame.
+        return [
+            go.Bar(
+                name="plan 计划",
+                y=frame["station"].to_numpy(),
+                x=(frame["end"] - frame["start"]).to_numpy(),
+                base=frame["start"].to_numpy(),
+                customdata=_customdata(frame, job_names),
+                marker={
+                    "color": "rgba(255,255,255,0)",
+                    "line": {"color": key.map(colors).to_numpy(), "width": 1.6},
+                },
+                width=0.8,
+                legendgroup="plan",
+                **common,
+            )
+        ]
+    if len(groups) > MAX_LEGEND_GROUPS:
+        return [
+            go.Bar(
+                name=f"actual 实际 ({len(groups)} {color_by}s)",
+                y=frame["station"].to_numpy(),
+                x=(frame["end"] - frame["start"]).to_numpy(),
+                base=frame["start"].to_numpy(),
+                customdata=_customdata(frame, job_names),
+                marker={"color": key.map(colors).to_numpy(), "line": {"width": 0}},
+                width=0.5,
+                **common,
+            )
+        ]
+    traces = []
+    for g in groups:
+        sub = frame[key == g]
+        traces.append(
+            go.Bar(
+                name=str(g),
+                y=sub["station"].to_numpy(),
+                x=(sub["end"] - sub["start"]).to_numpy(),
+                base=sub["start"].to_numpy(),
+                customdata=_customdata(sub, job_names),
+                marker={"color": colors[g], "line": {"width": 0}},
+                width=0.5,
+                legendgroup=str(g),
+                **common,
+            )
+        )
+    return traces
+
+
+def _shade_traces(shading: pd.DataFrame | None) -> list[go.Bar]:
+    """Down and off-shift intervals as full-height translucent bars (one trace per state)."""
+    if shading is None or shading.empty:
+        return []
+    out = []
+    for state, label, pattern in (("off", "off shift 非班次", ""), ("down", "breakdown 故障", "x")):
+        sub = shading[shading["state"] == state]
+        if sub.empty:
+            continue
+        out.append(
+            go.Bar(
+                name=label,
+                y=sub["station"].to_numpy(),
+                x=(sub["end"] - sub["start"]).to_numpy(),
+                base=sub["start"].to_numpy(),
+                orientation="h",
+                width=1.0,
+                marker={
+                    "color": STATE_COLORS[state],
+                    "opacity": 0.22 if state == "off" else 0.45,
+                    "line": {"width": 0},
+                    "pattern": {"shape": pattern, "fgcolor": STATE_COLORS[state]},
+                },
+                hovertemplate=f"{label}<br>%{{y}}<br>%{{base:,.1f}} → +%{{x:,.1f}}<extra></extra>",
+            )
+        )
+    return out
+
+
+def _station_order(frames: Sequence[pd.DataFrame | None], first: Sequence[str]) -> list[str]:
+    seen = dict.fromkeys(first)
+    for f in frames:
+        if f is not None and not f.empty:
+            seen.update(dict.fromkeys(sorted(f["station"].astype(str).unique())))
+    return list(seen)
+
+
+def gantt(
+    actual: pd.DataFrame | None,
+    plan: pd.DataFrame | None = None,
+    *,
+    shading: pd.DataFrame | None = None,
+    color_by: Literal["product", "job"] = "product",
+    mode: GanttMode = "overlay",
+    station_order: Sequence[str] = (),
+    job_names: Sequence[str] | None = None,
+    time_unit: str = "min",
+    title: str = "Gantt by machine 设备甘特图: plan vs actual",
+) -> go.Figure:
+    """Gantt by machine of executed (``actual``) and/or planned operations.
+
+    Parameters
+    ----------
+    actual, plan
+        Frames with ``station, job, operation, start, end`` (+ ``product``, ``setup``),
+        as from :func:`twin.rundir.operation_intervals` / :func:`~twin.rundir.plan_intervals`.
+    shading
+        ``station, state, start, end`` rows; ``down`` and ``off`` rows are shaded.
+    mode
+        ``overlay``: plan as outlined boxes around the actual bars (drift is visible
+        at a glance); ``stacked``: plan above, actual below, shared time axis.
+    """
+    if mode not in ("overlay", "stacked"):
+        raise ValueError(f"mode must be 'overlay' or 'stacked', got {mode!r}")
+    if color_by not in ("product", "job"):
+        raise ValueError(f"color_by must be 'product' or 'job', got {color_by!r}")
+    order = _station_order([actual, plan, shading], station_order)
+    shade = _shade_traces(shading)
+    act = _bar_traces(actual, color_by, job_names, plan=False) if actual is not None else []
+    pln = _bar_traces(plan, color_by, job_names, plan=True) if plan is not None else []
+    height = max(320, 120 + 28 * len(order))
+    if mode == "overlay" or plan is None or actual is None:
+        fig = go.Figure([*shade, *pln, *act])
+        fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
+    else:
+        fig = make_subplots(
+            rows=2,
+            cols=1,
+            shared_xaxes=True,
+            vertical_spacing=0.06,
+            subplot_titles=("plan 计划", "actual 实际"),
+        )
+        for t in pln:
+            fig.add_trace(t, row=1, col=1)
+        for t in [*shade, *act]:
+            fig.add_trace(t, row=2, col=1)
+        fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
+        height = 2 * height - 80
+    fig.update_layout(barmode="overlay", bargap=0.2)
+    fig.update_xaxes(title_text=f"time [{time_unit}]", showgrid=True)
+    return base_layout(fig, title, height=height)
+
+
+def schedule_frame(data: ProblemData, schedule: Schedule) -> pd.DataFrame:
+    """A bare scheduler result as ``station, job, operation, product, start, end, setup``.
+
+    ``setup`` is the sequence-dependent setup the plan leaves before each operation on
+    its machine (``data.setup[m, previous family, family]``; none before the first).
+    """
+    if len(schedule) != data.num_ops:
+        raise ValueError(
+            f"schedule has {len(schedule)} operations but the problem has {data.num_ops}"
+        )
+    machine = schedule.machine
+    setup = np.zeros(data.num_ops)
+    if data.has_setups:
+        for seq in schedule.machine_sequences(data.num_machines):
+            for prev, op in itertools.pairwise(seq):
+                m = machine[op]
+                setup[op] = data.setup[m, data.op_family[prev], data.op_family[op]]
+    job = data.op_job
+    return pd.DataFrame(
+        {
+            "station": np.asarray(data.machine_names, dtype=object)[machine],
+            "job": job,
+            "operation": np.arange(data.num_ops) - data.job_op_ptr[job],
+            "product": "",
+            "start": schedule.start.astype(float),
+            "end": schedule.end.astype(float),
+            "setup": setup,
+        }
+    )
+
+
+def schedule_gantt(
+    data: ProblemData, schedule: Schedule, *, time_unit: str = "time units", title: str = ""
+) -> go.Figure:
+    """Gantt of a scheduler result without a twin run: coloured by job, windows shaded."""
+    frame = schedule_frame(data, schedule)
+    windows = [
+        (data.machine_names[m], "off", float(s), float(e))
+        for m in range(data.num_machines)
+        for s, e in data.windows(m)
+    ]
+    shading = pd.DataFrame(windows, columns=["station", "state", "start", "end"])
+    label = title or f"Schedule 排产 {data.name or ''}: makespan {schedule.makespan}".strip()
+    return gantt(
+        frame,
+        None,
+        shading=shading,
+        color_by="job",
+        station_order=data.machine_names,
+        job_names=data.job_names,
+        time_unit=time_unit,
+        title=label,
+    )

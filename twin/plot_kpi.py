@@ -1,0 +1,259 @@
+"""KPI figures: the OEE loss waterfall, OEE losses per station, the KPI dashboard.
+
+They read the ``kpis`` dict of ``summary.json`` (stable key names written by
+``twin run``). Replicated runs may store a KPI as ``{"mean": ..., ...}``: the mean is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from twin.plot_style import STATE_COLORS, base_layout
+
+__all__ = [
+    "NC_THRESHOLD",
+    "STATION_OEE_KEYS",
+    "kpi_dashboard",
+    "kpi_value",
+    "oee_losses_by_station",
+    "oee_waterfall",
+    "station_oee",
+]
+
+NC_THRESHOLD = 0.70
+"""数控化率 / 联网率 target: MIIT 2013-2018 action plan (key industries) and GB/T 37393-2019."""
+
+STATION_OEE_KEYS = ("oee_by_unit", "oee_by_station")
+"""Where ``twin run`` puts A/P/Q per unit (first key holding ``{unit: {availability, ...}}``)."""
+_GOOD, _LOSS, _TOTAL = "#2e8b57", "#d62728", "#0072b2"
+
+
+def kpi_value(kpis: Mapping[str, Any], key: str) -> float | None:
+    """A KPI as a float (the ``mean`` of a replicated KPI), ``None`` when absent or not numeric."""
+    value = kpis.get(key)
+    if isinstance(value, Mapping):
+        value = value.get("mean")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def station_oee(kpis: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """Per-unit ``availability/performance/quality`` from the KPIs ({} when not reported)."""
+    for key in STATION_OEE_KEYS:
+        table = kpis.get(key)
+        if isinstance(table, Mapping) and table:
+            out = {}
+            for station, row in table.items():
+                if isinstance(row, Mapping):
+                    vals = {
+                        k: kpi_value(row, k) for k in ("availability", "performance", "quality")
+                    }
+                    if all(v is not None for v in vals.values()):
+                        out[str(station)] = {k: float(v) for k, v in vals.items() if v is not None}
+            if out:
+                return out
+    return {}
+
+
+def _losses(a: float, p: float, q: float) -> tuple[float, float, float, float]:
+    """Availability, performance and quality losses as shares of planned time; and OEE."""
+    return 1.0 - a, a * (1.0 - p), a * p * (1.0 - q), a * p * q
+
+
+def oee_waterfall(
+    availability: float, performance: float, quality: float, *, title: str = "OEE loss waterfall"
+) -> go.Figure:
+    """Planned time (100 %) minus availability, performance, quality losses = OEE (ISO 22400-2)."""
+    for name, v in (
+        ("availability", availability),
+        ("performance", performance),
+        ("quality", quality),
+    ):
+        if not 0.0 <= v <= 1.5:
+            raise ValueError(f"{name} must be a share in [0, 1.5], got {v}")
+    la, lp, lq, oee = _losses(availability, performance, quality)
+    fig = go.Figure(
+        go.Waterfall(
+            x=[
+                "planned time<br>计划时间",
+                "availability loss<br>可用率损失",
+                "performance loss<br>性能损失",
+                "quality loss<br>质量损失",
+                "OEE<br>设备综合效率",
+            ],
+            y=[100.0, -100 * la, -100 * lp, -100 * lq, 100 * oee],
+            measure=["absolute", "relative", "relative", "relative", "total"],
+            text=[
+                "100 %",
+                f"−{100 * la:.1f} %",
+                f"−{100 * lp:.1f} %",
+                f"−{100 * lq:.1f} %",
+                f"{100 * oee:.1f} %",
+            ],
+            textposition="outside",
+            decreasing={"marker": {"color": _LOSS}},
+            increasing={"marker": {"color": _GOOD}},
+            totals={"marker": {"color": _TOTAL}},
+            connector={"line": {"color": "#999999", "dash": "dot"}},
+            hovertemplate="%{x}: %{text}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(title_text="share of planned time [%]", range=[0, 118])
+    fig.update_layout(showlegend=False)
+    subtitle = f"A {availability:.1%} × P {performance:.1%} × Q {quality:.1%} = OEE {oee:.1%}"
+    return base_layout(fig, f"{title}<br><sup>{subtitle}</sup>", height=400)
+
+
+def oee_losses_by_station(
+    per_station: Mapping[str, Mapping[str, float]],
+    *,
+    title: str = "OEE and losses by station 各设备OEE损失",
+) -> go.Figure:
+    """Per station: OEE and its three losses stacked to 100 % (the waterfall, one row each)."""
+    stations = list(per_station)
+    parts: dict[str, list[float]] = {
+        "OEE": [],
+        "quality": [],
+        "performance": [],
+        "availability": [],
+    }
+    for s in stations:
+        row = per_station[s]
+        la, lp, lq, oee = _losses(row["availability"], row["performance"], row["quality"])
+        for key, v in (("OEE", oee), ("quality", lq), ("performance", lp), ("availability", la)):
+            parts[key].append(100.0 * v)
+    styles = {
+        "OEE": ("OEE 设备综合效率", _TOTAL),
+        "quality": ("quality loss 质量损失", "#cc79a7"),
+        "performance": ("performance loss 性能损失", STATE_COLORS["blocked"]),
+        "availability": ("availability loss 可用率损失", STATE_COLORS["down"]),
+    }
+    fig = go.Figure(
+        [
+            go.Bar(
+                name=styles[key][0],
+                y=stations,
+                x=vals,
+                orientation="h",
+                marker_color=styles[key][1],
+                text=[f"{v:.0f}%" if abs(v) >= 6 else "" for v in vals],
+                textposition="inside",
+                hovertemplate=f"%{{y}}<br>{styles[key][0]}: %{{x:.1f}} %<extra></extra>",
+            )
+            for key, vals in parts.items()
+        ]
+    )
+    fig.update_layout(barmode="relative")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title_text="share of planned time [%]")
+    return base_layout(fig, title, height=max(300, 120 + 28 * len(stations)))
+
+
+def _fmt_pct(v: float | None) -> float:
+    return 0.0 if v is None else 100.0 * v
+
+
+def kpi_dashboard(
+    kpis: Mapping[str, Any],
+    *,
+    title: str = "KPI dashboard 关键指标",
+    threshold: float | None = None,
+) -> go.Figure:
+    """Headline numbers (throughput, on-time rate, OEE, energy) and digitalisation rates.
+
+    The bottom panel compares 设备数控化率 (equipment-based NC rate), 工序数控化率
+    (process-based NC rate) and 设备联网率 (networked rate) with the 70 % target line.
+    Missing KPIs show as "n/a" rather than 0, so an absent figure is never mistaken for a bad one.
+    """
+    thr = (
+        threshold
+        if threshold is not None
+        else (kpi_value(kpis, "nc_rate_threshold") or NC_THRESHOLD)
+    )
+    tiles = [
+        ("throughput_per_hour", "throughput 产出<br>good parts/h", "", 1.0, ",.2f"),
+        ("on_time_rate", "on-time rate 准时交付率", " %", 100.0, ".1f"),
+        ("oee", "OEE 设备综合效率", " %", 100.0, ".1f"),
+        ("energy_kwh", "energy 能耗<br>kWh", "", 1.0, ",.0f"),
+        ("energy_kgce", "energy 综合能耗<br>kgce (当量值)", "", 1.0, ",.1f"),
+    ]
+    fig = make_subplots(
+        rows=2,
+        cols=len(tiles),
+        row_heights=[0.36, 0.64],
+        vertical_spacing=0.16,
+        specs=[
+            [{"type": "domain"}] * len(tiles),
+            [{"type": "xy", "colspan": len(tiles)}] + [None] * (len(tiles) - 1),
+        ],
+    )
+    for i, (key, label, suffix, scale, fmt) in enumerate(tiles):
+        v = kpi_value(kpis, key)
+        fig.add_trace(
+            go.Indicator(
+                mode="number",
+                value=None if v is None else v * scale,
+                number={"suffix": suffix, "valueformat": fmt, "font": {"size": 34}},
+                title={
+                    "text": label + ("" if v is not None else "<br>(n/a)"),
+                    "font": {"size": 14},
+                },
+            ),
+            row=1,
+            col=i + 1,
+        )
+    rates = [
+        ("nc_rate_equipment", "设备数控化率<br>NC rate (equipment)"),
+        ("nc_rate_process", "工序数控化率<br>NC rate (process hours)"),
+        ("networked_rate", "设备联网率<br>networked rate"),
+    ]
+    values = [kpi_value(kpis, k) for k, _ in rates]
+    fig.add_trace(
+        go.Bar(
+            x=[label for _, label in rates],
+            y=[_fmt_pct(v) for v in values],
+            text=["n/a" if v is None else f"{100 * v:.1f} %" for v in values],
+            textposition="outside",
+            marker_color=[
+                "#bbbbbb" if v is None else (_GOOD if v >= thr else STATE_COLORS["blocked"])
+                for v in values
+            ],
+            width=0.5,
+            showlegend=False,
+            hovertemplate="%{x}: %{text}<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
+    # Explicit refs: add_hline(row=...) trips over the Indicator traces of the grid.
+    xy = fig.data[-1]
+    xref, yref = f"{xy.xaxis or 'x'} domain", xy.yaxis or "y"
+    fig.add_shape(
+        type="line",
+        xref=xref,
+        x0=0,
+        x1=1,
+        yref=yref,
+        y0=100 * thr,
+        y1=100 * thr,
+        line={"color": STATE_COLORS["down"], "dash": "dash", "width": 2},
+    )
+    fig.add_annotation(
+        xref=xref,
+        x=1,
+        yref=yref,
+        y=100 * thr,
+        xanchor="right",
+        yanchor="bottom",
+        showarrow=False,
+        text=f"target 目标 {100 * thr:.0f} % (MIIT 2013-2018; GB/T 37393-2019)",
+        font={"color": STATE_COLORS["down"]},
+    )
+    fig.update_yaxes(title_text="rate [%]", range=[0, 112], row=2, col=1)
+    fig.update_layout(showlegend=False)
+    return base_layout(fig, title, height=560)

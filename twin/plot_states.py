@@ -1,0 +1,204 @@
+"""What the machines and the orders did over time: state timeline, utilisation, WIP, lead time.
+
+Every function takes frames from :mod:`twin.rundir` and returns a ``go.Figure`` with a
+bounded number of traces (one per state, product or series), whatever the run length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from twin.plot_style import (
+    MAX_LEGEND_GROUPS,
+    STATE_COLORS,
+    STATE_LABELS,
+    STATE_ORDER,
+    base_layout,
+    group_colors,
+)
+
+__all__ = [
+    "lead_time_histogram",
+    "state_shares",
+    "state_timeline",
+    "utilisation_bars",
+    "wip_throughput",
+]
+
+
+def _ordered_states(states: Sequence[str]) -> list[str]:
+    """Known states in the fixed order, then any unknown ones (drawn grey) alphabetically."""
+    known = [s for s in STATE_ORDER if s in set(states)]
+    return known + sorted(set(states) - set(STATE_ORDER))
+
+
+def _order(intervals: pd.DataFrame, first: Sequence[str]) -> list[str]:
+    seen = dict.fromkeys(s for s in first if s in set(intervals["station"]))
+    seen.update(dict.fromkeys(sorted(intervals["station"].unique())))
+    return list(seen)
+
+
+def state_timeline(
+    intervals: pd.DataFrame,
+    *,
+    station_order: Sequence[str] = (),
+    time_unit: str = "min",
+    title: str = "Machine states 设备状态时间线",
+) -> go.Figure:
+    """One row per station unit, coloured by state (fixed colours), one trace per state."""
+    order = _order(intervals, station_order)
+    traces = []
+    for state in _ordered_states(intervals["state"].unique().tolist()):
+        sub = intervals[intervals["state"] == state]
+        traces.append(
+            go.Bar(
+                name=STATE_LABELS.get(state, state),
+                y=sub["station"].to_numpy(),
+                x=(sub["end"] - sub["start"]).to_numpy(),
+                base=sub["start"].to_numpy(),
+                orientation="h",
+                width=0.7,
+                marker={"color": STATE_COLORS.get(state, "#999999"), "line": {"width": 0}},
+                hovertemplate=(
+                    f"{state}<br>%{{y}}<br>%{{base:,.1f}} → +%{{x:,.1f}} {time_unit}<extra></extra>"
+                ),
+            )
+        )
+    fig = go.Figure(traces)
+    fig.update_layout(barmode="overlay")
+    fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
+    fig.update_xaxes(title_text=f"time [{time_unit}]")
+    return base_layout(fig, title, height=max(300, 120 + 26 * len(order)))
+
+
+def state_shares(intervals: pd.DataFrame) -> pd.DataFrame:
+    """Share of each unit's logged time per state (rows: units, columns: states; sum 1)."""
+    dur = intervals.assign(d=intervals["end"] - intervals["start"])
+    table = dur.pivot_table(
+        index="station", columns="state", values="d", aggfunc="sum", fill_value=0.0
+    )
+    table = table[_ordered_states(list(table.columns))]
+    total = table.sum(axis=1).replace(0.0, np.nan)
+    return table.div(total, axis=0).fillna(0.0)
+
+
+def utilisation_bars(
+    intervals: pd.DataFrame,
+    *,
+    station_order: Sequence[str] = (),
+    title: str = "Utilisation by state 设备利用率",
+) -> go.Figure:
+    """A stacked 100 % bar per station unit: how its time split between states."""
+    shares = state_shares(intervals)
+    order = [s for s in _order(intervals, station_order) if s in shares.index]
+    shares = shares.reindex(order)
+    traces = [
+        go.Bar(
+            name=STATE_LABELS.get(state, state),
+            y=shares.index.to_numpy(),
+            x=(100.0 * shares[state]).to_numpy(),
+            orientation="h",
+            marker={"color": STATE_COLORS.get(state, "#999999")},
+            text=[f"{v:.0f}%" if v >= 6 else "" for v in 100.0 * shares[state]],
+            textposition="inside",
+            insidetextanchor="middle",
+            hovertemplate=f"%{{y}}<br>{state}: %{{x:.1f}} %<extra></extra>",
+        )
+        for state in shares.columns
+    ]
+    fig = go.Figure(traces)
+    fig.update_layout(barmode="stack", uniformtext={"minsize": 10, "mode": "hide"})
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title_text="share of time [%]", range=[0, 100])
+    return base_layout(fig, title, height=max(300, 120 + 26 * len(order)))
+
+
+def wip_throughput(
+    series: pd.DataFrame, *, time_unit: str = "min", title: str = "WIP and throughput 在制品与产出"
+) -> go.Figure:
+    """Work in progress (left axis) and cumulative finished lots (right axis), as steps."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    t = series["time"].to_numpy()
+    fig.add_trace(
+        go.Scatter(
+            x=t,
+            y=series["wip"].to_numpy(),
+            name="WIP 在制品 (lots)",
+            line_shape="hv",
+            line={"color": "#0072b2"},
+            fill="tozeroy",
+            fillcolor="rgba(0,114,178,0.15)",
+        ),
+        secondary_y=False,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=t,
+            y=series["finished"].to_numpy(),
+            name="finished 完工 (lots, cumulative)",
+            line_shape="hv",
+            line={"color": "#e69f00", "width": 2.5},
+        ),
+        secondary_y=True,
+    )
+    fig.update_xaxes(title_text=f"time [{time_unit}]")
+    fig.update_yaxes(title_text="WIP [lots]", rangemode="tozero", secondary_y=False)
+    fig.update_yaxes(
+        title_text="finished [lots]", rangemode="tozero", secondary_y=True, showgrid=False
+    )
+    return base_layout(fig, title, height=380)
+
+
+def lead_time_histogram(
+    lead: pd.DataFrame, *, time_unit: str = "min", title: str = "Lead time 生产周期分布"
+) -> go.Figure:
+    """Lead-time distribution (stacked per product when few), with mean and 95th percentile."""
+    values = lead["lead_time"].to_numpy(dtype=float)
+    products = sorted(lead["product"].astype(str).unique())
+    fig = go.Figure()
+    if 1 < len(products) <= MAX_LEGEND_GROUPS:
+        colors = group_colors(products)
+        for p in products:
+            sub = lead[lead["product"].astype(str) == p]["lead_time"].to_numpy(dtype=float)
+            fig.add_trace(
+                go.Histogram(
+                    x=sub,
+                    name=p,
+                    marker_color=colors[p],
+                    xbins=_bins(values),
+                    hovertemplate="%{x}: %{y} lots",
+                )
+            )
+        fig.update_layout(barmode="stack")
+    else:
+        fig.add_trace(
+            go.Histogram(x=values, name="lots", marker_color="#0072b2", xbins=_bins(values))
+        )
+    if len(values):
+        for x, label, dash in (
+            (float(values.mean()), "mean", "solid"),
+            (float(np.percentile(values, 95)), "p95", "dash"),
+        ):
+            fig.add_vline(
+                x=x,
+                line={"color": "#333333", "dash": dash, "width": 1.5},
+                annotation_text=f"{label} {x:,.0f}",
+                annotation_position="top right",
+            )
+    fig.update_xaxes(title_text=f"lead time (finish − release) [{time_unit}]")
+    fig.update_yaxes(title_text="lots")
+    return base_layout(fig, title, height=380)
+
+
+def _bins(values: np.ndarray) -> dict[str, float]:
+    """Shared bins for every product (so stacked bars line up): ~30 bins over the range."""
+    if len(values) == 0:
+        return {}
+    lo, hi = float(values.min()), float(values.max())
+    size = max((hi - lo) / 30.0, 1e-9) if hi > lo else 1.0
+    return {"start": lo, "end": hi + size, "size": size}

@@ -1,0 +1,79 @@
+"""Shared look of every figure: fixed state colours, the product palette, fonts, axes.
+
+Colours are fixed so the same state or product looks the same in every chart of a
+report and between reports (an engineer learns "red = down" once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+__all__ = [
+    "FONT_FAMILY",
+    "MAX_LEGEND_GROUPS",
+    "PALETTE",
+    "STATE_COLORS",
+    "STATE_LABELS",
+    "STATE_ORDER",
+    "base_layout",
+    "group_colors",
+]
+
+# CJK fonts first that exist on Linux, Windows and macOS workshop PCs, so 数控化率 renders.
+FONT_FAMILY = (
+    '"Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei", '
+    '"PingFang SC", "Hiragino Sans GB", "Source Han Sans SC", "Segoe UI", "Helvetica Neue", '
+    "Arial, sans-serif"
+)
+
+STATE_ORDER = ("busy", "setup", "idle", "starved", "blocked", "down", "off")
+STATE_COLORS = {
+    "busy": "#2e8b57",
+    "setup": "#f2b33d",
+    "idle": "#c9ced6",
+    "starved": "#8e6cc2",
+    "blocked": "#e6772e",
+    "down": "#d62728",
+    "off": "#4a5563",
+}
+STATE_LABELS = {
+    "busy": "busy 加工",
+    "setup": "setup 换型",
+    "idle": "idle 空闲",
+    "starved": "starved 待料",
+    "blocked": "blocked 堵塞",
+    "down": "down 故障",
+    "off": "off 停机/非班次",
+}
+
+# Colour-blind-safe qualitative palette (Okabe-Ito extended with Tableau tones); no pure red,
+# which is reserved for breakdowns.
+PALETTE = (
+    "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#8c564b", "#f0e442",
+    "#7f7f7f", "#17becf", "#bcbd22", "#9467bd", "#2ca02c", "#ff9896", "#c5b0d5",
+    "#c49c94", "#9edae5", "#dbdb8d", "#aec7e8", "#ffbb78", "#98df8a",
+)  # fmt: skip
+
+MAX_LEGEND_GROUPS = len(PALETTE)
+
+
+def group_colors(groups: Sequence[str]) -> dict[str, str]:
+    """A stable colour per group, in the order given (cycled beyond the palette)."""
+    return {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(groups)}
+
+
+def base_layout(fig: go.Figure, title: str, height: int | None = None) -> go.Figure:
+    """Title, fonts, white background, legend on top: the same frame for every figure."""
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 17}},
+        font={"family": FONT_FAMILY, "size": 13},
+        template="plotly_white",
+        margin={"l": 10, "r": 20, "t": 90, "b": 50},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0, "xanchor": "left"},
+        hoverlabel={"font": {"family": FONT_FAMILY}},
+    )
+    if height is not None:
+        fig.update_layout(height=height)
+    return fig

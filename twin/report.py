@@ -1,0 +1,293 @@
+"""The offline HTML run report: ONE self-contained file (workshops are often offline).
+
+plotly.js is embedded once in ``<head>``; each figure is a ``<div>`` written with
+``include_plotlyjs=False``. The page declares UTF-8 and a CJK-capable font stack so
+Chinese KPI names (数控化率, 设备联网率) render on Linux, Windows and macOS alike.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import plotly.offline
+
+from twin.plot import FIGURE_NAMES, NamedFigure, run_figures
+from twin.plot_kpi import kpi_value
+from twin.plot_style import FONT_FAMILY
+from twin.rundir import RunData, read_run
+
+__all__ = ["KPI_LABELS", "build_report", "render_html", "write_report"]
+
+log = logging.getLogger(__name__)
+
+# key -> (label, unit: "%" for shares, "t" for the run's time unit, else literal)
+KPI_LABELS: dict[str, tuple[str, str]] = {
+    "throughput_per_hour": ("Throughput 产出率 (good parts)", "parts/h"),
+    "throughput_lots_per_hour": ("Throughput 产出率 (lots)", "lots/h"),
+    "jobs_released": ("Lots released 投产批次", ""),
+    "jobs_finished": ("Lots finished 完工批次", ""),
+    "parts_good": ("Good parts 合格品", ""),
+    "parts_scrap": ("Scrapped parts 废品", ""),
+    "lead_time_mean": ("Mean lead time 平均生产周期", "t"),
+    "lead_time_p95": ("Lead time p95 生产周期95分位", "t"),
+    "wip_mean": ("Mean WIP 平均在制品", "lots"),
+    "makespan": ("Makespan 完工时间", "t"),
+    "on_time_rate": ("On-time rate 准时交付率", "%"),
+    "tardiness_total": ("Total tardiness 总拖期", "t"),
+    "oee": ("OEE 设备综合效率", "%"),
+    "availability": ("Availability 可用率", "%"),
+    "performance": ("Performance 性能率", "%"),
+    "quality": ("Quality 质量合格率", "%"),
+    "nc_rate_equipment": ("设备数控化率 NC rate (equipment)", "%"),
+    "nc_rate_process": ("工序数控化率 NC rate (process hours)", "%"),
+    "networked_rate": ("设备联网率 Networked rate", "%"),
+    "nc_rate_threshold": ("数控化率目标 NC-rate target", "%"),
+    "nc_rate_equipment_meets_threshold": ("设备数控化率达标 equipment NC rate meets target", ""),
+    "nc_rate_process_meets_threshold": ("工序数控化率达标 process NC rate meets target", ""),
+    "energy_kwh": ("Energy 能耗", "kWh"),
+    "energy_kwh_per_part": ("Energy per good part 单件能耗", "kWh"),
+    "energy_kgce": ("Energy 综合能耗 (当量值)", "kgce"),
+    "primary_energy_kgce": ("Primary energy 综合能耗 (等价值)", "kgce"),
+    "window_start": ("Observation window start 统计起点", "t"),
+    "window_end": ("Observation window end 统计终点", "t"),
+}
+_SHARES = {"utilisation", "availability", "performance", "quality", "oee", "oee_by_station"}
+_SKIP = {"time_unit", "state_time"}  # shown elsewhere (header, utilisation figure)
+_COLUMN_LABELS = {
+    "utilisation": "utilisation 利用率",
+    "oee_by_unit.availability": "A 可用率",
+    "oee_by_unit.performance": "P 性能率",
+    "oee_by_unit.quality": "Q 质量",
+    "oee_by_unit.oee": "OEE",
+    "oee_by_station": "OEE",
+    "energy_kwh_by_station": "energy 能耗 kWh",
+}
+
+_CSS = """
+body { font-family: %FONT%; margin: 0 auto; max-width: 1360px; padding: 16px 24px;
+       color: #1f2933; background: #fff; }
+h1 { font-size: 24px; margin: 8px 0 4px; } h2 { font-size: 19px; margin: 28px 0 6px; }
+.meta { color: #52606d; font-size: 13px; margin-bottom: 12px; }
+table { border-collapse: collapse; font-size: 13px; margin: 6px 0 12px; }
+th, td { border-bottom: 1px solid #e4e7eb; padding: 4px 10px; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f5f7fa; font-weight: 600; }
+.ok { color: #2e7d32; font-weight: 600; } .bad { color: #c62828; font-weight: 600; }
+.tables { display: flex; flex-wrap: wrap; gap: 28px; align-items: flex-start; }
+figure { margin: 18px 0 8px; border-top: 1px solid #e4e7eb; padding-top: 8px; }
+figcaption { color: #52606d; font-size: 13px; margin: 2px 0 0 4px; }
+footer { color: #7b8794; font-size: 12px; margin: 28px 0 8px; }
+"""
+
+
+def _fmt(value: Any, unit: str, time_unit: str) -> str:
+    if isinstance(value, bool):
+        return '<span class="ok">yes ✓</span>' if value else '<span class="bad">no ✗</span>'
+    if isinstance(value, Mapping) and "mean" in value:
+        mean = kpi_value(value, "mean")
+        half = value.get("ci_halfwidth", value.get("ci95"))
+        base = _fmt(mean, unit, time_unit)
+        if isinstance(half, int | float) and not isinstance(half, bool):
+            return f"{base} ± {_fmt(float(half), unit, time_unit)}"
+        return base
+    if isinstance(value, int | float):
+        v = float(value)
+        if unit == "%":
+            return f"{100 * v:.1f} %"
+        suffix = time_unit if unit == "t" else unit
+        return f"{v:,.2f} {suffix}".strip() if abs(v) < 1e5 else f"{v:,.0f} {suffix}".strip()
+    return html.escape("n/a" if value is None else str(value))
+
+
+def _kpi_rows(kpis: Mapping[str, Any], time_unit: str) -> list[tuple[str, str]]:
+    """Known KPIs first in a stable order, then any other scalar the run reported."""
+    rows = []
+    for key, (label, unit) in KPI_LABELS.items():
+        if key in kpis:
+            rows.append(
+                (f"{html.escape(label)} <code>{key}</code>", _fmt(kpis[key], unit, time_unit))
+            )
+    for key, value in kpis.items():
+        scalar = isinstance(value, int | float | bool | str) or (
+            isinstance(value, Mapping) and "mean" in value
+        )
+        if key not in KPI_LABELS and key not in _SKIP and scalar:
+            rows.append((f"<code>{html.escape(key)}</code>", _fmt(value, "", time_unit)))
+    return rows
+
+
+def _station_table(kpis: Mapping[str, Any]) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """Dict-valued KPIs (``utilisation``, ``oee_by_unit``, ...) as columns, one row per name."""
+    cols: list[str] = []
+    rows: dict[str, dict[str, str]] = {}
+
+    def put(name: str, col: str, x: Any) -> None:
+        if x is None or (isinstance(x, int | float) and not isinstance(x, bool)):
+            share = col.split(".")[-1] in _SHARES or col in _SHARES
+            cols.append(col)
+            rows.setdefault(str(name), {})[col] = _fmt(x, "%" if share else "", "")
+
+    for key, table in kpis.items():
+        if key in _SKIP or not isinstance(table, Mapping) or "mean" in table:
+            continue
+        for name, v in table.items():
+            if isinstance(v, Mapping):  # e.g. oee_by_unit: one column per inner field
+                for inner, x in v.items():
+                    put(name, f"{key}.{inner}", x)
+            else:
+                put(name, key, v)
+    return list(dict.fromkeys(cols)), rows
+
+
+def _per_name_tables(kpis: Mapping[str, Any], units: Sequence[str]) -> str:
+    """Two tables: per station unit, and per station (kpis keyed by station id)."""
+    cols, rows = _station_table(kpis)
+    out = []
+    unit_set = set(units)
+    for title, names in (
+        ("unit 设备", [n for n in rows if n in unit_set]),
+        ("station 工位", [n for n in rows if n not in unit_set]),
+    ):
+        used = [c for c in cols if any(c in rows[n] for n in names)]
+        if names and used:
+            head = [title, *(_COLUMN_LABELS.get(c, f"<code>{html.escape(c)}</code>") for c in used)]
+            out.append(
+                _table(head, [[html.escape(n), *(rows[n].get(c, "") for c in used)] for n in names])
+            )
+    return "".join(out)
+
+
+def _table(head: Sequence[str], body: Sequence[Sequence[str]], numeric_from: int = 1) -> str:
+    th = "".join(f"<th>{h}</th>" for h in head)
+    trs = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="num">{c}</td>' if i >= numeric_from else f"<td>{c}</td>"
+            for i, c in enumerate(row)
+        )
+        + "</tr>"
+        for row in body
+    )
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>"
+
+
+def _summary_html(summary: Mapping[str, Any], run: RunData) -> str:
+    esc = html.escape
+    solver = summary.get("solver") or {}
+    facts = [
+        ("scenario file", summary.get("scenario_file")),
+        ("seed", summary.get("seed")),
+        ("replications", summary.get("replications")),
+        ("time unit", run.time_unit),
+        ("jobs", len(summary.get("jobs", []))),
+        ("station units", len(run.machines)),
+        ("events", len(run.events)),
+        ("horizon", f"{run.horizon:,.1f} {run.time_unit}"),
+        ("solver", " · ".join(f"{k} {v}" for k, v in solver.items() if v is not None)),
+    ]
+    meta = _table(
+        ["run 运行", ""], [[esc(k), esc(str(v))] for k, v in facts if v not in (None, "")]
+    )
+    stations = summary.get("stations") or []
+    yes = lambda b: "✓" if b else "–"  # noqa: E731
+    st_rows = [
+        [
+            esc(str(s.get("id"))),
+            esc(str(s.get("kind", ""))),
+            str(len(s.get("units", []))),
+            yes(s.get("numerically_controlled")),
+            yes(s.get("networked")),
+            yes(s.get("key_process")),
+        ]
+        for s in stations
+        if isinstance(s, Mapping)
+    ]
+    st = (
+        _table(
+            ["station 工位", "kind", "units", "NC 数控", "networked 联网", "key process 关键工序"],
+            st_rows,
+            numeric_from=2,
+        )
+        if st_rows
+        else ""
+    )
+    return f'<div class="tables">{meta}{st}</div>'
+
+
+def render_html(run: RunData, figures: Sequence[NamedFigure], *, title: str | None = None) -> str:
+    """The whole report page as one string (plotly.js included once)."""
+    summary, kpis = run.summary, run.summary.get("kpis", {})
+    name = str(summary.get("scenario") or (run.path.name if run.path else "run"))
+    heading = html.escape(title or f"Run report 运行报告 — {name}")
+    kpi_table = _table(["KPI 指标", "value 数值"], _kpi_rows(kpis, run.time_unit)) if kpis else ""
+    per_name = _per_name_tables(kpis, run.machines) if kpis else ""
+    config = {
+        "displaylogo": False,
+        "responsive": True,
+        "toImageButtonOptions": {"format": "png", "scale": 2},
+    }
+    blocks = []
+    for i, nf in enumerate(figures):
+        div = nf.figure.to_html(
+            full_html=False, include_plotlyjs=False, div_id=f"fig-{nf.name}-{i}", config=config
+        )
+        blocks.append(
+            f'<figure id="{nf.name}">{div}<figcaption>{html.escape(nf.caption)}'
+            "</figcaption></figure>"
+        )
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="zh-CN"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{heading}</title>",
+            f"<style>{_CSS.replace('%FONT%', FONT_FAMILY)}</style>",
+            f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>',
+            "</head><body>",
+            f"<h1>{heading}</h1>",
+            f'<div class="meta">shopfloor-twin · generated {stamp}</div>',
+            "<h2>Scenario 场景</h2>",
+            _summary_html(summary, run),
+            "<h2>KPIs 关键指标</h2>",
+            f'<div class="tables">{kpi_table}</div>',
+            (f'<h2>Per station 各设备</h2><div class="tables">{per_name}</div>')
+            if per_name
+            else "",
+            "<h2>Figures 图表</h2>",
+            *blocks,
+            "<footer>Offline report: plotly.js is embedded; no network access needed. "
+            "Hover a bar for details; drag to zoom, double-click to reset.</footer>",
+            f"<script>window.__twinReport = {json.dumps({'figures': [f.name for f in figures]})};"
+            "</script>",
+            "</body></html>",
+        ]
+    )
+
+
+def build_report(run: RunData, names: tuple[str, ...] = FIGURE_NAMES) -> str:
+    """Figures of ``run`` and the page around them."""
+    t0 = time.perf_counter()
+    figures = run_figures(run, names)
+    page = render_html(run, figures)
+    log.info(
+        "report: %d figures, %.1f kB in %.2f s",
+        len(figures),
+        len(page) / 1e3,
+        time.perf_counter() - t0,
+    )
+    return page
+
+
+def write_report(run_dir: str | Path, out_path: str | Path) -> Path:
+    """Read the run folder ``run_dir`` and write its HTML report to ``out_path``."""
+    out = Path(out_path)
+    run = read_run(run_dir)
+    out.write_text(build_report(run), encoding="utf-8")
+    return out
