@@ -1,0 +1,222 @@
+"""Dispatch rules: one fast list-scheduling pass per rule, and `solve_dispatch`.
+
+A rule builds a complete, feasible schedule in one pass of
+:func:`scheduler.kernels.dispatch.dispatch_kernel` (see there for the scheme). The
+rules are the classic ones a shop floor knows; the digital twin uses the same names
+for its online dispatcher:
+
+``ect``
+    earliest completion time first, ties to the most work remaining (the default).
+``spt`` / ``lpt``
+    shortest / longest processing time on the contested machine.
+``mwkr`` / ``mor``
+    most work / most operations remaining in the job.
+``edd``
+    earliest due date (jobs without a due date last).
+``fifo``
+    the operation that has been ready longest (earliest release / ready time).
+``random``
+    uniformly random within the contested set, from ``seed``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from scheduler.kernels.dispatch import dispatch_kernel
+from scheduler.kernels.rng import make_state
+from scheduler.objective import Objective, evaluate
+from scheduler.problem import ProblemData
+from scheduler.result import Result, Schedule, Status
+
+__all__ = [
+    "DEFAULT_RULE",
+    "RULES",
+    "PinConflictError",
+    "dispatch",
+    "dispatch_all",
+    "lower_bound",
+    "pin_machines",
+    "solve_dispatch",
+]
+
+logger = logging.getLogger(__name__)
+
+RULES: tuple[str, ...] = ("ect", "spt", "lpt", "mwkr", "mor", "edd", "fifo", "random")
+DEFAULT_RULE = "ect"
+_CODES = {name: code for code, name in enumerate(RULES)}
+
+
+class PinConflictError(ValueError):
+    """A pinned start cannot be kept: its job predecessor (or release) is too late."""
+
+
+def pin_machines(data: ProblemData) -> np.ndarray:
+    """``fixed_machine``, completed for pinned starts without a machine: the shortest
+    eligible machine whose other pinned starts it does not overlap."""
+    pin = np.array(data.fixed_machine, np.int64)
+    busy: dict[int, list[tuple[int, int]]] = {}
+    for o in np.flatnonzero(data.fixed_start >= 0).tolist():
+        if pin[o] >= 0:
+            d = dict(data.modes(o))[int(pin[o])]
+            busy.setdefault(int(pin[o]), []).append((int(data.fixed_start[o]), d))
+    free = np.flatnonzero((data.fixed_start >= 0) & (pin < 0)).tolist()
+    for o in sorted(free, key=lambda q: int(data.fixed_start[q])):
+        s = int(data.fixed_start[o])
+        modes = sorted(data.modes(o), key=lambda md: (md[1], md[0]))
+        clear = [
+            (m, d) for m, d in modes if all(s + d <= a or a + b <= s for a, b in busy.get(m, []))
+        ]
+        m, d = (clear or modes)[0]
+        pin[o] = m
+        busy.setdefault(m, []).append((s, d))
+    return pin
+
+
+def rule_code(rule: str) -> int:
+    """Kernel code of a rule name; a clear error for an unknown one."""
+    try:
+        return _CODES[rule.lower()]
+    except (KeyError, AttributeError):
+        raise ValueError(
+            f"unknown dispatch rule {rule!r} (expected one of {', '.join(RULES)})"
+        ) from None
+
+
+def dispatch(data: ProblemData, rule: str = DEFAULT_RULE, seed: int = 0) -> Schedule:
+    """One schedule built by ``rule``; only ``random`` uses ``seed``.
+
+    Raises
+    ------
+    PinConflictError
+        When a pinned start (``fixed_start``) comes before its job predecessor's end
+        plus transport, or before the job's release.
+    """
+    machine, start, end, conflicts = dispatch_kernel(
+        data.job_op_ptr,
+        data.op_mode_ptr,
+        data.mode_machine,
+        data.mode_duration,
+        data.release,
+        data.due,
+        data.op_family,
+        data.setup,
+        data.window_ptr,
+        data.window_start,
+        data.window_end,
+        data.transport,
+        pin_machines(data),
+        data.fixed_start,
+        rule_code(rule),
+        make_state(seed),
+    )
+    if conflicts:
+        raise PinConflictError(
+            f"{conflicts} pinned start(s) come before their job predecessor's end "
+            "(plus transport) or the job's release"
+        )
+    return Schedule(machine, start, end)
+
+
+def dispatch_all(data: ProblemData, seed: int = 0) -> list[tuple[str, Schedule]]:
+    """``(rule, schedule)`` for every rule in :data:`RULES`, for a portfolio's start."""
+    return [(rule, dispatch(data, rule, seed)) for rule in RULES]
+
+
+def lower_bound(
+    data: ProblemData, objective: Objective = Objective.MAKESPAN, weights: tuple[int, int] = (1, 1)
+) -> float:
+    """A cheap valid bound: each job's release (or pinned start) plus its shortest
+    remaining work, and each machine's load of operations that can only run there."""
+    jp, op = data.job_op_ptr, data.op_mode_ptr
+    min_dur = np.minimum.reduceat(data.mode_duration, op[:-1])
+    completion = np.empty(data.num_jobs, np.int64)
+    for j in range(data.num_jobs):
+        t = int(data.release[j])
+        for o in range(int(jp[j]), int(jp[j + 1])):
+            if data.fixed_start[o] >= 0:
+                t = max(t, int(data.fixed_start[o]))
+            t += int(min_dur[o])
+        completion[j] = t
+    single = np.diff(op) == 1
+    load = np.bincount(
+        data.mode_machine[op[:-1][single]],
+        weights=data.mode_duration[op[:-1][single]],
+        minlength=data.num_machines,
+    )
+    cmax = float(max(completion.max(initial=0), load.max(initial=0)))
+    late = np.where(data.due >= 0, np.maximum(completion - data.due, 0), 0)
+    twt = float((late * data.weight).sum())
+    if objective is Objective.TARDINESS:
+        return twt
+    if objective is Objective.WEIGHTED:
+        return float(weights[0] * cmax + weights[1] * twt)
+    return cmax
+
+
+def solve_dispatch(
+    data: ProblemData,
+    *,
+    time_limit: float = 10.0,
+    workers: int = 1,
+    seed: int = 0,
+    objective: str | Objective = Objective.MAKESPAN,
+    weights: tuple[int, int] = (1, 1),
+    hint: Schedule | None = None,
+    on_solution: Callable[[float, float], None] | None = None,
+    rule: str = DEFAULT_RULE,
+    **options: Any,
+) -> Result:
+    """Schedule with one rule, or with ``rule="best"`` every rule (the best by
+    ``objective``, ties to the earlier rule in :data:`RULES`).
+
+    ``workers`` and ``hint`` are accepted for the common solver signature and unused;
+    ``time_limit`` only stops ``best`` early (after at least one rule).
+    """
+    if options:
+        raise ValueError(f"unknown option(s) for dispatch: {', '.join(sorted(options))}")
+    del workers, hint  # a dispatch pass is sequential and builds from scratch
+    obj = Objective.parse(objective)
+    rules = RULES if rule == "best" else (RULES[rule_code(rule)],)
+    t0 = time.perf_counter()
+    bound = lower_bound(data, obj, weights)
+    build = time.perf_counter() - t0
+    best: tuple[float, int, str, Schedule] | None = None
+    tried = 0
+    try:
+        for name in rules:
+            if tried and time.perf_counter() - t0 > time_limit:
+                logger.info("dispatch: time limit after %d of %d rules", tried, len(rules))
+                break
+            schedule = dispatch(data, name, seed)
+            tried += 1
+            value = evaluate(data, schedule, obj, weights)
+            key = (value, schedule.total_weighted_tardiness(data))
+            if best is None or key < (best[0], best[1]):
+                best = (value, key[1], name, schedule)
+                if on_solution is not None:
+                    on_solution(value, time.perf_counter() - t0)
+    except PinConflictError as exc:
+        return Result(
+            Status.UNKNOWN, "dispatch", None, bound, build, time.perf_counter() - t0 - build,
+            objective_name=obj.value, message=str(exc), stats={"rule": rule},
+        )  # fmt: skip
+    assert best is not None
+    value, _, name, schedule = best
+    optimal = obj is not Objective.LEXICOGRAPHIC and value <= bound
+    return Result(
+        Status.OPTIMAL if optimal else Status.FEASIBLE,
+        "dispatch",
+        value,
+        bound,
+        build,
+        time.perf_counter() - t0 - build,
+        schedule,
+        objective_name=obj.value,
+        stats={"rule": name, "rules_tried": tried},
+    )
