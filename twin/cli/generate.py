@@ -1,0 +1,89 @@
+"""``twin generate``: write a random Brandimarte-style FJSP instance (``.fjs`` or JSON)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from twin.cli.app import app
+from twin.cli.errors import CliError
+
+OUT_SUFFIXES = (".fjs", ".json")
+# generate() names its arguments; the user typed these options.
+_OPTION_OF = {
+    "ops_per_job": "--ops",
+    "flexibility": "--flexibility",
+    "durations": "--durations",
+    "release": "--release",
+    "due_factor": "--due-factor",
+}
+
+
+def parse_range(option: str, text: str) -> tuple[int, int]:
+    """``"3"`` -> (3, 3), ``"2-4"`` -> (2, 4); anything else is a :class:`CliError`."""
+    parts = text.strip().split("-")
+    try:
+        if len(parts) in (1, 2) and all(p.strip().isdigit() for p in parts):
+            lo, hi = int(parts[0]), int(parts[-1])
+            if lo <= hi:
+                return lo, hi
+    except ValueError:
+        pass
+    raise CliError(f"{option} {text!r}: expected N or LO-HI with 0 <= LO <= HI (e.g. 2-4)")
+
+
+@app.command("generate")
+def generate_command(
+    out: Annotated[Path, typer.Option(help="Where to write: x.fjs (FJSPLIB) or x.json.")],
+    jobs: Annotated[int, typer.Option(help="Number of jobs.")] = 10,
+    machines: Annotated[int, typer.Option(help="Number of machines.")] = 5,
+    ops: Annotated[str, typer.Option(help="Operations per job: N or LO-HI.")] = "5-10",
+    flexibility: Annotated[str, typer.Option(help="Eligible machines per operation.")] = "1-3",
+    durations: Annotated[str, typer.Option(help="Duration range, e.g. 1-99.")] = "1-99",
+    seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same instance.")] = 0,
+    release: Annotated[
+        str | None, typer.Option(help="Release dates: HI or LO-HI (JSON only).")
+    ] = None,
+    due_factor: Annotated[
+        float | None,
+        typer.Option("--due-factor", help="Due date = release + factor x work (JSON only)."),
+    ] = None,
+    name: Annotated[str, typer.Option(help="Instance name (default: the file name).")] = "",
+) -> None:
+    """Generate a random flexible job-shop instance."""
+    from scheduler import write_fjs, write_json
+    from scheduler.generate import generate
+
+    suffix = out.suffix.lower()
+    if suffix not in OUT_SUFFIXES:
+        raise CliError(f"--out {out}: expected a .fjs or .json file name")
+    if not out.parent.exists():
+        raise CliError(f"--out {out}: folder {out.parent} does not exist")
+    if suffix == ".fjs" and (release is not None or due_factor is not None):
+        raise CliError("--release/--due-factor need a .json output (.fjs has no dates)")
+    for option, value in (("--jobs", jobs), ("--machines", machines)):
+        if value < 1:
+            raise CliError(f"{option} must be >= 1, got {value}")
+    try:
+        data = generate(
+            jobs,
+            machines,
+            ops_per_job=parse_range("--ops", ops),
+            flexibility=parse_range("--flexibility", flexibility),
+            durations=parse_range("--durations", durations),
+            seed=seed,
+            release=None if release is None else parse_range("--release", release),
+            due_factor=due_factor,
+            name=name or out.stem,
+        )
+    except ValueError as exc:
+        message = str(exc)
+        arg = message.split(" ")[0].rstrip(":")
+        raise CliError(message.replace(arg, _OPTION_OF.get(arg, arg), 1)) from None
+    (write_fjs if suffix == ".fjs" else write_json)(data, out)
+    typer.echo(
+        f"wrote {out}: {data.num_jobs} jobs, {data.num_machines} machines, "
+        f"{data.num_ops} operations, flexibility {data.flexibility:.2f}"
+    )
