@@ -1,0 +1,162 @@
+"""``twin report`` (offline HTML report of a run folder) and ``twin plot`` (one figure).
+
+``twin plot`` draws a ``twin schedule --out x.json`` result (the JSON carries the
+problem; otherwise ``--instance FILE``), a schedule CSV with ``--instance``, or one
+named figure of a run folder. ``.html`` output embeds plotly.js (works offline);
+``.png``/``.svg`` need the optional kaleido extra.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import plotly.graph_objects as go
+import typer
+
+from twin.cli.app import app
+from twin.cli.errors import CliError
+
+IMAGE_SUFFIXES = (".png", ".svg")
+PLOT_SUFFIXES = (".html", *IMAGE_SUFFIXES)
+IMAGE_EXTRA = 'pip install "shopfloor-twin[image]"'
+
+
+@app.command("report")
+def report_command(
+    run_dir: Annotated[Path, typer.Argument(help="Output folder of 'twin run'.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="HTML file (default RUN_DIR/report.html).")
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report (KPIs, Gantt, states, OEE) that works offline."""
+    from twin.report import write_report
+
+    if not run_dir.is_dir():
+        raise CliError(f"{run_dir}: not a run folder (expected the output folder of 'twin run')")
+    target = out if out is not None else run_dir / "report.html"
+    if target.suffix.lower() != ".html":
+        raise CliError(f"--out {target}: the report is HTML, expected a .html file name")
+    _check_folder(target)
+    path = write_report(run_dir, target)
+    typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+@app.command("plot")
+def plot_command(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="schedule.json from 'twin schedule --out', a schedule CSV, or a 'twin run' folder."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="x.html, x.png or x.svg.")],
+    instance: Annotated[
+        Path | None, typer.Option(help="Instance (.fjs/.json) when the schedule lacks the problem.")
+    ] = None,
+    figure: Annotated[
+        str,
+        typer.Option(
+            help="Figure of a run folder: kpi gantt states utilisation wip "
+            "lead_time oee oee_stations."
+        ),
+    ] = "gantt",
+) -> None:
+    """Draw a schedule (or one figure of a run) as HTML, PNG or SVG."""
+    if out.suffix.lower() not in PLOT_SUFFIXES:
+        raise CliError(f"--out {out}: expected a .html, .png or .svg file name")
+    _check_folder(out)
+    if out.suffix.lower() in IMAGE_SUFFIXES and importlib.util.find_spec("kaleido") is None:
+        raise CliError(f"--out {out}: PNG/SVG export needs kaleido: {IMAGE_EXTRA}")
+    if not source.exists():
+        raise CliError(f"{source}: no such file or folder")
+    fig = _run_figure(source, figure) if source.is_dir() else _schedule_figure(source, instance)
+    _write(fig, out)
+    typer.echo(f"wrote {out}")
+
+
+def _check_folder(path: Path) -> None:
+    if not path.parent.exists():
+        raise CliError(f"--out {path}: folder {path.parent} does not exist")
+
+
+def _run_figure(run_dir: Path, name: str) -> go.Figure:
+    from twin.plot import FIGURE_NAMES, run_figures
+    from twin.rundir import read_run
+
+    if name not in FIGURE_NAMES:
+        raise CliError(f"--figure {name!r}: expected one of {', '.join(FIGURE_NAMES)}")
+    figures = run_figures(read_run(run_dir), (name,))
+    if not figures:
+        raise CliError(f"{run_dir}: no data for figure {name!r}")
+    return figures[0].figure
+
+
+def _schedule_figure(path: Path, instance: Path | None) -> go.Figure:
+    import scheduler
+    from twin.plot import schedule_gantt
+
+    if path.suffix.lower() == ".csv":
+        payload = _csv_payload(path)
+    else:
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise CliError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        if not isinstance(payload, dict) or "schedule" not in payload:
+            raise CliError(
+                f"{path}: expected the JSON of 'twin schedule --out x.json' "
+                "(an object with a 'schedule' field)"
+            )
+    if instance is not None:
+        data = scheduler.read_instance(instance)
+    elif isinstance(payload.get("problem"), dict):
+        data = scheduler.ProblemData.from_dict(payload["problem"])
+    else:
+        raise CliError(f"{path}: the schedule does not include the problem; pass --instance FILE")
+    if payload["schedule"] is None:
+        raise CliError(f"{path}: no schedule ({payload.get('status', 'unknown')}): nothing to plot")
+    try:
+        sched = scheduler.Schedule.from_dict(payload["schedule"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CliError(f"{path}: field 'schedule': {exc}") from None
+    if len(sched) != data.num_ops:
+        raise CliError(
+            f"{path}: the schedule has {len(sched)} operations but the instance "
+            f"{data.name or instance} has {data.num_ops}"
+        )
+    status = " · ".join(str(payload[k]) for k in ("method", "status") if payload.get(k))
+    title = f"Schedule 排产 {data.name}: makespan {sched.makespan}" + (
+        f" ({status})" if status else ""
+    )
+    return schedule_gantt(data, sched, title=title)
+
+
+def _csv_payload(path: Path) -> dict[str, Any]:
+    """``job,operation,machine,start,end`` rows in operation order -> a schedule payload."""
+    import pandas as pd
+
+    from twin.rundir import RunDirError, validate_plan
+
+    try:
+        rows = validate_plan(pd.read_csv(path), str(path))
+    except (RunDirError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise CliError(str(exc)) from None
+    rows = rows.sort_values(["job", "operation"], kind="stable")
+    return {"schedule": {k: rows[k].tolist() for k in ("machine", "start", "end")}}
+
+
+def _write(fig: go.Figure, out: Path) -> None:
+    if out.suffix.lower() == ".html":
+        # Explicit UTF-8: Chinese labels must survive a Windows locale.
+        page = fig.to_html(
+            include_plotlyjs=True, full_html=True, config={"displaylogo": False, "responsive": True}
+        )
+        out.write_text(page, encoding="utf-8")
+        return
+    try:
+        fig.write_image(out, width=1400, height=max(500, int(fig.layout.height or 500)))
+    except Exception as exc:  # kaleido failures (no Chrome, ...) are environment problems
+        raise CliError(f"--out {out}: image export failed: {exc}") from None
