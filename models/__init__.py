@@ -4,9 +4,11 @@ Equipment *has* SimPy resources and processes; behaviour is generator methods; e
 state change goes to an injected :class:`Recorder`; every random stream is a numpy
 ``Generator`` handed in by the caller. See each module for the semantics:
 :mod:`models.distributions`, :mod:`models.calendar`, :mod:`models.unit` (states,
-shifts, failures), :mod:`models.machine`.
+shifts, failures), :mod:`models.machine`, :mod:`models.robot`, :mod:`models.printer`,
+:mod:`models.buffer`.
 """
 
+from models.buffer import Buffer
 from models.calendar import Calendar
 from models.distributions import (
     Constant,
@@ -22,10 +24,14 @@ from models.distributions import (
     with_cv,
 )
 from models.machine import CNCMachine, Machine, ManualMachine, SetupTimes
+from models.printer import BuildTime, PrintCell
 from models.recorder import EventKind, ListRecorder, NullRecorder, Record, Recorder, State
+from models.robot import Robot, TransportFleet, TravelTime
 from models.unit import Failure, Unit
 
 __all__ = [
+    "Buffer",
+    "BuildTime",
     "CNCMachine",
     "Calendar",
     "Constant",
@@ -40,10 +46,14 @@ __all__ = [
     "ManualMachine",
     "Normal",
     "NullRecorder",
+    "PrintCell",
     "Record",
     "Recorder",
+    "Robot",
     "SetupTimes",
     "State",
+    "TransportFleet",
+    "TravelTime",
     "Triangular",
     "Uniform",
     "Unit",

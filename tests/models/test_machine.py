@@ -188,3 +188,24 @@ def test_bad_inputs() -> None:
     m = Machine(env, "M", None, rng=rng)
     with pytest.raises(ValueError, match="negative work -2"):
         next(m.process(0, 0, -2))
+
+
+def test_failure_due_at_operation_end_strikes_next_start() -> None:
+    """A failure due exactly when an operation ends hits as the next one begins."""
+    env, rec, m = make(failure=(5, 1))
+    run(m, env, [(0, 0, 5, None), (0, 1, 3, None)])
+    assert spans(rec, "op_start", "op_end", "M1") == [(0, 5), (5, 9)]
+    assert spans(rec, "failure", "repair", "M1") == [(5, 6)]
+    assert_consistent(rec)
+
+
+def test_calendar_time_failure_during_shift_pause() -> None:
+    """A breakdown in the break interrupts the paused job; it waits out the break."""
+    env, rec, m = make(calendar=BREAK, failure=(45, 2), failures_count_operating_time=False)
+    run(m, env, [(0, 0, 45, None)], until=60)
+    assert spans(rec, "op_start", "op_end", "M1") == [(0, 55)]
+    assert states(rec, "M1") == [
+        (0, "idle"), (0, "busy"), (40, "off"), (45, "down"), (47, "off"), (50, "busy"),
+        (55, "idle"),
+    ]  # fmt: skip
+    assert_consistent(rec)
