@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import networkx as nx
 from pydantic import (
@@ -73,7 +73,7 @@ __all__ = [
 
 StationKind = Literal["cnc", "manual", "robot", "printer3d", "generic"]
 DistKind = Literal[
-    "constant", "exponential", "lognormal", "triangular", "uniform", "normal", "weibull"
+    "constant", "exponential", "lognormal", "gamma", "triangular", "uniform", "normal", "weibull"
 ]
 StepDist = Literal["lognormal", "triangular", "constant"]
 Scheduling = Literal[
@@ -154,6 +154,9 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
+if TYPE_CHECKING:
+    from models.distributions import Distribution as SamplerLike
+
 # -- distributions ------------------------------------------------------------------
 
 #: Parameter sets that define each distribution (any one of them).
@@ -161,10 +164,11 @@ DIST_PARAMETERS: dict[str, tuple[tuple[str, ...], ...]] = {
     "constant": (("mean",),),
     "exponential": (("mean",),),
     "lognormal": (("mean", "cv"),),
+    "gamma": (("mean", "cv"),),
     "normal": (("mean", "cv"), ("mean", "sd")),
     "triangular": (("low", "mode", "high"), ("mean", "cv")),
     "uniform": (("low", "high"), ("mean", "cv")),
-    "weibull": (("shape", "scale"),),
+    "weibull": (("shape", "scale"), ("mean", "cv")),
 }
 _DIST_FIELDS = ("mean", "cv", "sd", "low", "mode", "high", "shape", "scale")
 
@@ -172,7 +176,8 @@ _DIST_FIELDS = ("mean", "cv", "sd", "low", "mode", "high", "shape", "scale")
 class Distribution(_Model):
     """A random duration: ``{dist: lognormal, mean: 2h, cv: 0.5}``; a plain duration
     means a constant. Parameter sets per ``dist`` are in :data:`DIST_PARAMETERS`
-    (normal is truncated at 0; triangular/uniform may be given by mean and cv)."""
+    (normal is truncated at 0; triangular, uniform and weibull may be given by mean and
+    cv). :meth:`sampler` builds the matching :mod:`models.distributions` object."""
 
     dist: DistKind
     mean: Duration | None = None
@@ -220,18 +225,41 @@ class Distribution(_Model):
                     "expected low <= mode <= high and low < high, "
                     f"got {self.low:g}, {mode:g}, {self.high:g}",
                 )
-        if self.dist == "exponential" and not self.mean:
-            raise _custom("dist", "an exponential distribution needs mean > 0")
-        if self.dist == "weibull" and not self.scale:
-            raise _custom("dist", "a weibull distribution needs scale > 0")
+        try:
+            self.sampler()
+        except (ValueError, ZeroDivisionError) as exc:
+            raise _custom("dist", f"invalid {self.dist} distribution: {exc}") from None
         return self
+
+    def sampler(self) -> SamplerLike:
+        """The :mod:`models.distributions` object that draws from this distribution."""
+        from models import distributions as md
+
+        def value(name: str) -> float:
+            number = getattr(self, name)
+            assert number is not None, name
+            return float(number)
+
+        if self.dist == "constant":
+            return md.Constant(value("mean"))
+        if self.dist == "exponential":
+            return md.Exponential(value("mean"))
+        if self.mean is not None and self.cv is not None:
+            return md.with_cv(self.mean, self.cv, self.dist)
+        if self.dist == "normal":
+            return md.Normal(value("mean"), value("sd"))
+        if self.dist == "weibull":
+            return md.Weibull(value("shape"), value("scale"))
+        if self.dist == "triangular":
+            return md.Triangular(value("low"), value("mode"), value("high"))
+        return md.Uniform(value("low"), value("high"))
 
     @property
     def expected(self) -> float:
         """The expected value (in the field's unit)."""
         if self.mean is not None:
             return self.mean
-        if self.dist == "weibull":
+        if self.dist == "weibull" and self.mean is None:
             assert self.scale is not None and self.shape is not None
             return self.scale * math.gamma(1.0 + 1.0 / self.shape)
         assert self.low is not None and self.high is not None

@@ -335,6 +335,8 @@ def cross_check(s: Scenario) -> list[Problem]:
             for station_id in step.stations:
                 at = ("products", i, "routing", k, "stations", station_id)
                 found.ref(at, "station", station_id, list(stations))
+            if step.dist == "triangular":
+                _check_triangular(found, s, i, k)
             if step.key_process is None:
                 step.key_process = any(
                     stations[x].is_key_process for x in step.stations if x in stations
@@ -357,6 +359,20 @@ def cross_check(s: Scenario) -> list[Problem]:
     if s.transport is not None:
         _check_transport(found, s, s.transport)
     return found
+
+
+def _check_triangular(found: _Problems, s: Scenario, i: int, k: int) -> None:
+    """A symmetric triangular law around the nominal time goes negative past cv 1/sqrt(6)."""
+    product, step = s.products[i], s.products[i].routing[k]
+    for station_id in step.stations:
+        if station_id not in s.unit_station and station_id not in {x.id for x in s.stations}:
+            continue
+        _, cv = s.operation_variability(product.id, k, station_id)
+        if cv > 6**-0.5:
+            at: Loc = ("products", i, "routing", k, "cv")
+            message = f"a triangular operation needs cv <= 0.408 (1/sqrt(6)), got {cv:g}"
+            found.add(at, message + f" on station {station_id}", cv)
+            return
 
 
 def _check_transport(found: _Problems, s: Scenario, transport: Transport) -> None:
