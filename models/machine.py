@@ -1,10 +1,11 @@
 """Machining units: a generic :class:`Machine` and its CNC and manual configurations.
 
-The twin queues jobs on ``machine.resource`` (a ``simpy.PriorityResource`` of capacity
-1) and, while holding it, runs ``yield from machine.process(job, op, work, family,
-product)`` (or ``env.process(...)``). The machine does the physics: a setup when the
-family changes, the processing, breakdowns and shift pauses; the twin marks BLOCKED /
-STARVED with :meth:`Unit.set_state` around it.
+The twin queues jobs on ``machine.resource`` (a ``simpy.Resource`` of capacity 1, or a
+``simpy.PriorityResource`` with ``priority=True``) and, while holding it, runs
+``yield from machine.process(job, op, work, family, product)`` (or
+``env.process(...)``). The machine does the physics: a setup when the family changes,
+the processing, breakdowns and shift pauses; the twin marks BLOCKED / STARVED with
+:meth:`Unit.set_state` around it.
 """
 
 from __future__ import annotations
@@ -73,11 +74,15 @@ class Machine(Unit):
         The family the machine is set up for at the start; None (default) means the
         first operation needs no setup, as in the scheduler.
     work_cv, work_kind
-        Variability of processing: the actual time is ``work`` times a draw of mean 1
-        and this cv (see :func:`with_cv`); 0 keeps times exact and the stream untouched.
+        Variability the machine adds: the actual time is ``work`` times a draw of mean
+        1 and this cv (see :func:`with_cv`). Default 0: exact times, stream untouched
+        (the twin usually samples durations itself; ``TYPICAL_WORK_CV`` is a guide).
+    priority
+        Queue on a ``simpy.PriorityResource`` (``request(priority=...)``, lower
+        first) instead of a FIFO ``simpy.Resource`` (faster for long queues).
     """
 
-    DEFAULT_WORK_CV = 0.0
+    TYPICAL_WORK_CV = 0.1
 
     def __init__(
         self,
@@ -92,8 +97,9 @@ class Machine(Unit):
         calendar: Calendar | None = None,
         attended: bool = True,
         failures_count_operating_time: bool = True,
-        work_cv: float | None = None,
+        work_cv: float = 0.0,
         work_kind: str = "lognormal",
+        priority: bool = False,
     ) -> None:
         super().__init__(
             env,
@@ -105,11 +111,12 @@ class Machine(Unit):
             failure=failure,
             failures_count_operating_time=failures_count_operating_time,
         )
-        self.resource = simpy.PriorityResource(env, capacity=1)
+        self.resource: simpy.Resource = (
+            simpy.PriorityResource(env, capacity=1) if priority else simpy.Resource(env, capacity=1)
+        )
         self.family = initial_family
         self._setup = _setup_function(setup_times, name)
-        cv = self.DEFAULT_WORK_CV if work_cv is None else work_cv
-        noise = with_cv(1.0, cv, work_kind)
+        noise = with_cv(1.0, work_cv, work_kind)
         self._noise: Distribution | None = None if isinstance(noise, Constant) else noise
         # the hot path: nothing can pause or vary the work, one timeout per operation
         self._plain = (
@@ -148,38 +155,19 @@ class Machine(Unit):
             )
         env = self.env
         rec = self._rec
-        self._begin_job()
-        if self._down:  # struck at rest by a calendar-time failure: start after repair
-            assert self._repaired is not None
-            yield self._repaired
+        self._in_job = True
+        if self._mtbf is not None:
+            if not self._wears:
+                self._worker = env.active_process
+            if self._down:  # struck at rest by a calendar-time failure: start after repair
+                assert self._repaired is not None
+                yield self._repaired
         if family is not None:
-            setup = self.setup_time(self.family, family)
+            if self._setup is not None:
+                setup = self.setup_time(self.family, family)
+                if setup > 0:
+                    yield from self._do_setup(setup, job, operation, family, product)
             self.family = family
-            if setup > 0:
-                fam = str(family)
-                if rec is not None:
-                    rec(
-                        env.now,
-                        EventKind.SETUP_START,
-                        self.name,
-                        job=job,
-                        operation=operation,
-                        state=fam,
-                        value=setup,
-                        product=product,
-                    )
-                yield from self._work(setup, _SETUP, False, True)
-                if rec is not None:
-                    rec(
-                        env.now,
-                        EventKind.SETUP_END,
-                        self.name,
-                        job=job,
-                        operation=operation,
-                        state=fam,
-                        value=setup,
-                        product=product,
-                    )
         if self._noise is not None:
             work *= self._noise.sample(self.rng)
         if rec is not None:
@@ -192,9 +180,10 @@ class Machine(Unit):
                 value=work,
                 product=product,
             )
-        if self._plain:
+        if self._plain:  # the hot path: one timeout, no pause or failure possible
             if work > 0:
-                self._enter(_BUSY)
+                if self._state is not _BUSY:
+                    self._enter(_BUSY)
                 yield env.timeout(work)
         else:
             yield from self._work(work, _BUSY, True, self.attended)
@@ -211,11 +200,42 @@ class Machine(Unit):
         self._end_job()
         return work
 
+    def _do_setup(
+        self, setup: float, job: int, operation: int, family: Hashable, product: str
+    ) -> Generator[simpy.Event, Any, None]:
+        """A changeover to ``family``: needs a setter, so it pauses off shift."""
+        rec = self._rec
+        fam = str(family)
+        if rec is not None:
+            rec(
+                self.env.now,
+                EventKind.SETUP_START,
+                self.name,
+                job=job,
+                operation=operation,
+                state=fam,
+                value=setup,
+                product=product,
+            )
+        yield from self._work(setup, _SETUP, False, True)
+        if rec is not None:
+            rec(
+                self.env.now,
+                EventKind.SETUP_END,
+                self.name,
+                job=job,
+                operation=operation,
+                state=fam,
+                value=setup,
+                product=product,
+            )
+
 
 class CNCMachine(Machine):
-    """A CNC machine: may run unattended through breaks (default), low variability."""
+    """A CNC machine: runs unattended through breaks by default; low variability
+    (``TYPICAL_WORK_CV``)."""
 
-    DEFAULT_WORK_CV = 0.03
+    TYPICAL_WORK_CV = 0.03
 
     def __init__(
         self,
@@ -231,10 +251,10 @@ class CNCMachine(Machine):
 
 
 class ManualMachine(Machine):
-    """A conventional, operator-run machine: stops at breaks and shift ends, and varies
-    more from part to part."""
+    """A conventional, operator-run machine: stops at breaks and shift ends; varies more
+    from part to part (``TYPICAL_WORK_CV``)."""
 
-    DEFAULT_WORK_CV = 0.15
+    TYPICAL_WORK_CV = 0.15
 
     def __init__(
         self,

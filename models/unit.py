@@ -40,6 +40,7 @@ _BREAKDOWN = object()  # the interrupt cause of a calendar-time failure
 _INF = math.inf
 _STATE = EventKind.STATE
 _OFF = State.OFF
+_IDLE = State.IDLE
 
 
 class Unit:
@@ -84,6 +85,7 @@ class Unit:
         self.name = name
         self.rng = rng
         self.calendar = calendar if calendar is not None else Calendar.always()
+        self._always_on = self.calendar.is_always
         self.attended = attended
         self._rec = recorder.record if recorder is not None else None
         self._state: State | None = None
@@ -138,7 +140,9 @@ class Unit:
             self._enter(self._rest_state())
 
     def _rest_state(self) -> State:
-        return self._rest if self.calendar.is_on(self.env.now) else _OFF
+        if self._always_on or self.calendar.is_on(self.env.now):
+            return self._rest
+        return _OFF
 
     def _enter(self, state: State) -> None:
         if state is not self._state:
@@ -155,9 +159,11 @@ class Unit:
         """Back to rest after a job: IDLE (OFF off shift) unless still down."""
         self._in_job = False
         self._worker = None
-        self._rest = State.IDLE
+        self._rest = _IDLE
         if not self._down:
-            self._enter(self._rest_state())
+            state = _IDLE if self._always_on else self._rest_state()
+            if state is not self._state:
+                self._enter(state)
 
     # -- work -------------------------------------------------------------------------
 
