@@ -99,6 +99,7 @@ class ShopInfo:
     horizon: float | None = None
     due_after: float | None = None  # due = release + due_after for arrivals
     primary_energy_coefficient: float | None = None  # 等价值 kgce/kWh, dated, optional
+    kgce_per_kwh: float = KGCE_PER_KWH  # 当量值
 
 
 @dataclass
@@ -200,7 +201,8 @@ def oee(
       busy time (window minus ``off``: off-shift and planned downtime). Setup, idle,
       blocked, starved and down time are not production time, so they lower it.
     - performance = planned (nominal) operation time of the produced parts / APT;
-      nominal = quantity x cycle time of the unit's station, without noise.
+      nominal = quantity x cycle time of the unit's station, without noise (a print
+      cell: cycle time per part printed, against the build time).
     - quality = good parts / produced parts (1 when nothing was produced).
     - OEE = availability x performance x quality.
     """
@@ -274,6 +276,7 @@ def _lots(shop: ShopInfo, log: EventLog) -> tuple[dict[int, _Lot], dict[str, lis
     lots: dict[int, _Lot] = {}
     per_unit: dict[str, list[float]] = {}  # unit -> [nominal of ops ended in window, key op time]
     unit_station = {u.name: u.station for u in shop.units}
+    printers = {u.name for u in shop.units if u.kind == "printer3d"}
     started: dict[tuple[int, int, str], float] = {}
     lo, hi = shop.warmup, math.inf if shop.horizon is None else shop.horizon
     for t, kind, station, j, o, state, value, product in log.rows():
@@ -292,8 +295,9 @@ def _lots(shop: ShopInfo, log: EventLog) -> tuple[dict[int, _Lot], dict[str, lis
             acc = per_unit.setdefault(station, [0.0, 0.0])
             op = shop.products[lot.product][o]
             began = started.pop((j, o, station), t)
-            if lo <= t <= hi:
-                acc[0] += lot.quantity * op.cycle.get(unit_station.get(station, station), 0.0)
+            if lo <= t <= hi:  # a print cell ends each part of a lot separately
+                parts = 1 if station in printers else lot.quantity
+                acc[0] += parts * op.cycle.get(unit_station.get(station, station), 0.0)
             if op.key_process:
                 acc[1] += max(0.0, min(t, hi) - max(began, lo))
         elif kind == "finish" and j in lots:
@@ -394,7 +398,7 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
         nc_rate_process_meets_threshold=rates["nc_rate_process"] >= NC_RATE_THRESHOLD,
         energy_kwh=kwh,
         energy_kwh_per_part=_ratio(kwh, good),
-        energy_kgce=kwh * KGCE_PER_KWH,
+        energy_kgce=kwh * shop.kgce_per_kwh,
         energy_kwh_by_station=by_station_kwh,
         primary_energy_kgce=None if coeff is None else kwh * coeff,
         jobs_released=len(lots),

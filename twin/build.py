@@ -1,0 +1,282 @@
+"""From one scenario, the two views of the shop: the scheduler's problem and the SimPy shop.
+
+- :func:`build_problem`: orders x routings -> jobs x operations x eligible station
+  units (a :class:`scheduler.ProblemData`). Machines are the processing units (robots
+  excluded) in station order, so machine index ``m`` is unit ``data.machine_names[m]``.
+  Durations are ``quantity x cycle time`` rounded up to the integer base unit (at least
+  1 unless 0), plus one load and one unload by the robot on robot-tended stations; a
+  3D-print operation is estimated as whole plates (build + cool-down per plate, and
+  post-processing once). Setups by product family, transport times between stations,
+  release (rounded up), due (rounded down) and weight (= order priority) come from the
+  scenario. Shift calendars are not given to the scheduler (its operations cannot be
+  interrupted, the shop's can); the twin applies them when it executes the plan.
+- :func:`shop_info`: the scenario reduced to what the KPIs read.
+- :func:`build_shop`: the SimPy units of :mod:`models`, their robots, transport fleet
+  and buffers, each unit with its own random stream.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from models import Buffer, Calendar, Machine, PrintCell, Recorder, Robot, TransportFleet
+from models.distributions import Distribution
+from scheduler import ProblemData
+from twin.kpi import JobInfo, OpInfo, ShopInfo, UnitInfo
+from twin.scenario import Scenario, Station
+
+__all__ = [
+    "Shop",
+    "build_problem",
+    "build_shop",
+    "ceil_time",
+    "printer_estimate",
+    "processing_units",
+    "shop_info",
+]
+
+
+def ceil_time(value: float) -> int:
+    """Round a duration up to the integer grid, at least 1 unless it is 0 (a float
+    residue such as 12.000000000001 does not round up)."""
+    if value <= 0:
+        return 0
+    return max(1, math.ceil(value - 1e-9 * max(1.0, value)))
+
+
+def processing_units(scenario: Scenario) -> list[tuple[str, Station]]:
+    """``(unit name, station)`` of every unit that processes parts (not robots), in
+    station order: the scheduler's machines."""
+    return [(u, s) for s in scenario.stations if s.kind != "robot" for u in s.unit_names]
+
+
+def tending(scenario: Scenario) -> dict[str, Station]:
+    """Station id -> the robot station that loads and unloads it."""
+    return {t: s for s in scenario.stations if s.kind == "robot" for t in (s.tends or [])}
+
+
+def printer_estimate(station: Station, quantity: int) -> float:
+    """What the scheduler assumes a print operation of ``quantity`` parts takes: full
+    plates (and one partial), each built and cooled, then post-processing once."""
+    assert station.build_time is not None
+    cap = station.plate_capacity or 1
+    plates, rest = divmod(quantity, cap)
+    sizes = [cap] * plates + ([rest] if rest else [])
+    build = sum(station.build_time.for_parts(n) for n in sizes)
+    return build + len(sizes) * (station.cooldown or 0.0) + (station.post_process or 0.0)
+
+
+def nominal_time(scenario: Scenario, station: Station, quantity: int, cycle: float) -> float:
+    """Nominal time of an operation on ``station`` (what the scheduler plans), before
+    rounding: see the module docstring."""
+    if station.kind == "printer3d" and station.build_time is not None:
+        return printer_estimate(station, quantity)
+    robot = tending(scenario).get(station.id)
+    handling = 2.0 * (robot.load_time or 0.0) if robot is not None else 0.0
+    return quantity * cycle + handling
+
+
+def build_problem(scenario: Scenario) -> ProblemData:
+    """The scheduler's view of the scenario's orders (see the module docstring)."""
+    units = processing_units(scenario)
+    index: dict[str, list[int]] = {}
+    for m, (_, station) in enumerate(units):
+        index.setdefault(station.id, []).append(m)
+    families = sorted({p.family_name for p in scenario.products})
+    fam_index = {f: i for i, f in enumerate(families)}
+    jobs: list[list[list[tuple[int, int]]]] = []
+    op_family: list[int] = []
+    for order in scenario.orders:
+        product = scenario.product(order.product)
+        ops = []
+        for step in product.routing:
+            modes = []
+            for station_id, cycle in step.stations.items():
+                station = scenario.station(station_id)
+                d = ceil_time(nominal_time(scenario, station, order.quantity, cycle))
+                modes.extend((m, d) for m in index.get(station_id, []))
+            ops.append(modes)
+            op_family.append(fam_index[product.family_name])
+        jobs.append(ops)
+    optional: dict[str, object] = {
+        "release": [math.ceil(o.release - 1e-9) for o in scenario.orders],
+        "due": [-1 if o.due is None else math.floor(o.due + 1e-9) for o in scenario.orders],
+        "weight": [o.priority for o in scenario.orders],
+        "name": scenario.name,
+        "job_names": tuple(o.id for o in scenario.orders),
+        "machine_names": tuple(u for u, _ in units),
+    }
+    if any(s.setup.default > 0 or s.setup.families for _, s in units):
+        setup = np.zeros((len(units), len(families), len(families)), np.int64)
+        for m, (_, station) in enumerate(units):
+            for a in families:
+                for b in families:
+                    setup[m, fam_index[a], fam_index[b]] = ceil_time(station.setup.time(a, b))
+        optional["setup"] = setup
+        optional["op_family"] = op_family
+    if scenario.transport is not None:
+        n = len(units)
+        transport = np.zeros((n, n), np.int64)
+        for i, (_, a) in enumerate(units):
+            for k, (_, b) in enumerate(units):
+                transport[i, k] = ceil_time(scenario.travel_time(a.id, b.id))
+        if transport.any():
+            optional["transport"] = transport
+    return ProblemData.from_jobs(jobs, num_machines=len(units), **optional)
+
+
+def shop_info(scenario: Scenario) -> ShopInfo:
+    """The scenario reduced to what :func:`twin.kpi.compute_kpis` reads."""
+    units = [
+        UnitInfo(
+            name=u,
+            station=s.id,
+            kind=s.kind,
+            numerically_controlled=s.is_nc,
+            networked=s.is_networked,
+            key_process=s.is_key_process,
+            power_kw=s.power_kw.model_dump(),
+        )
+        for s in scenario.stations
+        for u in s.unit_names
+    ]
+    key_station = {s.id: s.is_key_process for s in scenario.stations}
+    products = {
+        p.id: tuple(
+            OpInfo(
+                key_process=(
+                    step.key_process
+                    if step.key_process is not None
+                    else any(key_station[st] for st in step.stations)
+                ),
+                cycle=dict(step.stations),
+            )
+            for step in p.routing
+        )
+        for p in scenario.products
+    }
+    jobs = tuple(JobInfo(o.id, o.product, o.quantity, o.release, o.due) for o in scenario.orders)
+    coeff = scenario.energy.primary_energy_coefficient
+    return ShopInfo(
+        name=scenario.name,
+        time_unit=scenario.time_unit,
+        units=tuple(units),
+        products=products,
+        jobs=jobs,
+        warmup=scenario.run.warmup,
+        horizon=scenario.run.horizon,
+        due_after=None if scenario.arrivals is None else scenario.arrivals.due_after,
+        primary_energy_coefficient=None if coeff is None else coeff.value,
+        kgce_per_kwh=scenario.energy.kgce_per_kwh,
+    )
+
+
+# -- the SimPy shop ---------------------------------------------------------------------
+
+
+@dataclass
+class Shop:
+    """The simulated shop of one run: units by name and how they are connected."""
+
+    env: simpy.Environment
+    machines: dict[str, Machine] = field(default_factory=dict)
+    printers: dict[str, PrintCell] = field(default_factory=dict)
+    robots: dict[str, Robot] = field(default_factory=dict)
+    robot_of: dict[str, tuple[Robot, float]] = field(default_factory=dict)  # unit -> (robot, load)
+    buffer_after: dict[str, Buffer | None] = field(default_factory=dict)  # station -> buffer
+    fleet: TransportFleet | None = None
+    unit_station: dict[str, str] = field(default_factory=dict)
+
+
+def _calendars(scenario: Scenario) -> dict[str, Calendar]:
+    out = {}
+    for name in scenario.calendars:
+        period, on = scenario.calendar_intervals(name)
+        out[name] = Calendar(period, on)
+    return out
+
+
+def _failure(station: Station, enabled: bool) -> tuple[Distribution, Distribution] | None:
+    if not enabled or station.mtbf is None:
+        return None
+    from models.distributions import Constant
+
+    mttr = Constant(0.0) if station.mttr is None else station.mttr.sampler()
+    return station.mtbf.sampler(), mttr
+
+
+def _setup_times(station: Station) -> Callable[[Hashable, Hashable], float] | None:
+    spec = station.setup
+    if spec.default <= 0 and not spec.families:
+        return None
+    return lambda a, b: spec.time(str(a), str(b))
+
+
+def build_shop(
+    env: simpy.Environment,
+    scenario: Scenario,
+    recorder: Recorder,
+    unit_seeds: Sequence[np.random.SeedSequence],
+) -> Shop:
+    """Make every unit of the scenario in ``env`` (one seed per unit, in
+    :attr:`Scenario.units` order). Machines get no duration noise of their own: the
+    executor draws it per operation (the routing step may override the cv)."""
+    if len(unit_seeds) != len(scenario.units):
+        raise ValueError(f"expected {len(scenario.units)} unit seeds, got {len(unit_seeds)}")
+    shop = Shop(env, unit_station=scenario.unit_station)
+    calendars = _calendars(scenario)
+    breakdowns = scenario.run.breakdowns
+    seeds = iter(unit_seeds)
+    for station in scenario.stations:
+        cal = calendars[station.calendar] if station.calendar else None
+        failure = _failure(station, breakdowns)
+        for name in station.unit_names:
+            rng = np.random.default_rng(next(seeds))
+            if station.kind == "robot":
+                shop.robots[name] = Robot(
+                    env, name, recorder, rng=rng, failure=failure, calendar=cal,
+                    attended=not station.is_unattended,
+                )  # fmt: skip
+            elif station.kind == "printer3d" and station.build_time is not None:
+                build = station.build_time
+                shop.printers[name] = PrintCell(
+                    env, name, recorder, rng=rng,
+                    plate_capacity=station.plate_capacity or 1,
+                    max_wait=math.inf if station.max_wait is None else station.max_wait,
+                    build_time=lambda products, b=build: b.for_parts(len(products)),
+                    cooldown=station.cooldown or 0.0,
+                    post_process=station.post_process or 0.0,
+                    failure=failure, calendar=cal,
+                )  # fmt: skip
+            else:
+                shop.machines[name] = Machine(
+                    env, name, recorder, rng=rng, setup_times=_setup_times(station),
+                    failure=failure, calendar=cal, attended=not station.is_unattended,
+                    work_cv=0.0,
+                )  # fmt: skip
+    for station in scenario.stations:
+        if station.kind != "robot":
+            continue
+        robots = [shop.robots[n] for n in station.unit_names]
+        for tended in station.tends or []:
+            for i, unit in enumerate(scenario.station(tended).unit_names):
+                shop.robot_of[unit] = (robots[i % len(robots)], station.load_time or 0.0)
+    for spec in scenario.buffers:
+        buffer = Buffer(env, spec.id, recorder, spec.capacity) if spec.capacity > 0 else None
+        shop.buffer_after[spec.after] = buffer
+    transport = scenario.transport
+    if transport is not None and transport.fleet is not None:
+        where = shop.unit_station
+
+        def travel(a: Hashable, b: Hashable) -> float:
+            return scenario.travel_time(where.get(str(a), str(a)), where.get(str(b), str(b)))
+
+        shop.fleet = TransportFleet(
+            env, transport.fleet.id, recorder, vehicles=transport.fleet.count, travel_time=travel
+        )
+    return shop
