@@ -1,0 +1,254 @@
+"""CP-SAT: every schedule passes the checker, optima match brute force, hints are
+complete, infeasibility is explained, objectives are right."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from scheduler import (
+    ProblemData,
+    Schedule,
+    SchedulerError,
+    Status,
+    check,
+    evaluate,
+    fjsp_dir,
+    read_fjs,
+    solve,
+)
+from scheduler.compact import left_shift
+from scheduler.cpsat import solve_cpsat
+from tests.scheduler.brute_force import brute_force
+from tests.scheduler.strategies import problems
+
+FAST = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def solved(data: ProblemData, **kwargs: object) -> Schedule:
+    """Solve, assert a feasible checked schedule, return it."""
+    kwargs.setdefault("time_limit", 5.0)
+    kwargs.setdefault("workers", 1)
+    result = solve_cpsat(data, **kwargs)  # type: ignore[arg-type]
+    assert result.schedule is not None, result.message
+    assert check(data, result.schedule) == []
+    return result.schedule
+
+
+@FAST
+@given(problems(max_jobs=4, max_machines=3, max_ops=3, extras=True))
+def test_every_schedule_passes_check(data: ProblemData) -> None:
+    """Random small instances with every extra: feasible, checked, left-shifted, consistent."""
+    result = solve_cpsat(data, time_limit=1.0, workers=1)
+    assert result.status in (Status.OPTIMAL, Status.FEASIBLE), result.message
+    assert result.schedule is not None
+    assert check(data, result.schedule) == []
+    assert left_shift(data, result.schedule) == result.schedule
+    assert result.objective == evaluate(data, result.schedule)
+    assert result.lower_bound is not None and result.lower_bound <= result.objective
+
+
+@FAST
+@given(problems(max_jobs=3, max_machines=2, max_ops=2, extras=True))
+def test_optimal_makespan_matches_brute_force(data: ProblemData) -> None:
+    """On tiny instances the proven optimum equals the exhaustive one."""
+    expected = brute_force(data)
+    assert expected is not None
+    result = solve_cpsat(data, time_limit=5.0, workers=1)
+    assert result.status is Status.OPTIMAL
+    assert result.objective == expected[0]
+
+
+@FAST
+@given(problems(max_jobs=3, max_machines=2, max_ops=2, extras=True))
+def test_optimal_tardiness_matches_brute_force(data: ProblemData) -> None:
+    """Total weighted tardiness: the proven optimum equals the exhaustive one."""
+    expected = brute_force(data, "tardiness")
+    assert expected is not None
+    result = solve_cpsat(data, time_limit=5.0, workers=1, objective="tardiness")
+    assert result.status is Status.OPTIMAL
+    assert result.objective == expected[0]
+
+
+@FAST
+@given(problems(max_jobs=3, max_machines=2, max_ops=2, extras=True))
+def test_hint_is_complete_and_feasible(data: ProblemData) -> None:
+    """Fixing every variable to its hint still solves: the hint is complete and
+    feasible (circuit arcs and zero-length literals included), and comes back as is."""
+    best = brute_force(data)
+    assert best is not None
+    hint = best[1]
+    result = solve_cpsat(
+        data,
+        time_limit=5.0,
+        workers=1,
+        hint=hint,
+        params={"fix_variables_to_their_hinted_value": True},
+    )
+    assert result.schedule == left_shift(data, hint), result.message
+
+
+def test_mk01_reaches_optimum() -> None:
+    """Brandimarte mk01 is solved to its known optimum 40."""
+    path = fjsp_dir() / "brandimarte" / "mk01.fjs"
+    if not path.is_file():
+        pytest.skip(f"benchmark instances not found at {path} (set SHOPFLOOR_FJSP_DIR)")
+    result = solve(read_fjs(path), "cpsat", time_limit=20.0, workers=2)
+    assert result.makespan == 40
+    assert result.schedule is not None and check(read_fjs(path), result.schedule) == []
+
+
+def test_hint_is_matched_or_beaten() -> None:
+    """A given (poor) hint is the starting point: the result is never worse."""
+    data = ProblemData.from_jobs(
+        [[[(0, 3), (1, 5)], [(1, 2)]], [[(0, 2)], [(0, 4), (1, 1)]], [[(1, 3)], [(0, 2)]]]
+    )
+    hint = Schedule.from_starts(data, [1, 1, 0, 0, 1, 0], [20, 30, 0, 10, 0, 40])
+    assert check(data, hint) == []
+    seen: list[float] = []
+    result = solve_cpsat(
+        data, time_limit=5.0, workers=1, hint=hint, on_solution=lambda v, t: seen.append(v)
+    )
+    assert result.makespan is not None and result.makespan <= left_shift(data, hint).makespan
+    assert result.status is Status.OPTIMAL and result.makespan == brute_force(data)[0]  # type: ignore[index]
+    assert seen == sorted(seen, reverse=True) and seen[-1] == result.objective
+
+
+def test_weighted_tardiness_hand_made() -> None:
+    """One machine, jobs (p=3, due 3, w=1) and (p=2, due 2, w=5): serving the heavy job
+    first costs 1 * (5 - 3) = 2, the other way 5 * (5 - 2) = 15."""
+    data = ProblemData.from_jobs([[[(0, 3)]], [[(0, 2)]]], due=[3, 2], weight=[1, 5])
+    result = solve_cpsat(data, time_limit=5.0, workers=1, objective="tardiness")
+    assert result.status is Status.OPTIMAL
+    assert result.objective == 2
+    assert result.schedule is not None and result.schedule.start.tolist() == [2, 0]
+    weighted = solve_cpsat(data, time_limit=5.0, objective="weighted", weights=(10, 1))
+    assert weighted.objective == 10 * 5 + 2
+
+
+def test_lexicographic_keeps_best_makespan() -> None:
+    """Three 2-unit jobs on two machines: makespan 4 is optimal, and among those
+    schedules only the ones serving the two jobs due at 2 first have no tardiness."""
+    data = ProblemData.from_jobs(
+        [[[(0, 2), (1, 2)]] for _ in range(3)], due=[4, 2, 2], weight=[1, 3, 3]
+    )
+    lex = solve_cpsat(data, time_limit=5.0, workers=1, objective="lexicographic")
+    assert lex.status is Status.OPTIMAL
+    assert lex.objective == 4 and lex.makespan == 4
+    assert lex.schedule is not None and lex.schedule.total_weighted_tardiness(data) == 0
+    assert lex.stats["tardiness"] == 0
+    assert check(data, lex.schedule) == []
+
+
+@pytest.mark.parametrize(
+    ("optional", "words"),
+    [
+        (
+            {
+                "fixed_machine": [0, -1],
+                "fixed_start": [2, -1],
+                "window_ptr": [0, 1, 1],
+                "window_start": [3],
+                "window_end": [4],
+            },
+            "window",
+        ),
+        ({"fixed_machine": [0, 0], "fixed_start": [0, 2]}, "overlap"),
+        ({"fixed_machine": [-1, -1], "fixed_start": [-1, 1], "release": [0, 0]}, "predecessor"),
+    ],
+)
+def test_infeasible_with_reason(optional: dict[str, object], words: str) -> None:
+    """Fixed operations colliding with a window, with each other or with their own job
+    give status infeasible and a reason, never an exception."""
+    jobs = [[[(0, 3)]], [[(0, 3)]]]
+    if "release" in optional:  # one job, op 1 fixed to start at 1, before op 0 can end
+        jobs = [[[(0, 3)], [(1, 2)]]]
+        optional = {k: v for k, v in optional.items() if k != "release"}
+    data = ProblemData.from_jobs(jobs, num_machines=2, **optional)
+    result = solve_cpsat(data, time_limit=2.0)
+    assert result.status is Status.INFEASIBLE
+    assert result.schedule is None
+    assert words in result.message
+
+
+def test_infeasible_proved_by_cpsat() -> None:
+    """A contradiction the precheck does not see (job 0's first operation needs 2 units
+    on M0 before its fixed successor at 2, but a fixed job occupies [0, 1)) is proved
+    by CP-SAT."""
+    data = ProblemData.from_jobs(
+        [[[(0, 2)], [(0, 2)]], [[(0, 1)]]],
+        num_machines=1,
+        fixed_machine=[-1, 0, 0],
+        fixed_start=[-1, 2, 0],
+    )
+    result = solve_cpsat(data, time_limit=2.0)
+    assert result.status is Status.INFEASIBLE
+    assert "no schedule" in result.message
+
+
+def test_zero_length_operations_respect_checker() -> None:
+    """Zero-length operations never sit strictly inside another operation or a window."""
+    data = ProblemData.from_jobs(
+        [[[(0, 5)]], [[(0, 0)], [(0, 1)]], [[(0, 0)]]],
+        release=[0, 2, 2],
+        window_ptr=[0, 1],
+        window_start=[7],
+        window_end=[9],
+    )
+    schedule = solved(data)
+    assert schedule.makespan == 6
+
+
+def test_setups_and_transport() -> None:
+    """Setups (by family) and transport lags are respected and counted exactly."""
+    setup = np.zeros((2, 2, 2), np.int64)
+    setup[:, 0, 1] = setup[:, 1, 0] = 3
+    data = ProblemData.from_jobs(
+        [[[(0, 2)], [(1, 2)]], [[(0, 2)], [(1, 2)]]],
+        op_family=[0, 0, 1, 1],
+        setup=setup,
+        transport=[[0, 1], [1, 0]],
+    )
+    result = solve_cpsat(data, time_limit=5.0, workers=1)
+    assert result.status is Status.OPTIMAL and result.makespan == brute_force(data)[0]  # type: ignore[index]
+    assert result.schedule is not None and check(data, result.schedule) == []
+
+
+def test_deterministic_with_one_worker() -> None:
+    """One worker and one seed give one schedule."""
+    data = ProblemData.from_jobs(
+        [[[(0, 3), (1, 2)], [(1, 2), (2, 4)]] for _ in range(4)], num_machines=3
+    )
+    first = solve_cpsat(data, time_limit=5.0, workers=1, seed=3)
+    second = solve_cpsat(data, time_limit=5.0, workers=1, seed=3)
+    assert first.schedule == second.schedule
+
+
+def test_no_solution_in_time_is_unknown() -> None:
+    """Stopping before any solution (here: right after presolve, with a fixed operation
+    so no greedy hint exists) gives status unknown and says so."""
+    data = ProblemData.from_jobs(
+        [[[(0, 3), (1, 2)], [(1, 2), (0, 4)]] for _ in range(3)],
+        num_machines=2,
+        fixed_machine=[0, -1, -1, -1, -1, -1],
+        fixed_start=[0, -1, -1, -1, -1, -1],
+    )
+    result = solve_cpsat(data, time_limit=5.0, params={"stop_after_presolve": True})
+    assert result.status is Status.UNKNOWN
+    assert result.schedule is None
+    assert "time limit" in result.message
+
+
+def test_unknown_option_and_bad_hint_raise() -> None:
+    """Misspelt options and hints of the wrong size are rejected with a clear error."""
+    data = ProblemData.from_jobs([[[(0, 1)]]])
+    with pytest.raises(TypeError, match="unknown option"):
+        solve_cpsat(data, time_limt=1.0)
+    with pytest.raises(ValueError, match="hint has 2 operations"):
+        solve_cpsat(data, hint=Schedule([0, 0], [0, 1], [1, 2]))
+    assert issubclass(SchedulerError, ValueError)
