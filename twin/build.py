@@ -95,7 +95,7 @@ def build_problem(scenario: Scenario) -> ProblemData:
         product = scenario.product(order.product)
         ops = []
         for step in product.routing:
-            modes = []
+            modes: list[tuple[int, int]] = []
             for station_id, cycle in step.stations.items():
                 station = scenario.station(station_id)
                 d = ceil_time(nominal_time(scenario, station, order.quantity, cycle))
@@ -122,9 +122,9 @@ def build_problem(scenario: Scenario) -> ProblemData:
     if scenario.transport is not None:
         n = len(units)
         transport = np.zeros((n, n), np.int64)
-        for i, (_, a) in enumerate(units):
-            for k, (_, b) in enumerate(units):
-                transport[i, k] = ceil_time(scenario.travel_time(a.id, b.id))
+        for i, (_, origin) in enumerate(units):
+            for k, (_, dest) in enumerate(units):
+                transport[i, k] = ceil_time(scenario.travel_time(origin.id, dest.id))
         if transport.any():
             optional["transport"] = transport
     return ProblemData.from_jobs(jobs, num_machines=len(units), **optional)
@@ -210,6 +210,12 @@ def _failure(station: Station, enabled: bool) -> tuple[Distribution, Distributio
     return station.mtbf.sampler(), mttr
 
 
+def _plate_time(station: Station) -> Callable[[Sequence[str]], float]:
+    spec = station.build_time
+    assert spec is not None
+    return lambda products: spec.for_parts(len(products))
+
+
 def _setup_times(station: Station) -> Callable[[Hashable, Hashable], float] | None:
     spec = station.setup
     if spec.default <= 0 and not spec.families:
@@ -243,12 +249,11 @@ def build_shop(
                     attended=not station.is_unattended,
                 )  # fmt: skip
             elif station.kind == "printer3d" and station.build_time is not None:
-                build = station.build_time
                 shop.printers[name] = PrintCell(
                     env, name, recorder, rng=rng,
                     plate_capacity=station.plate_capacity or 1,
                     max_wait=math.inf if station.max_wait is None else station.max_wait,
-                    build_time=lambda products, b=build: b.for_parts(len(products)),
+                    build_time=_plate_time(station),
                     cooldown=station.cooldown or 0.0,
                     post_process=station.post_process or 0.0,
                     failure=failure, calendar=cal,
