@@ -16,7 +16,7 @@ from twin.scenario import Scenario, load_scenario
 from twin.scenario_errors import format_loc, read_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-BASES = {
+BASES: dict[str, Any] = {
     name: read_yaml(ROOT / "scenarios" / f"{name}.yaml")
     for name in ("pilot_workshop", "cnc_line_robot", "additive_cell")
 }
@@ -31,7 +31,7 @@ def error_of(data: object, source: str = "pilot.yaml") -> ScenarioError:
 
 def broken(name: str, loc: Loc, value: object) -> dict[str, Any]:
     """A copy of a bundled scenario with the value at ``loc`` replaced."""
-    data = copy.deepcopy(BASES[name])
+    data: dict[str, Any] = copy.deepcopy(BASES[name])
     node: Any = data
     for part in loc[:-1]:
         node = node[part]
