@@ -93,6 +93,7 @@ def _bar_traces(
                 },
                 width=0.8,
                 legendgroup="plan",
+                legendrank=900,
                 **common,
             )
         ]
@@ -151,6 +152,7 @@ def _shade_traces(shading: pd.DataFrame | None) -> list[go.Bar]:
                     "line": {"width": 0},
                     "pattern": {"shape": pattern, "fgcolor": STATE_COLORS[state]},
                 },
+                legendrank=950,
                 hovertemplate=f"{label}<br>%{{y}}<br>%{{base:,.1f}} → +%{{x:,.1f}}<extra></extra>",
             )
         )

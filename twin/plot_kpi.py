@@ -185,7 +185,7 @@ def kpi_dashboard(
     fig = make_subplots(
         rows=2,
         cols=len(tiles),
-        row_heights=[0.36, 0.64],
+        row_heights=[0.3, 0.7],
         vertical_spacing=0.16,
         specs=[
             [{"type": "domain"}] * len(tiles),
@@ -243,17 +243,23 @@ def kpi_dashboard(
         y1=100 * thr,
         line={"color": STATE_COLORS["down"], "dash": "dash", "width": 2},
     )
-    fig.add_annotation(
-        xref=xref,
-        x=1,
-        yref=yref,
-        y=100 * thr,
-        xanchor="right",
-        yanchor="bottom",
-        showarrow=False,
-        text=f"target 目标 {100 * thr:.0f} % (MIIT 2013-2018; GB/T 37393-2019)",
-        font={"color": STATE_COLORS["down"]},
+    # The target is named in the legend, so its label never sits on top of a bar.
+    fig.add_trace(
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="lines",
+            name=f"target 目标 {100 * thr:.0f} % (MIIT 2013-2018 plan; GB/T 37393-2019)",
+            line={"color": STATE_COLORS["down"], "dash": "dash", "width": 2},
+        ),
+        row=2,
+        col=1,
     )
     fig.update_yaxes(title_text="rate [%]", range=[0, 112], row=2, col=1)
-    fig.update_layout(showlegend=False)
-    return base_layout(fig, title, height=560)
+    base_layout(fig, title, height=520)
+    top = fig.layout[yref.replace("y", "yaxis", 1)].domain[1]
+    fig.update_layout(
+        showlegend=True,
+        legend={"x": 1, "xanchor": "right", "y": top, "yanchor": "bottom", "orientation": "h"},
+    )
+    return fig

@@ -106,13 +106,14 @@ def utilisation_bars(
             marker={"color": STATE_COLORS.get(state, "#999999")},
             text=[f"{v:.0f}%" if v >= 6 else "" for v in 100.0 * shares[state]],
             textposition="inside",
+            textfont={"size": 12},
             insidetextanchor="middle",
             hovertemplate=f"%{{y}}<br>{state}: %{{x:.1f}} %<extra></extra>",
         )
         for state in shares.columns
     ]
     fig = go.Figure(traces)
-    fig.update_layout(barmode="stack", uniformtext={"minsize": 10, "mode": "hide"})
+    fig.update_layout(barmode="stack", legend={"traceorder": "normal"})
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title_text="share of time [%]", range=[0, 100])
     return base_layout(fig, title, height=max(300, 120 + 26 * len(order)))
@@ -149,7 +150,12 @@ def wip_throughput(
     fig.update_xaxes(title_text=f"time [{time_unit}]")
     fig.update_yaxes(title_text="WIP [lots]", rangemode="tozero", secondary_y=False)
     fig.update_yaxes(
-        title_text="finished [lots]", rangemode="tozero", secondary_y=True, showgrid=False
+        title_text="finished [lots]",
+        rangemode="tozero",
+        secondary_y=True,
+        showgrid=False,
+        tickmode="auto",  # not synced to the WIP grid: whole lots, round ticks
+        tickformat=",d",
     )
     return base_layout(fig, title, height=380)
 
@@ -174,7 +180,7 @@ def lead_time_histogram(
                     hovertemplate="%{x}: %{y} lots",
                 )
             )
-        fig.update_layout(barmode="stack")
+        fig.update_layout(barmode="stack", legend={"traceorder": "normal"})
     else:
         fig.add_trace(
             go.Histogram(x=values, name="lots", marker_color="#0072b2", xbins=_bins(values))

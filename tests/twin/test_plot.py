@@ -248,7 +248,8 @@ def test_kpi_dashboard_threshold_line_and_colours() -> None:
     fig = kpi_dashboard({"nc_rate_equipment": 0.8, "nc_rate_process": 0.5, "oee": 0.6})
     line = fig.layout.shapes[0]
     assert line.y0 == line.y1 == pytest.approx(70.0)
-    bars = fig.data[-1]
+    bars = next(t for t in fig.data if t.type == "bar")
+    assert "70 %" in fig.data[-1].name and fig.data[-1].line.dash == "dash"
     assert bars.text == ("80.0 %", "50.0 %", "n/a")
     assert bars.marker.color[0] != bars.marker.color[1]
     assert "设备数控化率" in bars.x[0] and "工序数控化率" in bars.x[1] and "设备联网率" in bars.x[2]
