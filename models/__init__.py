@@ -1,11 +1,28 @@
 """SimPy models of shop-floor equipment (the physics). Depends on simpy and numpy only.
 
 Equipment *has* SimPy resources and processes; behaviour is generator methods; every
-state change goes to an injected :class:`Recorder`; every random stream is a numpy
-``Generator`` handed in by the caller. See each module for the semantics:
-:mod:`models.distributions`, :mod:`models.calendar`, :mod:`models.unit` (states,
-shifts, failures), :mod:`models.machine`, :mod:`models.robot`, :mod:`models.printer`,
-:mod:`models.buffer`.
+state change goes to an injected :class:`Recorder` (``None`` records nothing); every
+random stream is a numpy ``Generator`` handed in by the caller. Time is float, in the
+scenario's unit.
+
+How the twin drives it (each class documents its exact semantics)::
+
+    m = Machine(env, "M1", log, rng=rng, setup_times=matrix, calendar=shifts,
+                attended=True, failure=(Exponential(600), LogNormal(30, 0.5)))
+    with m.resource.request() as req:          # queue on the machine
+        yield req
+        yield from robot.load("M1", 0.5, job=j)
+        actual = yield from m.process(j, k, work, family=f, product="gear")
+        m.set_state(State.BLOCKED)            # while waiting for the next buffer
+        yield buffer.put(j)
+        m.set_state(State.IDLE)
+    yield from fleet.move("M1", "M2", j)
+    yield printer.submit(j, k + 1, "bracket")  # succeeds after build + post-processing
+
+Modules: :mod:`models.distributions` (durations), :mod:`models.calendar` (shifts),
+:mod:`models.unit` (states, shift pauses, failures), :mod:`models.machine`,
+:mod:`models.robot`, :mod:`models.printer`, :mod:`models.buffer`,
+:mod:`models.recorder` (the event-log contract).
 """
 
 from models.buffer import Buffer

@@ -233,7 +233,7 @@ def _weibull_cv(shape: float) -> float:
 
 def _weibull_shape(cv: float) -> float:
     """Shape whose cv is ``cv`` (cv decreases with shape): bisection on log(shape)."""
-    lo, hi = math.log(0.2), math.log(200.0)
+    lo, hi = math.log(0.2), math.log(1e4)
     if not _weibull_cv(math.exp(hi)) <= cv <= _weibull_cv(math.exp(lo)):
         raise ValueError(f"weibull cannot reach cv {cv}")
     for _ in range(100):

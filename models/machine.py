@@ -147,7 +147,9 @@ class Machine(Unit):
         Run it while holding :attr:`resource`. Records setup_start/setup_end (value =
         setup time, state = new family) and op_start/op_end (value = actual work), and
         the SETUP / BUSY / OFF / DOWN states on the way; ends at rest (IDLE, or OFF
-        off shift). ``family=None`` keeps the current family (no setup).
+        off shift). ``family=None`` keeps the current family (no setup). Work handed
+        over off shift (or while down) waits: setups and attended processing are
+        recorded as starting at the next shift; unattended processing starts at once.
         """
         if not work >= 0:
             raise ValueError(
@@ -170,6 +172,8 @@ class Machine(Unit):
             self.family = family
         if self._noise is not None:
             work *= self._noise.sample(self.rng)
+        if self.attended and not self._always_on and work > 0:
+            yield from self._await_shift()
         if rec is not None:
             rec(
                 env.now,
@@ -206,6 +210,8 @@ class Machine(Unit):
         """A changeover to ``family``: needs a setter, so it pauses off shift."""
         rec = self._rec
         fam = str(family)
+        if not self._always_on:
+            yield from self._await_shift()
         if rec is not None:
             rec(
                 self.env.now,

@@ -102,6 +102,8 @@ class Robot(Unit):
             if self._down:
                 assert self._repaired is not None
                 yield self._repaired
+            if self.attended and not self._always_on:
+                yield from self._await_shift()
             if rec is not None:
                 rec(
                     env.now,

@@ -213,6 +213,25 @@ class Unit:
             if fails:
                 yield from self._fail_and_repair()
 
+    def _await_shift(self) -> Generator[simpy.Event, Any, None]:
+        """Wait (state OFF) until the calendar is on and the unit is up, so that work
+        handed over off shift is recorded as starting when it really starts."""
+        env = self.env
+        cal = self.calendar
+        while True:
+            if self._down:
+                assert self._repaired is not None
+                yield self._repaired
+            now = env.now
+            if cal.is_on(now):
+                return
+            self._enter(_OFF)
+            try:
+                yield env.timeout(cal.next_on(now) - now)
+            except simpy.Interrupt as irq:
+                if irq.cause is not _BREAKDOWN:
+                    raise
+
     def _fail_and_repair(self) -> Generator[simpy.Event, Any, None]:
         """An operating-time failure, inside the work loop."""
         assert self._mtbf is not None and self._mttr is not None

@@ -209,3 +209,13 @@ def test_calendar_time_failure_during_shift_pause() -> None:
         (55, "idle"),
     ]  # fmt: skip
     assert_consistent(rec)
+
+
+def test_work_handed_over_off_shift_starts_with_the_shift() -> None:
+    """Setup and attended processing given at night start (and are logged) at 08:00."""
+    shift = Calendar(24, [(8, 16)])
+    env, rec, m = make(calendar=shift, setup_times=[[0, 1], [1, 0]], initial_family=0)
+    run(m, env, [(2, 0, 3, 1)], until=30)
+    assert spans(rec, "setup_start", "setup_end", "M1") == [(8, 9)]
+    assert spans(rec, "op_start", "op_end", "M1") == [(9, 12)]
+    assert states(rec, "M1") == [(0, "off"), (8, "setup"), (9, "busy"), (12, "idle"), (16, "off")]

@@ -71,7 +71,7 @@ def test_on_time_and_windows_match_is_on(cal: Calendar, t0: int, length: int) ->
 @settings(max_examples=60, deadline=None)
 @given(integer_calendars(), st.integers(0, 50), st.integers(1, 80))
 def test_attended_machine_follows_the_calendar(cal: Calendar, start: int, work: int) -> None:
-    """An attended machine without failures finishes exactly at finish_time."""
+    """An attended machine starts at next_on and finishes exactly at finish_time."""
     env = simpy.Environment()
     rec = ListRecorder()
     m = Machine(env, "M", rec, rng=np.random.default_rng(0), calendar=cal, attended=True)
@@ -84,7 +84,8 @@ def test_attended_machine_follows_the_calendar(cal: Calendar, start: int, work: 
 
     env.process(job())
     env.run(until=start + 10 * work * cal.period)
-    assert spans(rec, "op_start", "op_end", "M") == [(start, cal.finish_time(start, work))]
+    expected = (cal.next_on(start), cal.finish_time(start, work))
+    assert spans(rec, "op_start", "op_end", "M") == [expected]
     assert_consistent(rec)
 
 

@@ -1,0 +1,506 @@
+"""Run the orders of a scenario through the SimPy shop: following a plan, or online
+dispatching with a rule.
+
+**Following a plan** (a :class:`scheduler.Schedule` over :func:`twin.build.build_problem`
+of the same scenario): each machine works through its planned sequence. As soon as it
+has finished one operation it sets up for the next (setup needs no part, as in the
+scheduler), then waits for the lot; a lot moves to the unit of its next operation as
+soon as an operation ends. So an operation starts when its unit has finished its
+previous planned operation (+ setup) and the lot's previous operation is done (+
+transport): with no randomness, no breakdowns and no shifts the twin reproduces a
+left-shifted plan exactly. A print cell takes the lots as they come (it batches).
+
+**Online dispatch** (rules ``spt lpt mwkr mor edd fifo random ect``, the scheduler's
+names): whenever a unit falls idle or a lot becomes ready, the rule picks among the
+(ready lot, idle eligible unit) pairs; ties go to the faster unit, then the lower lot
+and unit index. Arrivals (scenario ``arrivals``) only make sense here.
+
+Around every operation: a robot loads and unloads tended units, the transport fleet
+(or a plain travel delay) moves the lot between stations, and a finite buffer after a
+station keeps the finished lot until the next unit can take it; while the buffer is
+full the station is BLOCKED (capacity 0: blocked until the lot is taken).
+
+Randomness: one stream per unit (failures, setups), one per lot (duration noise and
+scrap: common random numbers whatever the plan), one for arrivals and one for the
+``random`` rule, all spawned from one :class:`numpy.random.SeedSequence`. Durations on
+a unit are ``quantity x cycle time x noise`` with noise of mean 1 and the operation's
+cv (none when the cv is 0 or ``run.variability`` is off).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+
+from models import Machine, State
+from models.distributions import Distribution, with_cv
+from models.recorder import EventKind, Recorder
+from scheduler import ProblemData, Schedule
+from twin.build import Shop, build_shop, nominal_time
+from twin.durations import UNIT_SECONDS
+from twin.errors import TwinError
+from twin.kpi import JobInfo
+from twin.scenario import Product, Scenario
+
+__all__ = ["RULES", "Execution", "execute"]
+
+log = logging.getLogger(__name__)
+
+RULES = ("spt", "lpt", "mwkr", "mor", "edd", "fifo", "random", "ect")
+_Gen = Generator[simpy.Event, Any, Any]
+
+
+@dataclass(eq=False)
+class _Lot:
+    index: int
+    id: str
+    product: Product
+    quantity: int
+    release: float
+    due: float | None
+    rng: np.random.Generator
+    step: int = 0  # next operation
+    location: str | None = None  # unit of the last operation
+    ready_at: float = 0.0
+    held: simpy.Event | None = None  # buffer put (or pickup) holding the lot after an op
+    buffer: Any = None
+    work_left: float = 0.0  # for mwkr
+
+    @property
+    def info(self) -> JobInfo:
+        return JobInfo(self.id, self.product.id, self.quantity, self.release, self.due)
+
+
+@dataclass
+class Execution:
+    """What :func:`execute` returns: the lots (orders and arrivals) and the end time.
+    The events went to the recorder."""
+
+    lots: list[JobInfo]
+    end: float
+    finished: int
+    unfinished: int = 0
+    rule: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Executor:
+    def __init__(
+        self,
+        scenario: Scenario,
+        problem: ProblemData,
+        recorder: Recorder,
+        seed: np.random.SeedSequence,
+    ) -> None:
+        self.scenario = scenario
+        self.problem = problem
+        self.rec = recorder.record
+        self.env = simpy.Environment()
+        units_seed, self.jobs_seed, arrivals_seed, rule_seed = seed.spawn(4)
+        self.arrivals_rng = np.random.default_rng(arrivals_seed)
+        self.rule_rng = np.random.default_rng(rule_seed)
+        self.shop: Shop = build_shop(
+            self.env, scenario, recorder, units_seed.spawn(len(scenario.units))
+        )
+        self.station_units = {s.id: s.unit_names for s in scenario.stations}
+        self.unit_rank = {u: i for i, u in enumerate(scenario.units)}
+        self.lots: list[_Lot] = []
+        self.finished = 0
+        self.all_done = self.env.event()
+        self.expected: int | None = None
+        self._noise: dict[tuple[str, int, str], Distribution | None] = {}
+        self._nominal: dict[tuple[str, int, str, int], float] = {}
+        self.has_setups = {
+            s.id: s.setup.default > 0 or bool(s.setup.families) for s in scenario.stations
+        }
+
+    # -- lots -----------------------------------------------------------------------
+
+    def new_lot(self, order_id: str, product_id: str, qty: int, release: float, due: Any) -> _Lot:
+        j = len(self.lots)
+        key = self.jobs_seed
+        rng = np.random.default_rng(
+            np.random.SeedSequence(key.entropy, spawn_key=(*key.spawn_key, j))
+        )
+        lot = _Lot(j, order_id, self.scenario.product(product_id), qty, release, due, rng)
+        self.lots.append(lot)
+        return lot
+
+    def nominal(self, lot: _Lot, step: int, station_id: str) -> float:
+        key = (lot.product.id, step, station_id, lot.quantity)
+        value = self._nominal.get(key)
+        if value is None:
+            cycle = lot.product.routing[step].stations[station_id]
+            station = self.scenario.station(station_id)
+            robot = self.shop.robot_of.get(self.station_units[station_id][0])
+            value = nominal_time(self.scenario, station, lot.quantity, cycle)
+            if robot is not None:  # the robot's handling is simulated separately
+                value -= 2.0 * robot[1]
+            self._nominal[key] = value
+        return value
+
+    def work(self, lot: _Lot, step: int, station_id: str) -> float:
+        """Actual processing time: nominal x noise drawn from the lot's stream."""
+        nominal = self.nominal(lot, step, station_id)
+        key = (lot.product.id, step, station_id)
+        if key not in self._noise:
+            dist, cv = self.scenario.operation_variability(lot.product.id, step, station_id)
+            noisy = self.scenario.run.variability and cv > 0 and dist != "constant"
+            self._noise[key] = with_cv(1.0, cv, dist) if noisy else None
+        noise = self._noise[key]
+        return nominal if noise is None else nominal * noise.sample(lot.rng)
+
+    def release(self, lot: _Lot) -> None:
+        self.rec(
+            self.env.now, EventKind.RELEASE, "", job=lot.index, value=lot.quantity,
+            product=lot.product.id,
+        )  # fmt: skip
+        lot.ready_at = self.env.now
+
+    def finish(self, lot: _Lot) -> None:
+        rate = lot.product.scrap_rate
+        scrap = rate > 0 and lot.rng.random() < rate
+        self.rec(
+            self.env.now, EventKind.FINISH, lot.location or "", job=lot.index,
+            value=0.0 if scrap else lot.quantity, state="scrap" if scrap else "",
+            product=lot.product.id,
+        )  # fmt: skip
+        self.finished += 1
+        expected = self.expected
+        if expected is not None and self.finished >= expected and not self.all_done.triggered:
+            self.all_done.succeed()
+
+    # -- one operation --------------------------------------------------------------
+
+    def family(self, lot: _Lot, unit: str) -> str | None:
+        return lot.product.family_name if self.has_setups[self.shop.unit_station[unit]] else None
+
+    def move(self, lot: _Lot, unit: str) -> _Gen:
+        """Pick the lot up where it waits and carry it to ``unit``."""
+        if lot.held is not None:
+            if lot.buffer is not None:
+                yield lot.held  # the lot is in the buffer
+                yield lot.buffer.get()
+            elif not lot.held.triggered:
+                lot.held.succeed()  # capacity-0 hand-off: free the blocked unit
+            lot.held, lot.buffer = None, None
+        origin = lot.location
+        if origin is None:
+            return
+        stations = self.shop.unit_station
+        if stations[origin] == stations[unit]:
+            return
+        fleet = self.shop.fleet
+        if fleet is not None:
+            yield from fleet.move(
+                origin, unit, lot.index, operation=lot.step, product=lot.product.id
+            )
+        else:
+            t = self.scenario.travel_time(stations[origin], stations[unit])
+            if t > 0:
+                yield self.env.timeout(t)
+
+    def operate(self, lot: _Lot, unit: str, done: simpy.Event | None) -> _Gen:
+        """Process the lot's current operation on ``unit``; ``done`` (or the dispatcher)
+        learns when the lot may leave, then the unit hands it off."""
+        k = lot.step
+        station = self.shop.unit_station[unit]
+        product = lot.product.id
+        printer = self.shop.printers.get(unit)
+        if printer is not None:
+            parts = [printer.submit(lot.index, k, product) for _ in range(lot.quantity)]
+            yield self.env.all_of(parts)
+            lot.location = unit
+            self.op_done(lot, done)
+            return
+        machine = self.shop.machines[unit]
+        robot = self.shop.robot_of.get(unit)
+        with machine.resource.request() as req:
+            yield req
+            if robot is not None:
+                yield from robot[0].load(
+                    unit, robot[1], job=lot.index, operation=k, product=product
+                )
+            work = self.work(lot, k, station)
+            yield from machine.process(lot.index, k, work, self.family(lot, unit), product)
+            if robot is not None:
+                yield from robot[0].unload(
+                    unit, robot[1], job=lot.index, operation=k, product=product
+                )
+            lot.location = unit
+            last = k == len(lot.product.routing) - 1
+            if not last and station in self.shop.buffer_after:
+                buffer = self.shop.buffer_after[station]
+                if buffer is None:
+                    lot.held, lot.buffer = self.env.event(), None
+                else:
+                    lot.held, lot.buffer = buffer.put(lot.index), buffer
+            held = lot.held
+            self.op_done(lot, done)
+            if held is not None and not held.triggered:
+                machine.set_state(State.BLOCKED)
+                yield held
+                machine.set_state(State.IDLE)
+
+    def op_done(self, lot: _Lot, done: simpy.Event | None) -> None:
+        if done is not None:
+            done.succeed()
+        else:
+            self.dispatch_next(lot)
+
+    def presetup(self, machine: Machine, lot: _Lot, k: int, family: str) -> _Gen:
+        """Set the machine up for the next planned operation before its lot arrives.
+
+        ``Machine.process`` only sets up with the part present; until models offers a
+        public setup-only generator this uses the machine's own work loop, so states,
+        shifts and failures behave exactly as in a setup inside ``process``.
+        """
+        t = machine.setup_time(machine.family, family)
+        machine.family = family
+        if t <= 0:
+            return
+        with machine.resource.request() as req:
+            yield req
+            j, name = lot.index, machine.name
+            self.rec(
+                self.env.now,
+                EventKind.SETUP_START,
+                name,
+                job=j,
+                operation=k,
+                state=family,
+                value=t,
+                product=lot.product.id,
+            )
+            machine._begin_job()
+            yield from machine._work(t, State.SETUP, False, True)
+            machine._end_job()
+            self.rec(
+                self.env.now,
+                EventKind.SETUP_END,
+                name,
+                job=j,
+                operation=k,
+                state=family,
+                value=t,
+                product=lot.product.id,
+            )
+
+    # -- following a plan -----------------------------------------------------------
+
+    def follow(self, plan: Schedule) -> None:
+        data = self.problem
+        n = data.num_ops
+        self.arrived = [self.env.event() for _ in range(n)]
+        self.done = [self.env.event() for _ in range(n)]
+        self.unit_ready = [self.env.event() for _ in range(n)]
+        names = data.machine_names
+        for m, seq in enumerate(plan.machine_sequences(data.num_machines)):
+            if names[m] in self.shop.machines:
+                self.env.process(self.drive(names[m], seq))
+            else:
+                for o in seq:
+                    self.unit_ready[o].succeed()
+        for lot in self.lots:
+            self.env.process(self.follow_lot(lot, plan))
+
+    def drive(self, unit: str, seq: list[int]) -> _Gen:
+        machine = self.shop.machines[unit]
+        for o in seq:
+            j, k = self.problem.locate(o)
+            lot = self.lots[j]
+            fam = self.family(lot, unit)
+            if fam is not None and machine.family is not None and fam != machine.family:
+                yield from self.presetup(machine, lot, k, fam)
+            self.unit_ready[o].succeed()
+            yield self.arrived[o]
+            yield from self.operate(lot, unit, self.done[o])
+
+    def follow_lot(self, lot: _Lot, plan: Schedule) -> _Gen:
+        if lot.release > self.env.now:
+            yield self.env.timeout(lot.release - self.env.now)
+        self.release(lot)
+        first = int(self.problem.job_op_ptr[lot.index])
+        names = self.problem.machine_names
+        for k in range(len(lot.product.routing)):
+            o = first + k
+            unit = names[int(plan.machine[o])]
+            lot.step = k
+            if lot.held is not None:
+                yield self.unit_ready[o]
+            yield from self.move(lot, unit)
+            if unit in self.shop.printers:
+                yield from self.operate(lot, unit, self.done[o])
+            else:
+                self.arrived[o].succeed()
+                yield self.done[o]
+        self.finish(lot)
+
+    # -- online dispatch ------------------------------------------------------------
+
+    def start_dispatch(self, rule: str) -> None:
+        self.rule = rule
+        self.ready: list[_Lot] = []
+        self.idle = set(self.shop.machines)
+        for lot in self.lots:
+            self.env.process(self.enter(lot))
+
+    def enter(self, lot: _Lot) -> _Gen:
+        if lot.release > self.env.now:
+            yield self.env.timeout(lot.release - self.env.now)
+        self.release(lot)
+        lot.work_left = sum(self.min_nominal(lot, k) for k in range(len(lot.product.routing)))
+        self.ready.append(lot)
+        self.dispatch()
+
+    def min_nominal(self, lot: _Lot, k: int) -> float:
+        return min(self.nominal(lot, k, s) for s in lot.product.routing[k].stations)
+
+    def dispatch_next(self, lot: _Lot) -> None:
+        lot.work_left -= self.min_nominal(lot, lot.step)
+        if lot.step == len(lot.product.routing) - 1:
+            self.finish(lot)
+            return
+        lot.step += 1
+        lot.ready_at = self.env.now
+        self.ready.append(lot)
+        self.dispatch()
+
+    def key(self, lot: _Lot, unit: str, d: float) -> tuple[float, ...]:
+        rule = self.rule
+        if rule == "spt":
+            return (d,)
+        if rule == "lpt":
+            return (-d,)
+        if rule == "mwkr":
+            return (-lot.work_left, d)
+        if rule == "mor":
+            return (-(len(lot.product.routing) - lot.step), d)
+        if rule == "edd":
+            return (math.inf if lot.due is None else lot.due, d)
+        if rule == "fifo":
+            return (lot.ready_at, lot.release, d)
+        if rule == "random":
+            return (float(self.rule_rng.random()),)
+        machine = self.shop.machines.get(unit)  # ect: setup + processing
+        setup = 0.0
+        fam = self.family(lot, unit)
+        if machine is not None and fam is not None:
+            setup = machine.setup_time(machine.family, fam) if machine.family != fam else 0.0
+        return (setup + d,)
+
+    def dispatch(self) -> None:
+        while self.ready:
+            best: tuple[tuple[float, ...], _Lot, str] | None = None
+            for lot in self.ready:
+                step = lot.product.routing[lot.step]
+                for station_id in step.stations:
+                    d = self.nominal(lot, lot.step, station_id)
+                    for unit in self.station_units[station_id]:
+                        if unit not in self.idle and unit not in self.shop.printers:
+                            continue
+                        k = (*self.key(lot, unit, d), d, lot.index, self.unit_rank[unit])
+                        if best is None or k < best[0]:
+                            best = (k, lot, unit)
+            if best is None:
+                return
+            _, lot, unit = best
+            self.ready.remove(lot)
+            self.idle.discard(unit)
+            self.env.process(self.run_op(lot, unit))
+
+    def run_op(self, lot: _Lot, unit: str) -> _Gen:
+        yield from self.move(lot, unit)
+        yield from self.operate(lot, unit, None)
+        if unit in self.shop.machines:
+            self.idle.add(unit)
+            self.dispatch()
+
+    def arrivals(self, horizon: float) -> _Gen:
+        spec = self.scenario.arrivals
+        assert spec is not None
+        inter = spec.interarrival.sampler()
+        qty = spec.quantity.sampler()
+        products = list(spec.probabilities)
+        probs = np.array([spec.probabilities[p] for p in products])
+        rng = self.arrivals_rng
+        n = 0
+        while True:
+            yield self.env.timeout(inter.sample(rng))
+            if self.env.now >= horizon:
+                return
+            n += 1
+            product = products[int(rng.choice(len(products), p=probs))]
+            q = max(1, round(qty.sample(rng)))
+            now = self.env.now
+            due = None if spec.due_after is None else now + spec.due_after
+            lot = self.new_lot(f"A-{n}", product, q, now, due)
+            self.env.process(self.enter(lot))
+
+
+def execute(
+    scenario: Scenario,
+    problem: ProblemData,
+    recorder: Recorder,
+    *,
+    seed: np.random.SeedSequence,
+    plan: Schedule | None = None,
+    rule: str | None = None,
+) -> Execution:
+    """Simulate the scenario's orders (and arrivals) following ``plan`` or, without
+    one, dispatching online with ``rule``; events go to ``recorder``.
+
+    The run lasts ``run.horizon`` if set, else until every lot is finished (capped at
+    the last release plus ten times the total work plus four weeks, in case full buffers
+    lock the shop: the lots still open are then reported as unfinished).
+    """
+    if (plan is None) == (rule is None):
+        raise TwinError("execute: give exactly one of plan and rule")
+    if rule is not None and rule not in RULES:
+        raise TwinError(f"unknown dispatch rule {rule!r} (expected one of {', '.join(RULES)})")
+    if plan is not None and len(plan) != problem.num_ops:
+        raise TwinError(
+            f"plan has {len(plan)} operations, the scenario's problem has {problem.num_ops}"
+        )
+    ex = _Executor(scenario, problem, recorder, seed)
+    for o in scenario.orders:
+        ex.new_lot(o.id, o.product, o.quantity, o.release, o.due)
+    horizon = scenario.run.horizon
+    warnings: list[str] = []
+    if plan is not None:
+        ex.follow(plan)
+    else:
+        assert rule is not None
+        ex.start_dispatch(rule)
+        if scenario.arrivals is not None and horizon is not None:
+            ex.env.process(ex.arrivals(horizon))
+    if horizon is not None:
+        ex.env.run(until=horizon)
+        end = float(horizon)
+    else:
+        ex.expected = len(ex.lots)
+        if ex.expected == 0:
+            ex.all_done.succeed()
+        weeks = 4 * 7 * 86400 / UNIT_SECONDS[scenario.time_unit]
+        last = max((o.release for o in scenario.orders), default=0.0)
+        cap = last + 10 * float(problem.mode_duration.sum()) + weeks
+        ex.env.run(until=ex.env.any_of([ex.all_done, ex.env.timeout(cap)]))
+        end = float(ex.env.now)
+        if not ex.all_done.triggered:
+            msg = f"run stopped at t={end:g} with {len(ex.lots) - ex.finished} lots unfinished"
+            log.warning(msg)
+            warnings.append(msg)
+    return Execution(
+        lots=[lot.info for lot in ex.lots],
+        end=end,
+        finished=ex.finished,
+        unfinished=len(ex.lots) - ex.finished,
+        rule=rule,
+        warnings=warnings,
+    )
