@@ -57,6 +57,17 @@ KPI_LABELS: dict[str, tuple[str, str]] = {
     "window_start": ("Observation window start 统计起点", "t"),
     "window_end": ("Observation window end 统计终点", "t"),
 }
+_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Output and flow 产出与流转", (
+        "throughput_per_hour", "throughput_lots_per_hour", "jobs_released", "jobs_finished",
+        "parts_good", "parts_scrap", "lead_time_mean", "lead_time_p95", "wip_mean", "makespan",
+        "on_time_rate", "tardiness_total", "window_start", "window_end")),
+    ("OEE 设备综合效率", ("oee", "availability", "performance", "quality")),
+    ("Digitalisation 数字化", (
+        "nc_rate_equipment", "nc_rate_process", "networked_rate", "nc_rate_threshold",
+        "nc_rate_equipment_meets_threshold", "nc_rate_process_meets_threshold")),
+    ("Energy 能耗", ("energy_kwh", "energy_kwh_per_part", "energy_kgce", "primary_energy_kgce")),
+)  # fmt: skip
 _SHARES = {"utilisation", "availability", "performance", "quality", "oee", "oee_by_station"}
 _SKIP = {"time_unit", "state_time"}  # shown elsewhere (header, utilisation figure)
 _COLUMN_LABELS = {
@@ -78,6 +89,7 @@ table { border-collapse: collapse; font-size: 13px; margin: 6px 0 12px; }
 th, td { border-bottom: 1px solid #e4e7eb; padding: 4px 10px; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #f5f7fa; font-weight: 600; }
+code { color: #7b8794; font-size: 11px; }
 .ok { color: #2e7d32; font-weight: 600; } .bad { color: #c62828; font-weight: 600; }
 .tables { display: flex; flex-wrap: wrap; gap: 28px; align-items: flex-start; }
 figure { margin: 18px 0 8px; border-top: 1px solid #e4e7eb; padding-top: 8px; }
@@ -96,6 +108,9 @@ def _fmt(value: Any, unit: str, time_unit: str) -> str:
         if isinstance(half, int | float) and not isinstance(half, bool):
             return f"{base} ± {_fmt(float(half), unit, time_unit)}"
         return base
+    if isinstance(value, int) and unit != "%":
+        suffix = time_unit if unit == "t" else unit
+        return f"{value:,} {suffix}".strip()
     if isinstance(value, int | float):
         v = float(value)
         if unit == "%":
@@ -105,21 +120,30 @@ def _fmt(value: Any, unit: str, time_unit: str) -> str:
     return html.escape("n/a" if value is None else str(value))
 
 
-def _kpi_rows(kpis: Mapping[str, Any], time_unit: str) -> list[tuple[str, str]]:
-    """Known KPIs first in a stable order, then any other scalar the run reported."""
-    rows = []
-    for key, (label, unit) in KPI_LABELS.items():
-        if key in kpis:
-            rows.append(
-                (f"{html.escape(label)} <code>{key}</code>", _fmt(kpis[key], unit, time_unit))
-            )
-    for key, value in kpis.items():
-        scalar = isinstance(value, int | float | bool | str) or (
-            isinstance(value, Mapping) and "mean" in value
-        )
-        if key not in KPI_LABELS and key not in _SKIP and scalar:
-            rows.append((f"<code>{html.escape(key)}</code>", _fmt(value, "", time_unit)))
-    return rows
+def _kpi_tables(kpis: Mapping[str, Any], time_unit: str) -> str:
+    """One small table per KPI group side by side; unknown scalars go to "other"."""
+    tables = []
+    for title, keys in _GROUPS:
+        rows = [
+            [
+                f"{html.escape(KPI_LABELS[k][0])} <code>{k}</code>",
+                _fmt(kpis[k], KPI_LABELS[k][1], time_unit),
+            ]
+            for k in keys
+            if k in kpis
+        ]
+        if rows:
+            tables.append(_table([html.escape(title), "value 数值"], rows))
+    known = {k for _, keys in _GROUPS for k in keys} | _SKIP
+    other = [
+        [f"<code>{html.escape(k)}</code>", _fmt(v, "", time_unit)]
+        for k, v in kpis.items()
+        if k not in known
+        and (isinstance(v, int | float | bool | str) or (isinstance(v, Mapping) and "mean" in v))
+    ]
+    if other:
+        tables.append(_table(["other 其他", "value 数值"], other))
+    return "".join(tables)
 
 
 def _station_table(kpis: Mapping[str, Any]) -> tuple[list[str], dict[str, dict[str, str]]]:
@@ -225,7 +249,7 @@ def render_html(run: RunData, figures: Sequence[NamedFigure], *, title: str | No
     summary, kpis = run.summary, run.summary.get("kpis", {})
     name = str(summary.get("scenario") or (run.path.name if run.path else "run"))
     heading = html.escape(title or f"Run report 运行报告 — {name}")
-    kpi_table = _table(["KPI 指标", "value 数值"], _kpi_rows(kpis, run.time_unit)) if kpis else ""
+    kpi_table = _kpi_tables(kpis, run.time_unit) if kpis else ""
     per_name = _per_name_tables(kpis, run.machines) if kpis else ""
     config = {
         "displaylogo": False,
