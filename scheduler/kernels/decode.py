@@ -8,6 +8,10 @@ transport), the job release, the setups to and from their machine neighbours and
 machine's unavailability windows. Per-machine sequences are kept as sorted CSR arrays
 (capacity per machine = number of modes on it), so the decoder also hands the machine
 sequences to the graph kernels without a sort.
+
+:func:`decode_search` is the local search for what the graph search cannot model
+exactly (setups, transport, windows, fixed starts, tardiness): every candidate is a
+full decode, so every schedule it keeps is feasible by construction.
 """
 
 from __future__ import annotations
@@ -17,9 +21,18 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from scheduler.kernels.rng import rand_below
 from scheduler.problem import IntArray, ProblemData
 
-__all__ = ["KernelData", "decode", "kernel_data", "machine_capacity", "push_past_windows"]
+__all__ = [
+    "KernelData",
+    "decode",
+    "decode_search",
+    "kernel_data",
+    "machine_capacity",
+    "objective_value",
+    "push_past_windows",
+]
 
 INF = np.int64(2**62)
 
@@ -209,3 +222,110 @@ def decode(
             last_pos[k] = i
         makespan = max(makespan, end[o])
     return makespan
+
+
+@njit(cache=True, nogil=True)
+def objective_value(
+    job_op_ptr: IntArray, due: IntArray, weight: IntArray, code: int, w0: int, w1: int,
+    end: IntArray, makespan: int,
+) -> int:  # fmt: skip
+    """Makespan (``code`` 0), total weighted tardiness (1) or ``w0 Cmax + w1 TWT`` (2)."""
+    if code == 0:
+        return makespan
+    twt = 0
+    for j in range(job_op_ptr.shape[0] - 1):
+        c = end[job_op_ptr[j + 1] - 1]
+        if due[j] >= 0 and c > due[j]:
+            twt += weight[j] * (c - due[j])
+    return twt if code == 1 else w0 * makespan + w1 * twt
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _shift_gene(os_seq: IntArray, i: int, j: int) -> None:
+    """Move the gene at ``i`` to index ``j`` (the genes between shift by one)."""
+    g = os_seq[i]
+    if i < j:
+        for x in range(i, j):
+            os_seq[x] = os_seq[x + 1]
+    else:
+        for x in range(i, j, -1):
+            os_seq[x] = os_seq[x - 1]
+    os_seq[j] = g
+
+
+@njit(cache=True, nogil=True)
+def decode_search(
+    kd: KernelData,
+    due: IntArray,
+    weight: IntArray,
+    code: int,
+    w0: int,
+    w1: int,
+    mode_lo: IntArray,
+    mode_hi: IntArray,
+    cur_os: IntArray,
+    cur_ms: IntArray,
+    best_os: IntArray,
+    best_ms: IntArray,
+    history: IntArray,
+    state: IntArray,
+    rng: np.ndarray,
+    iters: int,
+    start: IntArray,
+    end: IntArray,
+    mach: IntArray,
+    seq: IntArray,
+    mlen: IntArray,
+    work: IntArray,
+) -> int:
+    """Late-acceptance hill climbing on (OS, MS), every candidate decoded (active).
+
+    Moves: swap two OS genes, move one OS gene, change one operation's mode. A
+    candidate is kept when it is no worse than the current value or than the value
+    ``len(history)`` iterations ago. ``state`` = [iteration, best, current]; a best < 0
+    starts the run from ``cur_os``/``cur_ms``. Returns the best objective value.
+    """
+    n = cur_os.shape[0]
+    hl = history.shape[0]
+    jp = kd.job_op_ptr
+    if state[1] < 0:
+        c = decode(kd, cur_os, cur_ms, True, start, end, mach, seq, mlen, work)
+        state[2] = objective_value(jp, due, weight, code, w0, w1, end, c)
+        state[1] = state[2]
+        best_os[:] = cur_os
+        best_ms[:] = cur_ms
+        history[:] = state[2]
+    for _ in range(iters):
+        it = state[0]
+        state[0] = it + 1
+        kind = rand_below(rng, 3)
+        i = rand_below(rng, n)
+        j = rand_below(rng, n)
+        old = cur_ms[i]
+        if kind == 0:
+            cur_os[i], cur_os[j] = cur_os[j], cur_os[i]
+        elif kind == 1:
+            _shift_gene(cur_os, i, j)
+        else:
+            width = mode_hi[i] - mode_lo[i]
+            if width < 2:
+                continue
+            cur_ms[i] = mode_lo[i] + (old - mode_lo[i] + 1 + rand_below(rng, width - 1)) % width
+        c = decode(kd, cur_os, cur_ms, True, start, end, mach, seq, mlen, work)
+        value = objective_value(jp, due, weight, code, w0, w1, end, c) if c >= 0 else -1
+        slot = it % hl
+        if value >= 0 and (value <= state[2] or value <= history[slot]):
+            state[2] = value
+            if value < state[1]:
+                state[1] = value
+                best_os[:] = cur_os
+                best_ms[:] = cur_ms
+        elif kind == 0:
+            cur_os[i], cur_os[j] = cur_os[j], cur_os[i]
+        elif kind == 1:
+            _shift_gene(cur_os, j, i)
+        else:
+            cur_ms[i] = old
+        if state[2] < history[slot]:
+            history[slot] = state[2]
+    return state[1]

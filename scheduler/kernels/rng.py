@@ -40,4 +40,4 @@ def rand_next(state: np.ndarray) -> np.uint64:
 @njit(cache=True, nogil=True)
 def rand_below(state: np.ndarray, bound: int) -> int:
     """A uniform integer in ``[0, bound)`` (``bound`` >= 1; modulo bias is negligible)."""
-    return int((rand_next(state) >> _S11) % np.uint64(bound))
+    return int(np.int64((rand_next(state) >> _S11) % np.uint64(bound)))

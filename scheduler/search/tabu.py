@@ -1,0 +1,346 @@
+"""`solve_tabu`: the tabu-search method (Python driver around the numba kernels).
+
+For the plain FJSP (release dates allowed) with a makespan objective the search runs
+on the disjunctive graph (:mod:`scheduler.kernels.tabu`). With setups, transport,
+unavailability windows, fixed starts or a tardiness objective, graph estimates are
+not exact, so a decoder-based late-acceptance search runs instead
+(:func:`scheduler.kernels.decode.decode_search`): slower, but every schedule it
+returns is decoded, hence feasible.
+
+Reproducibility: the kernels run in chunks of ``chunk`` iterations and the clock is
+read between chunks, so one worker with a given seed and ``iterations`` budget gives
+one result; a wall-clock limit stops at a chunk boundary.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from scheduler.compact import left_shift
+from scheduler.dispatch import lower_bound
+from scheduler.kernels.decode import KernelData, decode_search, kernel_data
+from scheduler.kernels.graph import heads_tails, positions
+from scheduler.kernels.rng import make_state
+from scheduler.kernels.tabu import S_BEST, S_ITER, S_KICKS, STATE_SIZE, WORK_PER_OP, tabu_run
+from scheduler.objective import Objective, evaluate
+from scheduler.problem import IntArray, ProblemData
+from scheduler.result import Result, Schedule, Status
+from scheduler.search.encoding import Decoded, encode_schedule, initial_ms, random_os
+
+__all__ = ["GraphSearch", "graph_search_applies", "solve_tabu", "starting_solutions"]
+
+log = logging.getLogger(__name__)
+
+OBJ_CODE = {Objective.MAKESPAN: 0, Objective.TARDINESS: 1, Objective.WEIGHTED: 2}
+
+
+def graph_search_applies(data: ProblemData, objective: Objective) -> bool:
+    """True when the graph tabu search is exact for ``data``: makespan objective, no
+    setups, transport, windows or fixed starts."""
+    return (
+        objective in (Objective.MAKESPAN, Objective.LEXICOGRAPHIC)
+        and not (data.has_setups or data.has_transport or data.has_windows)
+        and not bool(np.any(data.fixed_start >= 0))
+    )
+
+
+def _mode_range(data: ProblemData) -> tuple[IntArray, IntArray]:
+    """Allowed mode interval per operation (a single mode when fixed to a machine)."""
+    lo = data.op_mode_ptr[:-1].copy()
+    hi = data.op_mode_ptr[1:].copy()
+    for o in np.flatnonzero(data.fixed_machine >= 0).tolist():
+        hit = int(lo[o]) + int(
+            np.flatnonzero(data.mode_machine[lo[o] : hi[o]] == data.fixed_machine[o])[0]
+        )
+        lo[o], hi[o] = hit, hit + 1
+    return lo, hi
+
+
+def starting_solutions(
+    data: ProblemData,
+    kd: KernelData,
+    rng: np.random.Generator,
+    count: int,
+    seeds: list[Schedule] | None = None,
+) -> list[tuple[IntArray, IntArray]]:
+    """(OS, MS) pairs: the encoded ``seeds`` first, then ``count`` random ones with
+    global/local/random machine selection mixed 60/30/10."""
+    out = [encode_schedule(data, s) for s in seeds or []]
+    kinds = ("global",) * 6 + ("local",) * 3 + ("random",)
+    for i in range(count):
+        out.append((random_os(data, rng), initial_ms(data, rng, kinds[i % len(kinds)])))
+    return out
+
+
+class GraphSearch:
+    """One tabu-search thread: its solution arrays, tabu table and RNG."""
+
+    def __init__(
+        self,
+        data: ProblemData,
+        kd: KernelData,
+        buf: Decoded,
+        ms: IntArray,
+        seed: int | np.random.SeedSequence,
+        options: dict[str, Any],
+    ) -> None:
+        n, m = data.num_ops, data.num_machines
+        self.data, self.kd = data, kd
+        self.mode_lo, self.mode_hi = _mode_range(data)
+        self.mode = ms.copy()
+        self.mach = buf.mach.copy()
+        self.p = kd.mode_duration[ms].copy()
+        self.seq = buf.seq.copy()
+        self.mlen = buf.mlen.copy()
+        self.pos = np.zeros(n, np.int64)
+        positions(self.seq, kd.mach_ptr, self.mlen, self.pos)
+        self.best_mode = self.mode.copy()
+        self.best_seq = self.seq.copy()
+        self.best_mlen = self.mlen.copy()
+        self.work = np.zeros(WORK_PER_OP * n + 4, np.int64)
+        size = 1 << max(12, int(np.ceil(np.log2(64 * n + 1))))
+        self.tkey = np.full(size, -1, np.int64)
+        self.texp = np.zeros(size, np.int64)
+        tenure = int(options.get("tenure", 10 + n // m))
+        self.params = np.array(
+            [
+                max(1, tenure),
+                int(options.get("stall", max(400, 4 * n))),
+                int(options.get("kick", 2)),
+                int(options.get("span", 20)),
+            ],
+            np.int64,
+        )
+        self.state = np.zeros(STATE_SIZE, np.int64)
+        self.state[S_BEST] = -1
+        self.rng = make_state(seed)
+
+    def run(self, iters: int, target: int) -> int:
+        """Run up to ``iters`` iterations; the best makespan so far."""
+        return int(
+            tabu_run(
+                self.kd.op_job, self.kd.release, self.mode_lo, self.mode_hi,
+                self.kd.mode_machine, self.kd.mode_duration, self.kd.mach_ptr, self.mode,
+                self.mach, self.p, self.seq, self.mlen, self.pos, self.best_mode,
+                self.best_seq, self.best_mlen, self.work, self.tkey, self.texp, self.params,
+                self.state, self.rng, iters, target,
+            )
+        )  # fmt: skip
+
+    @property
+    def best(self) -> int:
+        return int(self.state[S_BEST])
+
+    @property
+    def iterations(self) -> int:
+        return int(self.state[S_ITER])
+
+    def best_schedule(self) -> Schedule:
+        """The best solution as a semi-active schedule (starts = graph heads)."""
+        kd, n = self.kd, self.data.num_ops
+        mach = kd.mode_machine[self.best_mode]
+        p = kd.mode_duration[self.best_mode]
+        pos = np.zeros(n, np.int64)
+        positions(self.best_seq, kd.mach_ptr, self.best_mlen, pos)
+        r, q, order, indeg = (np.zeros(n, np.int64) for _ in range(4))
+        heads_tails(
+            kd.op_job, kd.release, p, mach, self.best_seq, kd.mach_ptr, self.best_mlen, pos,
+            r, q, order, indeg,
+        )  # fmt: skip
+        return Schedule(mach, r, r + p)
+
+
+def _best_start(
+    data: ProblemData, kd: KernelData, starts: list[tuple[IntArray, IntArray]]
+) -> tuple[Decoded, IntArray, IntArray, int]:
+    """Decode every start (active); keep the best (buffers, OS, MS, makespan)."""
+    best: tuple[Decoded, IntArray, IntArray, int] | None = None
+    buf = Decoded(data, kd)
+    for os_seq, ms in starts:
+        value = buf.run(os_seq, ms, True)
+        if value >= 0 and (best is None or value < best[3]):
+            best = (buf, os_seq, ms, value)
+            buf = Decoded(data, kd)
+    if best is None:
+        raise ValueError("no starting solution decodes (fixed starts cannot be met)")
+    return best
+
+
+def _notify(
+    lock: threading.Lock, shared: list[float], value: float, t0: float,
+    on_solution: Callable[[float, float], None] | None,
+) -> None:  # fmt: skip
+    with lock:
+        if value < shared[0]:
+            shared[0] = value
+            if on_solution is not None:
+                on_solution(value, time.perf_counter() - t0)
+
+
+def run_graph_threads(
+    data: ProblemData,
+    kd: KernelData,
+    starts: list[tuple[Decoded, IntArray]],
+    seeds: list[np.random.SeedSequence],
+    deadline: float,
+    options: dict[str, Any],
+    target: int,
+    t0: float,
+    on_solution: Callable[[float, float], None] | None = None,
+) -> list[GraphSearch]:
+    """Run one :class:`GraphSearch` per start (one thread each, nogil kernels) until
+    ``deadline``, the ``iterations`` option or ``target``; return the searches."""
+    chunk = int(options.get("chunk", 2000))
+    budget = options.get("iterations")
+    searches = [
+        GraphSearch(data, kd, buf, ms, seed, options)
+        for (buf, ms), seed in zip(starts, seeds, strict=True)
+    ]
+    lock, shared = threading.Lock(), [float("inf")]
+
+    def work(s: GraphSearch) -> None:
+        while True:
+            step = chunk if budget is None else min(chunk, int(budget) - s.iterations)
+            if step <= 0:
+                break
+            value = s.run(step, target)
+            _notify(lock, shared, value, t0, on_solution)
+            if value <= target or time.perf_counter() >= deadline:
+                break
+
+    if len(searches) == 1:
+        work(searches[0])
+    else:
+        with ThreadPoolExecutor(len(searches)) as pool:
+            list(pool.map(work, searches))
+    return searches
+
+
+def solve_tabu(
+    data: ProblemData,
+    *,
+    time_limit: float = 10.0,
+    workers: int = 1,
+    seed: int = 0,
+    objective: Objective = Objective.MAKESPAN,
+    weights: tuple[int, int] = (1, 1),
+    hint: Schedule | None = None,
+    on_solution: Callable[[float, float], None] | None = None,
+    **options: Any,
+) -> Result:
+    """Tabu search from the best of a few decoded starts (and ``hint``).
+
+    Options: ``iterations`` (per worker; reproducible budget), ``chunk`` (iterations
+    per kernel call), ``tenure``, ``stall``, ``kick``, ``span`` (graph search),
+    ``starts`` (random starting solutions, default 20).
+    """
+    t0 = time.perf_counter()
+    objective = Objective.parse(objective)
+    deadline = t0 + time_limit
+    kd = kernel_data(data)
+    rng = np.random.default_rng(seed)
+    seeds = np.random.SeedSequence(seed).spawn(max(1, workers))
+    candidates = starting_solutions(
+        data, kd, rng, int(options.get("starts", 20)), [hint] if hint is not None else None
+    )
+    lb = lower_bound(data, objective, weights)
+    build = time.perf_counter() - t0
+    if graph_search_applies(data, objective):
+        buf, _, ms, _ = _best_start(data, kd, candidates)
+        starts = [(buf, ms)] * max(1, workers)
+        searches = run_graph_threads(
+            data, kd, starts, seeds, deadline, options, int(np.ceil(lb)), t0, on_solution
+        )
+        winner = min(searches, key=lambda s: s.best)
+        schedule = winner.best_schedule()
+        stats = {
+            "iterations": sum(s.iterations for s in searches),
+            "kicks": sum(int(s.state[S_KICKS]) for s in searches),
+            "search": "graph",
+        }
+    else:
+        schedule, stats = decoder_search(
+            data, kd, candidates, seeds, objective, weights, deadline, options, t0, on_solution
+        )
+    schedule = left_shift(data, schedule)
+    value = evaluate(data, schedule, objective, weights)
+    status = Status.OPTIMAL if value <= lb else Status.FEASIBLE
+    return Result(
+        status=status,
+        method="tabu",
+        objective=value,
+        lower_bound=float(lb),
+        build_seconds=build,
+        solve_seconds=time.perf_counter() - t0 - build,
+        schedule=schedule,
+        objective_name=objective.value,
+        stats=stats,
+    )
+
+
+def decoder_search(
+    data: ProblemData,
+    kd: KernelData,
+    candidates: list[tuple[IntArray, IntArray]],
+    seeds: list[np.random.SeedSequence],
+    objective: Objective,
+    weights: tuple[int, int],
+    deadline: float,
+    options: dict[str, Any],
+    t0: float,
+    on_solution: Callable[[float, float], None] | None = None,
+) -> tuple[Schedule, dict[str, Any]]:
+    """Late-acceptance search on (OS, MS) evaluated by full decoding, one thread per
+    seed; the best decoded schedule and statistics."""
+    code = OBJ_CODE.get(objective, 0)
+    chunk = int(options.get("chunk", 500))
+    budget = options.get("iterations")
+    mode_lo, mode_hi = _mode_range(data)
+    buf = Decoded(data, kd)
+    scored = []
+    for os_seq, ms in candidates:
+        if buf.run(os_seq, ms, True) >= 0:
+            scored.append((evaluate(data, buf.schedule(), objective, weights), os_seq, ms))
+    if not scored:
+        raise ValueError("no starting solution decodes (fixed starts cannot be met)")
+    scored.sort(key=lambda t: t[0])
+    lock, shared = threading.Lock(), [float("inf")]
+
+    def work(seed: np.random.SeedSequence) -> tuple[float, IntArray, IntArray, int]:
+        _, os_seq, ms = scored[0]
+        cur_os, cur_ms = os_seq.copy(), ms.copy()
+        best_os, best_ms = os_seq.copy(), ms.copy()
+        history = np.full(int(options.get("history", 50)), -1, np.int64)
+        state = np.zeros(4, np.int64)
+        state[1] = -1
+        rng = make_state(seed)
+        dec = Decoded(data, kd)
+        while True:
+            step = chunk if budget is None else min(chunk, int(budget) - int(state[0]))
+            if step <= 0:
+                break
+            value = decode_search(
+                kd, data.due, data.weight, code, weights[0], weights[1], mode_lo, mode_hi,
+                cur_os, cur_ms, best_os, best_ms, history, state, rng, step, dec.start,
+                dec.end, dec.mach, dec.seq, dec.mlen, dec.work,
+            )  # fmt: skip
+            _notify(lock, shared, float(value), t0, on_solution)
+            if time.perf_counter() >= deadline:
+                break
+        return float(state[1]), best_os, best_ms, int(state[0])
+
+    if len(seeds) == 1:
+        runs = [work(seeds[0])]
+    else:
+        with ThreadPoolExecutor(len(seeds)) as pool:
+            runs = list(pool.map(work, seeds))
+    _, best_os, best_ms, _ = min(runs, key=lambda t: t[0])
+    buf.run(best_os, best_ms, True)
+    return buf.schedule(), {"iterations": sum(r[3] for r in runs), "search": "decoder"}
