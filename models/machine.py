@@ -204,6 +204,27 @@ class Machine(Unit):
         self._end_job()
         return work
 
+    def setup(
+        self, family: Hashable, *, job: int = -1, operation: int = -1, product: str = ""
+    ) -> Generator[simpy.Event, Any, float]:
+        """Change over to ``family`` before the part arrives (an anticipatory setup, as
+        the scheduler's plans allow); returns the setup time (0: nothing to do).
+
+        Run it while holding :attr:`resource`; records and states as in
+        :meth:`process`, and the next :meth:`process` of ``family`` needs no setup.
+        """
+        setup = self.setup_time(self.family, family)
+        self.family = family
+        if setup <= 0:
+            return 0.0
+        self._begin_job()
+        if self._down:
+            assert self._repaired is not None
+            yield self._repaired
+        yield from self._do_setup(setup, job, operation, family, product)
+        self._end_job()
+        return setup
+
     def _do_setup(
         self, setup: float, job: int, operation: int, family: Hashable, product: str
     ) -> Generator[simpy.Event, Any, None]:

@@ -219,3 +219,26 @@ def test_work_handed_over_off_shift_starts_with_the_shift() -> None:
     assert spans(rec, "setup_start", "setup_end", "M1") == [(8, 9)]
     assert spans(rec, "op_start", "op_end", "M1") == [(9, 12)]
     assert states(rec, "M1") == [(0, "off"), (8, "setup"), (9, "busy"), (12, "idle"), (16, "off")]
+
+
+def test_anticipatory_setup_before_the_part() -> None:
+    """setup() changes over ahead of the part; the next process() needs none."""
+    env, rec, m = make(setup_times=[[0, 4], [4, 0]], initial_family=0)
+
+    def twin() -> Generator[Any, Any, None]:
+        with m.resource.request() as req:
+            yield req
+            assert (yield from m.setup(1, job=7, operation=2)) == 4
+            assert (yield from m.setup(1)) == 0.0
+        yield env.timeout(6)
+        with m.resource.request() as req:
+            yield req
+            yield from m.process(7, 2, 5, family=1)
+
+    env.process(twin())
+    env.run()
+    assert spans(rec, "setup_start", "setup_end", "M1") == [(0, 4)]
+    assert [(r.job, r.operation, r.state) for r in events(rec, "setup_start")] == [(7, 2, "1")]
+    assert spans(rec, "op_start", "op_end", "M1") == [(10, 15)]
+    assert states(rec, "M1") == [(0, "idle"), (0, "setup"), (4, "idle"), (10, "busy"), (15, "idle")]
+    assert_consistent(rec)
