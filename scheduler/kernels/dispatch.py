@@ -1,9 +1,9 @@
 """List-scheduling kernel behind the dispatch rules (numba, arrays and scalars only).
 
 One pass builds a complete schedule. Each machine is filled append-only (a dispatch
-rule never inserts into a gap), so every step costs O(jobs x flexibility) plus the
-windows and pinned operations it has to skip. At each step every job's next
-operation gets its earliest-completion machine; then
+rule never inserts into a gap). Every job's next operation holds a candidate: its
+earliest-completion machine, start and end; then at each step
+
 
 - ``ect``: the operation that completes first is placed (ties: most work remaining);
 - any other rule (Giffler-Thompson): ``C*`` is the earliest completion and ``m*`` its
@@ -15,6 +15,13 @@ Operations with a fixed start are pinned before the pass: other operations on th
 machine fit before them (setup included) or go after them. Their job predecessors
 must end in time; when one does not, the kernel counts a conflict and still keeps the
 pin, so the caller can report the plan as not feasible.
+
+Cost: candidates live in one list per machine. Placing an operation on ``m`` can only
+delay the candidates on ``m`` (the others stay valid and optimal), so a step refreshes
+those, about ``jobs / machines`` of them, and scans the machines for the earliest
+completion: O(jobs / machines x flexibility + machines) per operation. Sequence-
+dependent setups can make a machine cheaper after a change, so with setups every job
+that could use ``m`` is refreshed as well.
 """
 
 from __future__ import annotations
@@ -124,6 +131,77 @@ def _earliest_start(
 
 
 @njit(cache=True)
+def _static_priorities(
+    job_op_ptr: np.ndarray, op_mode_ptr: np.ndarray, mode_duration: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Work (sum of shortest durations) and operations remaining, self included."""
+    n_ops = op_mode_ptr.shape[0] - 1
+    work_left = np.empty(n_ops, np.int64)
+    ops_left = np.empty(n_ops, np.int64)
+    for j in range(job_op_ptr.shape[0] - 1):
+        acc = 0
+        for o in range(job_op_ptr[j + 1] - 1, job_op_ptr[j] - 1, -1):
+            acc += mode_duration[op_mode_ptr[o] : op_mode_ptr[o + 1]].min()
+            work_left[o] = acc
+            ops_left[o] = job_op_ptr[j + 1] - o
+    return work_left, ops_left
+
+
+@njit(cache=True)
+def _pinned(
+    op_mode_ptr: np.ndarray,
+    mode_machine: np.ndarray,
+    mode_duration: np.ndarray,
+    pin_machine: np.ndarray,
+    fixed_start: np.ndarray,
+    n_mach: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Duration on the pinned machine per operation, and the pinned starts per machine
+    as CSR (``res_ptr``, ``res_op`` sorted by start then index, ``res_dur``)."""
+    n_ops = op_mode_ptr.shape[0] - 1
+    pin_dur = np.full(n_ops, -1, np.int64)
+    count = np.zeros(n_mach + 1, np.int64)
+    for o in range(n_ops):
+        for i in range(op_mode_ptr[o], op_mode_ptr[o + 1]):
+            if mode_machine[i] == pin_machine[o]:
+                pin_dur[o] = mode_duration[i]
+        if fixed_start[o] >= 0:
+            count[pin_machine[o] + 1] += 1
+    res_ptr = np.cumsum(count)
+    res_op = np.empty(res_ptr[n_mach], np.int64)
+    fill = res_ptr[:n_mach].copy()
+    for o in range(n_ops):
+        if fixed_start[o] >= 0:
+            res_op[fill[pin_machine[o]]] = o
+            fill[pin_machine[o]] += 1
+    for m in range(n_mach):
+        seg = res_op[res_ptr[m] : res_ptr[m + 1]]
+        res_op[res_ptr[m] : res_ptr[m + 1]] = seg[np.argsort(fixed_start[seg], kind="mergesort")]
+    return pin_dur, res_ptr, res_op, pin_dur[res_op]
+
+
+@njit(cache=True)
+def _before(j: int, k: int, by_work: bool, cand_c: np.ndarray, work: np.ndarray) -> bool:
+    """Does job ``j``'s candidate come before ``k``'s: earlier completion, then (for
+    ``ect``) more work remaining, then lower job index."""
+    if k < 0 or cand_c[j] != cand_c[k]:
+        return k < 0 or cand_c[j] < cand_c[k]
+    if by_work and work[j] != work[k]:
+        return work[j] > work[k]
+    return j < k
+
+
+@njit(cache=True)
+def _remove(j: int, m: int, members: np.ndarray, count: np.ndarray, pos: np.ndarray) -> None:
+    """Swap-remove job ``j`` from machine ``m``'s candidate list."""
+    last = members[m, count[m] - 1]
+    members[m, pos[j]] = last
+    pos[last] = pos[j]
+    count[m] -= 1
+    pos[j] = -1
+
+
+@njit(cache=True)
 def dispatch_kernel(
     job_op_ptr: np.ndarray,
     op_mode_ptr: np.ndarray,
@@ -153,50 +231,10 @@ def dispatch_kernel(
     n_ops = op_mode_ptr.shape[0] - 1
     n_mach = window_ptr.shape[0] - 1
     has_transport = transport.shape[0] > 0
-    has_setup = setup.shape[0] > 0
-
-    # Static priorities: minimal duration, work and operations remaining (self included).
-    min_dur = np.empty(n_ops, np.int64)
-    for o in range(n_ops):
-        best = mode_duration[op_mode_ptr[o]]
-        for i in range(op_mode_ptr[o] + 1, op_mode_ptr[o + 1]):
-            best = min(best, mode_duration[i])
-        min_dur[o] = best
-    work_left = np.empty(n_ops, np.int64)
-    ops_left = np.empty(n_ops, np.int64)
-    for j in range(n_jobs):
-        acc = 0
-        for o in range(job_op_ptr[j + 1] - 1, job_op_ptr[j] - 1, -1):
-            acc += min_dur[o]
-            work_left[o] = acc
-            ops_left[o] = job_op_ptr[j + 1] - o
-
-    # Duration of each operation on its pinned machine.
-    pin_dur = np.full(n_ops, -1, np.int64)
-    for o in range(n_ops):
-        if pin_machine[o] >= 0:
-            for i in range(op_mode_ptr[o], op_mode_ptr[o + 1]):
-                if mode_machine[i] == pin_machine[o]:
-                    pin_dur[o] = mode_duration[i]
-
-    # Pinned starts per machine, sorted by start (CSR).
-    res_count = np.zeros(n_mach + 1, np.int64)
-    for o in range(n_ops):
-        if fixed_start[o] >= 0:
-            res_count[pin_machine[o] + 1] += 1
-    res_ptr = np.cumsum(res_count)
-    res_op = np.empty(res_ptr[n_mach], np.int64)
-    fill = res_ptr[:n_mach].copy()
-    for o in range(n_ops):
-        if fixed_start[o] >= 0:
-            res_op[fill[pin_machine[o]]] = o
-            fill[pin_machine[o]] += 1
-    for m in range(n_mach):
-        seg = res_op[res_ptr[m] : res_ptr[m + 1]]
-        res_op[res_ptr[m] : res_ptr[m + 1]] = seg[np.argsort(fixed_start[seg], kind="mergesort")]
-    res_dur = np.empty(res_op.shape[0], np.int64)
-    for k in range(res_op.shape[0]):
-        res_dur[k] = pin_dur[res_op[k]]
+    work_left, ops_left = _static_priorities(job_op_ptr, op_mode_ptr, mode_duration)
+    pin_dur, res_ptr, res_op, res_dur = _pinned(
+        op_mode_ptr, mode_machine, mode_duration, pin_machine, fixed_start, n_mach
+    )
 
     machine = np.full(n_ops, -1, np.int64)
     start = np.zeros(n_ops, np.int64)
@@ -213,35 +251,44 @@ def dispatch_kernel(
     cand_s = np.zeros(n_jobs, np.int64)
     cand_c = np.zeros(n_jobs, np.int64)
     cand_k = np.zeros(n_jobs, np.int64)
-    stale = np.ones(n_jobs, np.bool_)
+    cand_work = np.zeros(n_jobs, np.int64)
+    # Candidate lists per machine (members, count, position of each job, best member).
+    members = np.empty((n_mach, n_jobs), np.int64)
+    count = np.zeros(n_mach, np.int64)
+    pos = np.full(n_jobs, -1, np.int64)
+    best = np.full(n_mach, -1, np.int64)
+    rescan = np.zeros(n_mach, np.bool_)
+    stale = np.empty(n_jobs, np.int64)
+    n_stale = 0
+    buf = np.empty(n_jobs, np.int64)
+    by_work = rule == RULE_ECT
     conflicts = 0
     done = 0
 
-    # Pinned starts at the head of a job are placed right away.
     for j in range(n_jobs):
-        while next_op[j] < job_op_ptr[j + 1] and fixed_start[next_op[j]] >= 0:
-            o = next_op[j]
-            m = pin_machine[o]
-            if o > job_op_ptr[j]:
-                lag = transport[machine[o - 1], m] if has_transport else 0
+        stale[n_stale] = j
+        n_stale += 1
+    while True:
+        # Place pinned starts at the head of stale jobs, then refresh their candidates.
+        for idx in range(n_stale):
+            j = stale[idx]
+            while next_op[j] < job_op_ptr[j + 1] and fixed_start[next_op[j]] >= 0:
+                o = next_op[j]
+                m = pin_machine[o]
+                lag = 0
+                if has_transport and o > job_op_ptr[j]:
+                    lag = transport[machine[o - 1], m]
                 if ready[j] + lag > fixed_start[o]:
                     conflicts += 1
-            elif release[j] > fixed_start[o]:
-                conflicts += 1
-            machine[o] = m
-            start[o] = fixed_start[o]
-            end[o] = fixed_start[o] + pin_dur[o]
-            ready[j] = end[o]
-            next_op[j] += 1
-            done += 1
-
-    while done < n_ops:
-        # Refresh the best machine of every job whose candidate may have moved.
-        for j in range(n_jobs):
+                machine[o] = m
+                start[o] = fixed_start[o]
+                end[o] = fixed_start[o] + pin_dur[o]
+                ready[j] = end[o]
+                next_op[j] += 1
+                done += 1
             o = next_op[j]
-            if o >= job_op_ptr[j + 1] or not stale[j]:
+            if o >= job_op_ptr[j + 1]:
                 continue
-            stale[j] = False
             cand_c[j] = -1
             prev_m = machine[o - 1] if o > job_op_ptr[j] else -1
             for i in range(op_mode_ptr[o], op_mode_ptr[o + 1]):
@@ -252,106 +299,127 @@ def dispatch_kernel(
                 est = ready[j]
                 if has_transport and prev_m >= 0:
                     est += transport[prev_m, m]
-                s, k = _earliest_start(
-                    o, m, d, est, op_family, setup, mach_free, mach_last, mach_last_start,
-                    win_next, window_ptr, window_start, window_end, res_next, res_ptr,
-                    res_op, res_dur, fixed_start,
-                )  # fmt: skip
+                if d > 0 and win_next[m] == window_ptr[m + 1] and res_next[m] == res_ptr[m + 1]:
+                    # Fast path (nothing left to skip on m): after the last operation.
+                    s, k = est, res_next[m]
+                    if mach_last[m] >= 0:
+                        gap = _setup(setup, m, op_family[mach_last[m]], op_family[o])
+                        s = max(s, mach_free[m] + gap)
+                else:
+                    s, k = _earliest_start(
+                        o, m, d, est, op_family, setup, mach_free, mach_last, mach_last_start,
+                        win_next, window_ptr, window_start, window_end, res_next, res_ptr,
+                        res_op, res_dur, fixed_start,
+                    )  # fmt: skip
                 if cand_c[j] < 0 or s + d < cand_c[j] or (s + d == cand_c[j] and s < cand_s[j]):
                     cand_m[j] = m
                     cand_s[j] = s
                     cand_c[j] = s + d
                     cand_k[j] = k
+            cand_work[j] = work_left[o]
+            m = cand_m[j]
+            members[m, count[m]] = j
+            pos[j] = count[m]
+            count[m] += 1
+            if not rescan[m] and _before(j, best[m], by_work, cand_c, cand_work):
+                best[m] = j
+        n_stale = 0
+        if done == n_ops:
+            break
 
-        # Earliest completion over all jobs.
+        # The earliest completion over all machines' best candidates.
         first = -1
-        for j in range(n_jobs):
-            if next_op[j] >= job_op_ptr[j + 1]:
-                continue
-            if (
-                first < 0
-                or cand_c[j] < cand_c[first]
-                or (
-                    cand_c[j] == cand_c[first]
-                    and (rule == RULE_ECT and work_left[next_op[j]] > work_left[next_op[first]])
-                )
-            ):
-                first = j
+        for m in range(n_mach):
+            if rescan[m]:
+                rescan[m] = False
+                best[m] = -1
+                for idx in range(count[m]):
+                    if _before(members[m, idx], best[m], by_work, cand_c, cand_work):
+                        best[m] = members[m, idx]
+            if count[m] > 0 and _before(best[m], first, by_work, cand_c, cand_work):
+                first = best[m]
+        m_star = cand_m[first]
         pick = first
         if rule != RULE_ECT:
-            c_star = cand_c[first]
-            m_star = cand_m[first]
+            # The conflict set on m*, in job order (the random rule draws in that order).
+            n_buf = 0
+            for idx in range(count[m_star]):
+                j = members[m_star, idx]
+                if cand_s[j] < cand_c[first] or j == first:
+                    buf[n_buf] = j
+                    n_buf += 1
+            buf[:n_buf].sort()
             best_pri = 0.0
             pick = -1
-            for j in range(n_jobs):
-                o = next_op[j]
-                if o >= job_op_ptr[j + 1] or cand_m[j] != m_star:
-                    continue
-                if cand_s[j] >= c_star and j != first:
-                    continue
-                d = cand_c[j] - cand_s[j]
-                if rule == RULE_SPT:
-                    pri = -float(d)
-                elif rule == RULE_LPT:
-                    pri = float(d)
-                elif rule == RULE_MWKR:
-                    pri = float(work_left[o])
-                elif rule == RULE_MOR:
-                    pri = float(ops_left[o])
-                elif rule == RULE_EDD:
-                    pri = -float(due[j]) if due[j] >= 0 else -np.inf
-                elif rule == RULE_FIFO:
-                    pri = -float(ready[j])
-                else:
-                    pri = uniform(rng_state)
+            for idx in range(n_buf):
+                j = buf[idx]
+                pri = _priority(
+                    rule, cand_c[j] - cand_s[j], work_left[next_op[j]], ops_left[next_op[j]],
+                    due[j], ready[j], rng_state,
+                )  # fmt: skip
                 if (
                     pick < 0
                     or pri > best_pri
                     or (pri == best_pri and cand_c[j] < cand_c[pick])
-                    or (pri == best_pri and cand_c[j] == cand_c[pick] and o < next_op[pick])
+                    or (pri == best_pri and cand_c[j] == cand_c[pick] and j < pick)
                 ):
                     pick = j
                     best_pri = pri
 
-        # Place the picked operation and mark the candidates it may have moved.
-        j = pick
-        o = next_op[j]
-        m = cand_m[j]
-        machine[o] = m
-        start[o] = cand_s[j]
-        end[o] = cand_c[j]
-        mach_free[m] = cand_c[j]
-        mach_last[m] = o
-        mach_last_start[m] = cand_s[j]
-        res_next[m] = cand_k[j]
-        while win_next[m] < window_ptr[m + 1] and window_end[win_next[m]] <= mach_free[m]:
-            win_next[m] += 1
-        ready[j] = cand_c[j]
-        next_op[j] += 1
+        # Place the pick; every candidate on m* may have moved: refresh them all.
+        o = next_op[pick]
+        machine[o] = m_star
+        start[o] = cand_s[pick]
+        end[o] = cand_c[pick]
+        mach_free[m_star] = cand_c[pick]
+        mach_last[m_star] = o
+        mach_last_start[m_star] = cand_s[pick]
+        res_next[m_star] = cand_k[pick]
+        while (
+            win_next[m_star] < window_ptr[m_star + 1]
+            and window_end[win_next[m_star]] <= mach_free[m_star]
+        ):
+            win_next[m_star] += 1
+        ready[pick] = cand_c[pick]
+        next_op[pick] += 1
         done += 1
-        while next_op[j] < job_op_ptr[j + 1] and fixed_start[next_op[j]] >= 0:
-            p = next_op[j]
-            lag = transport[machine[p - 1], pin_machine[p]] if has_transport else 0
-            if ready[j] + lag > fixed_start[p]:
-                conflicts += 1
-            machine[p] = pin_machine[p]
-            start[p] = fixed_start[p]
-            end[p] = fixed_start[p] + pin_dur[p]
-            ready[j] = end[p]
-            next_op[j] += 1
-            done += 1
-        # Another machine's candidate stays valid, and machine m only got later for
-        # the others, unless a setup can shrink (non-metric setups): rescan those.
-        stale[j] = True
-        for jj in range(n_jobs):
-            q = next_op[jj]
-            if stale[jj] or q >= job_op_ptr[jj + 1]:
-                continue
-            if cand_m[jj] == m:
-                stale[jj] = True
-            elif has_setup:
+        for idx in range(count[m_star]):
+            j = members[m_star, idx]
+            pos[j] = -1
+            stale[n_stale] = j
+            n_stale += 1
+        count[m_star] = 0
+        best[m_star] = -1
+        if setup.shape[0] > 0:
+            for j in range(n_jobs):
+                q = next_op[j]
+                if pos[j] < 0 or q >= job_op_ptr[j + 1]:
+                    continue
                 for i in range(op_mode_ptr[q], op_mode_ptr[q + 1]):
-                    if mode_machine[i] == m:
-                        stale[jj] = True
+                    if mode_machine[i] == m_star:
+                        rescan[cand_m[j]] |= best[cand_m[j]] == j
+                        _remove(j, cand_m[j], members, count, pos)
+                        stale[n_stale] = j
+                        n_stale += 1
                         break
     return machine, start, end, conflicts
+
+
+@njit(cache=True)
+def _priority(
+    rule: int, d: int, work: int, ops: int, due: int, ready: int, rng_state: np.ndarray
+) -> float:
+    """The rule's priority of a candidate (higher goes first)."""
+    if rule == RULE_SPT:
+        return -float(d)
+    if rule == RULE_LPT:
+        return float(d)
+    if rule == RULE_MWKR:
+        return float(work)
+    if rule == RULE_MOR:
+        return float(ops)
+    if rule == RULE_EDD:
+        return -float(due) if due >= 0 else -np.inf
+    if rule == RULE_FIFO:
+        return -float(ready)
+    return uniform(rng_state)
