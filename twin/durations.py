@@ -7,25 +7,42 @@ the scheduler rounds to its integer grid, the simulation keeps them exact.
 
 Shift calendars are written with wall-clock times (``"06:00"``) and weekday names; they
 become periodic on-intervals of one week (:func:`week_on_intervals`).
+
+The pydantic field types :data:`Duration`, :data:`Seconds`, :data:`Clock` and
+:data:`Weekday` wrap these parsers for the scenario schema; ``Duration`` reads the base
+unit set by :func:`base_unit` while a scenario validates.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Annotated
+
+from pydantic import BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "MINUTES_PER_WEEK",
     "TIME_UNITS",
     "UNIT_SECONDS",
     "WEEKDAYS",
+    "Clock",
+    "Duration",
     "DurationError",
+    "Seconds",
+    "Weekday",
+    "base_unit",
+    "field_error",
     "format_duration",
     "parse_clock",
     "parse_duration",
     "parse_weekday",
     "rotate_intervals",
+    "to_base_unit",
     "week_on_intervals",
 ]
 
@@ -245,3 +262,83 @@ def rotate_intervals(intervals: Sequence[Interval], offset: float, period: float
     """Periodic intervals seen from a clock that starts ``offset`` into the period:
     interval ``(s, e)`` becomes ``(s - offset, e - offset)`` folded onto ``[0, period)``."""
     return _wrap(((s - offset, e - offset) for s, e in intervals), period)
+
+
+# -- pydantic field types -------------------------------------------------------------
+# The base unit of the scenario being validated: Duration fields read it while the
+# top-level model validates (set with ``base_unit``; "min" for a model used alone).
+_base_unit: ContextVar[str] = ContextVar("time_unit", default="min")
+
+
+@contextmanager
+def base_unit(unit: str) -> Iterator[None]:
+    """Within this block, :data:`Duration` fields count plain numbers in ``unit``."""
+    token = _base_unit.set(unit if unit in TIME_UNITS else "min")
+    try:
+        yield
+    finally:
+        _base_unit.reset(token)
+
+
+_DURATION_SCHEMA = {
+    "anyOf": [
+        {"type": "number", "minimum": 0},
+        {
+            "type": "string",
+            "pattern": r"^\s*(\d+(\.\d*)?|\.\d+)\s*[A-Za-z]*"
+            r"(\s*(\d+(\.\d*)?|\.\d+)\s*[A-Za-z]+)*\s*$",
+        },
+    ],
+    "description": (
+        'a number in time_unit, or a string with a unit: "90s", "12min", "1.5h", "2d", "1w"'
+    ),
+}
+
+
+def field_error(kind: str, message: str) -> PydanticCustomError:
+    """A pydantic error whose message is exactly ``message`` (no "Value error, ")."""
+    return PydanticCustomError(kind, "{message}", {"message": message})
+
+
+def to_base_unit(value: object) -> float:
+    """A duration in the current base unit (see :func:`base_unit`), as a field error."""
+    try:
+        return parse_duration(value, _base_unit.get())
+    except DurationError as exc:
+        raise field_error("duration", str(exc)) from None
+
+
+def _seconds(value: object) -> float:
+    try:
+        return parse_duration(value, "s")
+    except DurationError as exc:
+        raise field_error("duration", str(exc).replace('"120h"', '"10s"')) from None
+
+
+def _clock(value: object) -> str:
+    try:
+        parse_clock(value)
+    except DurationError as exc:
+        raise field_error("clock", str(exc)) from None
+    return str(value).strip()
+
+
+def _weekday(value: object) -> str:
+    try:
+        return WEEKDAYS[parse_weekday(value)]
+    except DurationError as exc:
+        raise field_error("weekday", str(exc)) from None
+
+
+Duration = Annotated[float, BeforeValidator(to_base_unit), WithJsonSchema(_DURATION_SCHEMA)]
+Seconds = Annotated[
+    float,
+    BeforeValidator(_seconds),
+    WithJsonSchema({**_DURATION_SCHEMA, "description": "wall-clock seconds, or e.g. '2min'"}),
+]
+Clock = Annotated[
+    str,
+    BeforeValidator(_clock),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}(:\d{2})?$"}),
+]
+Weekday = Annotated[str, BeforeValidator(_weekday), WithJsonSchema({"enum": list(WEEKDAYS)})]

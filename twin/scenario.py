@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from contextvars import ContextVar
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -31,21 +30,24 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
-    WithJsonSchema,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import InitErrorDetails
 
 from twin.durations import (
     MINUTES_PER_WEEK,
-    TIME_UNITS,
     UNIT_SECONDS,
     WEEKDAYS,
-    DurationError,
+    Clock,
+    Duration,
+    Seconds,
+    Weekday,
+    base_unit,
+    field_error,
     parse_clock,
     parse_duration,
-    parse_weekday,
     rotate_intervals,
+    to_base_unit,
     week_on_intervals,
 )
 from twin.errors import ScenarioError, ScenarioIssue
@@ -80,70 +82,6 @@ Scheduling = Literal[
     "cpsat", "auto", "tabu", "spt", "lpt", "mwkr", "mor", "edd", "fifo", "random", "ect"
 ]
 
-# The base unit of the scenario being validated: duration fields read it while the
-# top-level model validates (set by Scenario's wrap validator; "min" standalone).
-_time_unit: ContextVar[str] = ContextVar("time_unit", default="min")
-
-_DURATION_SCHEMA = {
-    "anyOf": [
-        {"type": "number", "minimum": 0},
-        {
-            "type": "string",
-            "pattern": r"^\s*(\d+(\.\d*)?|\.\d+)\s*[A-Za-z]*"
-            r"(\s*(\d+(\.\d*)?|\.\d+)\s*[A-Za-z]+)*\s*$",
-        },
-    ],
-    "description": (
-        'a number in time_unit, or a string with a unit: "90s", "12min", "1.5h", "2d", "1w"'
-    ),
-}
-
-
-def _custom(kind: str, message: str) -> PydanticCustomError:
-    return PydanticCustomError(kind, "{message}", {"message": message})
-
-
-def _duration(value: object) -> float:
-    try:
-        return parse_duration(value, _time_unit.get())
-    except DurationError as exc:
-        raise _custom("duration", str(exc)) from None
-
-
-def _seconds(value: object) -> float:
-    try:
-        return parse_duration(value, "s")
-    except DurationError as exc:
-        raise _custom("duration", str(exc).replace('"120h"', '"10s"')) from None
-
-
-def _clock(value: object) -> str:
-    try:
-        parse_clock(value)
-    except DurationError as exc:
-        raise _custom("clock", str(exc)) from None
-    return str(value).strip()
-
-
-def _weekday(value: object) -> str:
-    try:
-        return WEEKDAYS[parse_weekday(value)]
-    except DurationError as exc:
-        raise _custom("weekday", str(exc)) from None
-
-
-Duration = Annotated[float, BeforeValidator(_duration), WithJsonSchema(_DURATION_SCHEMA)]
-Seconds = Annotated[
-    float,
-    BeforeValidator(_seconds),
-    WithJsonSchema({**_DURATION_SCHEMA, "description": "wall-clock seconds, or e.g. '2min'"}),
-]
-Clock = Annotated[
-    str,
-    BeforeValidator(_clock),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}(:\d{2})?$"}),
-]
-Weekday = Annotated[str, BeforeValidator(_weekday), WithJsonSchema({"enum": list(WEEKDAYS)})]
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]+$", min_length=1)]
 Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
@@ -198,7 +136,7 @@ class Distribution(_Model):
 
     @staticmethod
     def _scalar(value: object) -> float:
-        return _duration(value)
+        return to_base_unit(value)
 
     @model_validator(mode="after")
     def _check(self) -> Distribution:
@@ -207,12 +145,12 @@ class Distribution(_Model):
         allowed = {f for option in options for f in option}
         sets = " or ".join("(" + ", ".join(o) + ")" for o in options)
         for name in sorted(given - allowed, key=_DIST_FIELDS.index):
-            raise _custom(
+            raise field_error(
                 "dist", f'"{name}" is not a parameter of a {self.dist} distribution; use {sets}'
             )
         if not any(given == set(option) for option in options):
             missing = min((set(o) - given for o in options), key=len)
-            raise _custom(
+            raise field_error(
                 "dist",
                 f"a {self.dist} distribution needs {sets}; missing "
                 + ", ".join(sorted(missing, key=_DIST_FIELDS.index)),
@@ -220,7 +158,7 @@ class Distribution(_Model):
         if self.low is not None and self.high is not None:
             mode = self.low if self.mode is None else self.mode
             if not self.low <= mode <= self.high or self.low == self.high:
-                raise _custom(
+                raise field_error(
                     "dist",
                     "expected low <= mode <= high and low < high, "
                     f"got {self.low:g}, {mode:g}, {self.high:g}",
@@ -228,7 +166,7 @@ class Distribution(_Model):
         try:
             self.sampler()
         except (ValueError, ZeroDivisionError) as exc:
-            raise _custom("dist", f"invalid {self.dist} distribution: {exc}") from None
+            raise field_error("dist", f"invalid {self.dist} distribution: {exc}") from None
         return self
 
     def sampler(self) -> SamplerLike:
@@ -288,14 +226,14 @@ class CountDistribution(Distribution):
     @staticmethod
     def _scalar(value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 1:
-            raise _custom("count", f"expected a count >= 1 or a distribution, got {value!r}")
+            raise field_error("count", f"expected a count >= 1 or a distribution, got {value!r}")
         return float(value)
 
 
 def _exponential(value: object) -> object:
     if value is None or isinstance(value, Mapping | BaseModel):
         return value
-    return {"dist": "exponential", "mean": _duration(value)}
+    return {"dist": "exponential", "mean": to_base_unit(value)}
 
 
 #: A mean time (mtbf, mttr): a plain duration is the mean of an exponential distribution.
@@ -350,9 +288,11 @@ class BuildTime(_Model):
     def _check(self) -> BuildTime:
         layered = self.per_layer is not None or self.layers_per_part is not None
         if self.per_part is not None and layered:
-            raise _custom("build_time", "give per_part or per_layer with layers_per_part, not both")
+            raise field_error(
+                "build_time", "give per_part or per_layer with layers_per_part, not both"
+            )
         if self.per_part is None and (self.per_layer is None or self.layers_per_part is None):
-            raise _custom("build_time", "expected per_part, or per_layer with layers_per_part")
+            raise field_error("build_time", "expected per_part, or per_layer with layers_per_part")
         return self
 
     def for_parts(self, parts: int) -> float:
@@ -622,17 +562,14 @@ class Scenario(_Model):
     @classmethod
     def _validate(cls, data: Any, handler: Any) -> Scenario:
         unit = data.get("time_unit", "min") if isinstance(data, Mapping) else "min"
-        token = _time_unit.set(unit if unit in TIME_UNITS else "min")
-        try:
+        with base_unit(unit):
             scenario: Scenario = handler(data)
-        finally:
-            _time_unit.reset(token)
         problems = cross_check(scenario)
         if problems:
             raise ValidationError.from_exception_data(
                 cls.__name__,
                 [
-                    InitErrorDetails(type=_custom(kind, message), loc=loc, input=value)
+                    InitErrorDetails(type=field_error(kind, message), loc=loc, input=value)
                     for loc, kind, message, value in problems
                 ],
             )

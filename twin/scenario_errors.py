@@ -364,9 +364,10 @@ def cross_check(s: Scenario) -> list[Problem]:
 def _check_triangular(found: _Problems, s: Scenario, i: int, k: int) -> None:
     """A symmetric triangular law around the nominal time goes negative past cv 1/sqrt(6)."""
     product, step = s.products[i], s.products[i].routing[k]
+    known = {station.id for station in s.stations}
     for station_id in step.stations:
-        if station_id not in s.unit_station and station_id not in {x.id for x in s.stations}:
-            continue
+        if station_id not in known:
+            continue  # reported as a dangling reference
         _, cv = s.operation_variability(product.id, k, station_id)
         if cv > 6**-0.5:
             at: Loc = ("products", i, "routing", k, "cv")
