@@ -34,7 +34,15 @@ from scheduler.problem import IntArray, ProblemData
 from scheduler.result import Result, Schedule, Status
 from scheduler.search.encoding import Decoded, encode_schedule, initial_ms, random_os
 
-__all__ = ["GraphSearch", "graph_search_applies", "solve_tabu", "starting_solutions"]
+__all__ = [
+    "GraphSearch",
+    "Incumbent",
+    "decoder_search",
+    "graph_search_applies",
+    "run_searches",
+    "solve_tabu",
+    "starting_solutions",
+]
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +94,9 @@ class GraphSearch:
         self,
         data: ProblemData,
         kd: KernelData,
-        buf: Decoded,
         ms: IntArray,
+        seq: IntArray,
+        mlen: IntArray,
         seed: int | np.random.SeedSequence,
         options: dict[str, Any],
     ) -> None:
@@ -95,10 +104,10 @@ class GraphSearch:
         self.data, self.kd = data, kd
         self.mode_lo, self.mode_hi = _mode_range(data)
         self.mode = ms.copy()
-        self.mach = buf.mach.copy()
+        self.mach = kd.mode_machine[ms].copy()
         self.p = kd.mode_duration[ms].copy()
-        self.seq = buf.seq.copy()
-        self.mlen = buf.mlen.copy()
+        self.seq = seq.copy()
+        self.mlen = mlen.copy()
         self.pos = np.zeros(n, np.int64)
         positions(self.seq, kd.mach_ptr, self.mlen, self.pos)
         self.best_mode = self.mode.copy()
@@ -121,6 +130,27 @@ class GraphSearch:
         self.state = np.zeros(STATE_SIZE, np.int64)
         self.state[S_BEST] = -1
         self.rng = make_state(seed)
+
+    @classmethod
+    def from_schedule(
+        cls,
+        data: ProblemData,
+        kd: KernelData,
+        schedule: Schedule,
+        seed: int | np.random.SeedSequence,
+        options: dict[str, Any],
+    ) -> GraphSearch:
+        """Start from a feasible schedule: its machines, and its machine orders by
+        (start, end, index) as the checker reads them."""
+        _, ms = encode_schedule(data, schedule)
+        seq = np.zeros(int(kd.mach_ptr[-1]), np.int64)
+        mlen = np.zeros(data.num_machines, np.int64)
+        order = np.lexsort((np.arange(data.num_ops), schedule.end, schedule.start))
+        for o in order.tolist():
+            k = int(schedule.machine[o])
+            seq[kd.mach_ptr[k] + mlen[k]] = o
+            mlen[k] += 1
+        return cls(data, kd, ms, seq, mlen, seed, options)
 
     def run(self, iters: int, target: int) -> int:
         """Run up to ``iters`` iterations; the best makespan so far."""
@@ -173,46 +203,26 @@ def _best_start(
     return best
 
 
-def _notify(
-    lock: threading.Lock, shared: list[float], value: float, t0: float,
-    on_solution: Callable[[float, float], None] | None,
-) -> None:  # fmt: skip
-    with lock:
-        if value < shared[0]:
-            shared[0] = value
-            if on_solution is not None:
-                on_solution(value, time.perf_counter() - t0)
-
-
-def run_graph_threads(
-    data: ProblemData,
-    kd: KernelData,
-    starts: list[tuple[Decoded, IntArray]],
-    seeds: list[np.random.SeedSequence],
+def run_searches(
+    searches: list[GraphSearch],
     deadline: float,
     options: dict[str, Any],
     target: int,
-    t0: float,
-    on_solution: Callable[[float, float], None] | None = None,
-) -> list[GraphSearch]:
-    """Run one :class:`GraphSearch` per start (one thread each, nogil kernels) until
-    ``deadline``, the ``iterations`` option or ``target``; return the searches."""
+    notify: Callable[[float], None],
+) -> None:
+    """Run each search in its own thread (nogil kernels) until ``deadline``, the
+    ``iterations`` option (per search, counted from its start) or ``target``."""
     chunk = int(options.get("chunk", 2000))
     budget = options.get("iterations")
-    searches = [
-        GraphSearch(data, kd, buf, ms, seed, options)
-        for (buf, ms), seed in zip(starts, seeds, strict=True)
-    ]
-    lock, shared = threading.Lock(), [float("inf")]
 
     def work(s: GraphSearch) -> None:
-        while True:
+        while time.perf_counter() < deadline:
             step = chunk if budget is None else min(chunk, int(budget) - s.iterations)
             if step <= 0:
                 break
             value = s.run(step, target)
-            _notify(lock, shared, value, t0, on_solution)
-            if value <= target or time.perf_counter() >= deadline:
+            notify(float(value))
+            if value <= target:
                 break
 
     if len(searches) == 1:
@@ -220,7 +230,23 @@ def run_graph_threads(
     else:
         with ThreadPoolExecutor(len(searches)) as pool:
             list(pool.map(work, searches))
-    return searches
+
+
+class Incumbent:
+    """The best objective value seen by all threads; reports improvements."""
+
+    def __init__(self, t0: float, on_solution: Callable[[float, float], None] | None) -> None:
+        self.t0 = t0
+        self.on_solution = on_solution
+        self.value = float("inf")
+        self.lock = threading.Lock()
+
+    def __call__(self, value: float) -> None:
+        with self.lock:
+            if value < self.value:
+                self.value = value
+                if self.on_solution is not None:
+                    self.on_solution(value, time.perf_counter() - self.t0)
 
 
 def solve_tabu(
@@ -254,10 +280,8 @@ def solve_tabu(
     build = time.perf_counter() - t0
     if graph_search_applies(data, objective):
         buf, _, ms, _ = _best_start(data, kd, candidates)
-        starts = [(buf, ms)] * max(1, workers)
-        searches = run_graph_threads(
-            data, kd, starts, seeds, deadline, options, int(np.ceil(lb)), t0, on_solution
-        )
+        searches = [GraphSearch(data, kd, ms, buf.seq, buf.mlen, sd, options) for sd in seeds]
+        run_searches(searches, deadline, options, int(np.ceil(lb)), Incumbent(t0, on_solution))
         winner = min(searches, key=lambda s: s.best)
         schedule = winner.best_schedule()
         stats = {
@@ -267,8 +291,9 @@ def solve_tabu(
         }
     else:
         schedule, stats = decoder_search(
-            data, kd, candidates, seeds, objective, weights, deadline, options, t0, on_solution
-        )
+            data, kd, candidates, seeds, objective, weights, deadline, options,
+            Incumbent(t0, on_solution),
+        )  # fmt: skip
     schedule = left_shift(data, schedule)
     value = evaluate(data, schedule, objective, weights)
     status = Status.OPTIMAL if value <= lb else Status.FEASIBLE
@@ -294,8 +319,7 @@ def decoder_search(
     weights: tuple[int, int],
     deadline: float,
     options: dict[str, Any],
-    t0: float,
-    on_solution: Callable[[float, float], None] | None = None,
+    notify: Callable[[float], None],
 ) -> tuple[Schedule, dict[str, Any]]:
     """Late-acceptance search on (OS, MS) evaluated by full decoding, one thread per
     seed; the best decoded schedule and statistics."""
@@ -311,7 +335,6 @@ def decoder_search(
     if not scored:
         raise ValueError("no starting solution decodes (fixed starts cannot be met)")
     scored.sort(key=lambda t: t[0])
-    lock, shared = threading.Lock(), [float("inf")]
 
     def work(seed: np.random.SeedSequence) -> tuple[float, IntArray, IntArray, int]:
         _, os_seq, ms = scored[0]
@@ -331,7 +354,7 @@ def decoder_search(
                 cur_os, cur_ms, best_os, best_ms, history, state, rng, step, dec.start,
                 dec.end, dec.mach, dec.seq, dec.mlen, dec.work,
             )  # fmt: skip
-            _notify(lock, shared, float(value), t0, on_solution)
+            notify(float(value))
             if time.perf_counter() >= deadline:
                 break
         return float(state[1]), best_os, best_ms, int(state[0])
