@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -90,18 +90,22 @@ class LogNormal:
 
     mean_value: float
     cv: float
+    _mu: float = field(init=False, repr=False, compare=False)
+    _sigma: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _check("mean", self.mean_value, positive=True)
         _check("cv", self.cv)
+        s2 = math.log1p(self.cv * self.cv)
+        object.__setattr__(self, "_mu", math.log(self.mean_value) - s2 / 2)
+        object.__setattr__(self, "_sigma", math.sqrt(s2))
 
     @property
     def mean(self) -> float:
         return float(self.mean_value)
 
     def sample(self, rng: np.random.Generator) -> float:
-        s2 = math.log1p(self.cv * self.cv)
-        return float(rng.lognormal(math.log(self.mean_value) - s2 / 2, math.sqrt(s2)))
+        return float(rng.lognormal(self._mu, self._sigma))
 
 
 @dataclass(frozen=True, slots=True)

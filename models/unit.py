@@ -16,6 +16,10 @@ loop that spends work time while honouring shifts and failures:
   with :meth:`simpy.Process.interrupt`. Either way the unit is DOWN for the repair
   time (calendar time) and the interrupted work resumes with what remained. A
   failure due exactly as an operation ends strikes when the next one begins.
+
+A unit with a shift calendar or calendar-time failures keeps a process alive for
+ever, as in SimPy's machine-shop example: run such a shop with ``env.run(until=...)``
+(a time, or an event such as "all jobs done"), not a bare ``env.run()``.
 """
 
 from __future__ import annotations
@@ -133,6 +137,7 @@ class Unit:
         unit comes back to rest); off shift the unit shows OFF and returns to ``state``
         when the shift starts.
         """
+        state = State(state)
         if state in (State.BUSY, State.SETUP, State.DOWN, State.OFF):
             raise ValueError(f"{self.name}: set_state takes a rest state, got {state}")
         self._rest = state
