@@ -1,0 +1,362 @@
+"""`simulate`: one scenario -> plan (or dispatch rule) -> SimPy run -> event log -> KPIs.
+
+This is the Python API an MES or a notebook uses (re-exported by :mod:`twin`)::
+
+    import twin
+    scenario = twin.load_scenario("scenarios/pilot_workshop.yaml")
+    run = twin.simulate(scenario, seed=1)
+    run.kpis.oee, run.kpis.nc_rate_equipment, run.log.to_frame()
+    runs = twin.replicate(scenario, 5)          # plan once, simulate 5 seeds
+    twin.write_run("runs/pilot", runs)          # summary.json, events.csv, schedule.csv
+
+``scenario.run.scheduling`` in {cpsat, auto, tabu} solves the scenario's orders within
+``run.time_limit`` and the twin follows that plan; a dispatch rule name dispatches
+online. A scenario with arrivals is always dispatched online (its orders are not all
+known in advance): with a solver method its rule falls back to ``edd``.
+
+Seeds: replication ``r`` of seed ``s`` draws every stream from
+``SeedSequence(s, spawn_key=(r,))``, so a single run is replication 0 and replications
+are independent, reproducible children of one seed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scheduler import ProblemData, Schedule
+from twin.build import build_problem, shop_info
+from twin.eventlog import EventLog
+from twin.execute import RULES, Execution, execute
+from twin.kpi import NC_RATE_THRESHOLD, KPIs, compute_kpis
+from twin.scenario import Scenario, load_scenario
+
+__all__ = [
+    "SOLVER_METHODS",
+    "Run",
+    "aggregate_kpis",
+    "plan_scenario",
+    "replicate",
+    "simulate",
+    "write_run",
+]
+
+log = logging.getLogger(__name__)
+
+SOLVER_METHODS = ("cpsat", "auto", "tabu", "dispatch")
+FALLBACK_RULE = "edd"
+
+
+@dataclass
+class Run:
+    """One simulated run: inputs, the event log, the KPIs and what was planned."""
+
+    scenario: Scenario
+    seed: int
+    replication: int
+    log: EventLog
+    kpis: KPIs
+    problem: ProblemData
+    execution: Execution
+    plan: Schedule | None = None
+    solver: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def machines(self) -> list[str]:
+        """Unit names in scheduler machine-index order."""
+        return list(self.problem.machine_names)
+
+    def stations(self) -> list[dict[str, Any]]:
+        """Station metadata as written to ``summary.json``."""
+        return [
+            {
+                "id": s.id,
+                "name": s.name,
+                "kind": s.kind,
+                "units": s.unit_names,
+                "numerically_controlled": s.is_nc,
+                "networked": s.is_networked,
+                "key_process": s.is_key_process,
+                "power_kw": s.power_kw.model_dump(),
+            }
+            for s in self.scenario.stations
+        ]
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """Every lot (orders, then arrivals) in event-log job-index order."""
+        return [
+            {"id": j.id, "product": j.product, "quantity": j.quantity, "release": j.release,
+             "due": j.due}
+            for j in self.execution.lots
+        ]  # fmt: skip
+
+    def executed_rows(self) -> list[dict[str, Any]]:
+        """What ran: ``job, operation, machine, start, end`` from the event log (first
+        ``op_start``, last ``op_end`` of each finished operation)."""
+        index = {name: m for m, name in enumerate(self.problem.machine_names)}
+        spans: dict[tuple[int, int], list[Any]] = {}
+        for t, kind, station, j, o, *_ in self.log.rows():
+            if kind == "op_start" and (j, o) not in spans:
+                spans[(j, o)] = [index.get(station, -1), t, None]
+            elif kind == "op_end" and (j, o) in spans:
+                spans[(j, o)][2] = t
+        return [
+            {"job": j, "operation": o, "machine": m, "start": s, "end": e}
+            for (j, o), (m, s, e) in sorted(spans.items())
+            if e is not None
+        ]
+
+
+def plan_scenario(
+    scenario: Scenario,
+    problem: ProblemData,
+    method: str,
+    *,
+    time_limit: float,
+    seed: int = 0,
+    workers: int | None = None,
+) -> tuple[Schedule | None, dict[str, Any]]:
+    """Solve the scenario's orders with ``method``; returns (plan, solver summary)."""
+    import scheduler
+
+    if problem.num_jobs == 0:
+        return None, {"method": method, "status": "no orders", "makespan": None,
+                      "lower_bound": None, "solve_seconds": 0.0}  # fmt: skip
+    result = scheduler.solve(problem, method, time_limit=time_limit, seed=seed, workers=workers)
+    info = {
+        "method": method,
+        "status": str(result.status),
+        "makespan": result.makespan,
+        "lower_bound": result.lower_bound,
+        "solve_seconds": result.solve_seconds,
+        "objective": result.objective,
+    }
+    if result.schedule is None:
+        from twin.errors import TwinError
+
+        raise TwinError(f"{method} found no plan within {time_limit:g} s: {result.message}")
+    return result.schedule, info
+
+
+def _choose(scenario: Scenario, method: str | None) -> tuple[str | None, str | None]:
+    """(solver method, dispatch rule): exactly one is set."""
+    how = method or scenario.run.scheduling
+    if how in RULES:
+        return None, how
+    if how not in SOLVER_METHODS:
+        from twin.errors import TwinError
+
+        choices = ", ".join((*SOLVER_METHODS, *RULES))
+        raise TwinError(f"unknown scheduling {how!r} (expected one of {choices})")
+    if scenario.arrivals is not None:
+        log.info("arrivals are dispatched online: %s falls back to %s", how, FALLBACK_RULE)
+        return None, FALLBACK_RULE
+    return how, None
+
+
+def simulate(
+    scenario: Scenario | str | Path,
+    plan: Schedule | None = None,
+    seed: int | None = None,
+    *,
+    method: str | None = None,
+    time_limit: float | None = None,
+    workers: int | None = None,
+    replication: int = 0,
+    solver: dict[str, Any] | None = None,
+) -> Run:
+    """Simulate one run of ``scenario`` (a :class:`Scenario` or a YAML path).
+
+    Parameters
+    ----------
+    plan
+        A schedule over ``build_problem(scenario)`` to follow; None: plan or dispatch
+        as ``method`` (default ``scenario.run.scheduling``) says.
+    seed
+        Default ``scenario.run.seed``.
+    method
+        ``cpsat``, ``auto``, ``tabu``, ``dispatch`` (solve, then follow the plan) or a
+        dispatch rule (``spt lpt mwkr mor edd fifo random ect``: online dispatch).
+    time_limit
+        Solver wall-clock seconds (default ``scenario.run.time_limit``).
+    replication
+        Which child stream of ``seed`` to use (see the module docstring).
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    seed = scenario.run.seed if seed is None else int(seed)
+    problem = build_problem(scenario)
+    rule: str | None = None
+    if plan is None:
+        how, rule = _choose(scenario, method)
+        if how is not None:
+            limit = scenario.run.time_limit if time_limit is None else time_limit
+            plan, solver = plan_scenario(
+                scenario, problem, how, time_limit=limit, seed=seed, workers=workers
+            )
+    if solver is None:
+        solver = {"method": rule or "plan", "status": "online" if rule else "given",
+                  "makespan": None if plan is None else plan.makespan,
+                  "lower_bound": None, "solve_seconds": 0.0}  # fmt: skip
+    events = EventLog()
+    ss = np.random.SeedSequence(seed, spawn_key=(replication,))
+    execution = execute(scenario, problem, events, seed=ss, plan=plan, rule=rule)
+    kpis = compute_kpis(shop_info(scenario), events)
+    return Run(scenario, seed, replication, events, kpis, problem, execution, plan, solver)
+
+
+def replicate(
+    scenario: Scenario | str | Path,
+    replications: int | None = None,
+    seed: int | None = None,
+    *,
+    method: str | None = None,
+    time_limit: float | None = None,
+    workers: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[Run]:
+    """``replications`` runs (default ``scenario.run.replications``) of one plan: the
+    solver runs once, each replication simulates it with its own child seed.
+    ``on_progress(done, total)`` is called after each run (for a progress bar)."""
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    n = scenario.run.replications if replications is None else int(replications)
+    if n < 1:
+        from twin.errors import TwinError
+
+        raise TwinError(f"replications must be >= 1, got {n}")
+    seed = scenario.run.seed if seed is None else int(seed)
+    first = simulate(scenario, seed=seed, method=method, time_limit=time_limit, workers=workers)
+    runs = [first]
+    if on_progress is not None:
+        on_progress(1, n)
+    rule = first.execution.rule
+    for r in range(1, n):
+        runs.append(
+            simulate(
+                scenario, plan=first.plan, seed=seed, method=rule, replication=r,
+                solver=first.solver,
+            )
+        )  # fmt: skip
+        if on_progress is not None:
+            on_progress(r + 1, n)
+    return runs
+
+
+# -- aggregation over replications -------------------------------------------------------
+
+# Two-sided 95 % Student t quantiles for 1..30 degrees of freedom (then the normal 1.96).
+_T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+        2.060, 2.056, 2.052, 2.048, 2.045, 2.042)  # fmt: skip
+
+
+def _mean_ci(values: Sequence[Any]) -> dict[str, float | None]:
+    arr = np.array([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    if len(arr) == 0:
+        return {"mean": None, "ci95": None, "min": None, "max": None}
+    mean = float(arr.mean())
+    half = None
+    if len(arr) > 1:
+        t = _T95[len(arr) - 2] if len(arr) - 1 <= len(_T95) else 1.96
+        half = float(t * arr.std(ddof=1) / math.sqrt(len(arr)))
+    return {"mean": mean, "ci95": half, "min": float(arr.min()), "max": float(arr.max())}
+
+
+def _mean_nested(values: Sequence[Any]) -> Any:
+    first = values[0]
+    if isinstance(first, dict):
+        return {k: _mean_nested([v.get(k) for v in values]) for k in first}
+    nums = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    return float(np.mean(nums)) if nums else None
+
+
+def aggregate_kpis(per_run: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """KPIs over replications: each scalar KPI becomes ``{mean, ci95, min, max}`` (95 %
+    Student-t half-width); per-unit tables hold means; threshold flags use the mean."""
+    if len(per_run) == 1:
+        return dict(per_run[0])
+    out: dict[str, Any] = {}
+    for key, first in per_run[0].items():
+        values = [d.get(key) for d in per_run]
+        if isinstance(first, bool):
+            continue
+        if isinstance(first, dict):
+            out[key] = _mean_nested(values)
+        elif isinstance(first, int | float) or first is None:
+            out[key] = _mean_ci(values)
+        else:
+            out[key] = first
+    for kind in ("equipment", "process"):
+        mean = out[f"nc_rate_{kind}"]["mean"]
+        out[f"nc_rate_{kind}_meets_threshold"] = mean is not None and mean >= NC_RATE_THRESHOLD
+    return out
+
+
+# -- the output folder -----------------------------------------------------------------
+
+
+def summary(runs: Sequence[Run], scenario_file: str | Path | None = None) -> dict[str, Any]:
+    """``summary.json`` of a set of replications (the contract with the report)."""
+    first = runs[0]
+    per_run = [r.kpis.to_dict() for r in runs]
+    out: dict[str, Any] = {
+        "scenario": first.scenario.name,
+        "scenario_file": None if scenario_file is None else str(scenario_file),
+        "seed": first.seed,
+        "time_unit": first.scenario.time_unit,
+        "replications": len(runs),
+        "kpis": aggregate_kpis(per_run),
+    }
+    if len(runs) > 1:
+        out["kpis_replications"] = per_run
+    out.update(
+        stations=first.stations(),
+        machines=first.machines,
+        jobs=first.jobs(),
+        solver=first.solver,
+        dispatch_rule=first.execution.rule,
+        warnings=[w for r in runs for w in r.execution.warnings],
+    )
+    return out
+
+
+def write_run(
+    out: str | Path, runs: Run | Sequence[Run], scenario_file: str | Path | None = None
+) -> dict[str, Any]:
+    """Write ``summary.json``, ``events.csv`` (replication 0) and ``schedule.csv`` (the
+    plan; the executed operations when dispatched online) into ``out``; returns the
+    summary."""
+    runs = [runs] if isinstance(runs, Run) else list(runs)
+    if not runs:
+        raise ValueError("write_run needs at least one run")
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = summary(runs, scenario_file)
+    text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False, default=_jsonable)
+    (folder / "summary.json").write_text(text + "\n", encoding="utf-8")
+    first = runs[0]
+    first.log.to_csv(folder / "events.csv")
+    plan = first.plan
+    rows = plan.to_rows(first.problem) if plan is not None else first.executed_rows()
+    with (folder / "schedule.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["job", "operation", "machine", "start", "end"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return doc
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
