@@ -405,3 +405,28 @@ def test_arbitrary_text_files_raise_only_scenario_errors(tmp_path_factory: Any, 
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ScenarioError):
         load_scenario(path)
+
+
+def test_a_triangular_operation_with_too_much_spread_is_rejected() -> None:
+    """A symmetric triangular law around the nominal time would go negative past cv 0.408."""
+    data = copy.deepcopy(BASES["pilot_workshop"])
+    data["products"][0]["routing"][1].update({"dist": "triangular", "cv": 0.5})
+    err = error_of(data)
+    assert err.path == "products[0].routing[1].cv"
+    assert "cv <= 0.408" in err.message
+
+
+def test_distribution_limits_of_the_models_are_checked_at_load_time() -> None:
+    """mean/cv combinations the samplers cannot draw are errors with the path, not crashes."""
+    bad = {"dist": "uniform", "mean": 10, "cv": 0.9}
+    err = error_of(broken("pilot_workshop", ("stations", 1, "mttr"), bad))
+    assert err.path == "stations[1].mttr"
+    assert err.message.startswith("invalid uniform distribution: ")
+
+
+def test_a_station_validated_alone_counts_plain_numbers_in_minutes() -> None:
+    """Outside a scenario the base unit is min: "2h" is 120."""
+    from twin.scenario import Station
+
+    station = Station.model_validate({"id": "x", "kind": "cnc", "setup": {"default": "2h"}})
+    assert station.setup.default == 120
