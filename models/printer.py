@@ -160,7 +160,6 @@ class PrintCell(Unit):
 
     def _run(self) -> Generator[simpy.Event, Any, None]:
         env = self.env
-        cal = self.calendar
         while True:
             while not self._queue:
                 yield self._wait_arrival()
@@ -172,11 +171,7 @@ class PrintCell(Unit):
                     yield self._wait_arrival()
                 else:
                     yield self._wait_arrival() | env.timeout(deadline - env.now)
-            if not cal.is_on(env.now):
-                yield env.timeout(cal.next_on(env.now) - env.now)
-            if self._down:
-                assert self._repaired is not None
-                yield self._repaired
+            yield from self._await_shift()  # a person starts the build; not while down
             yield from self._build()
 
     def _build(self) -> Generator[simpy.Event, Any, None]:
