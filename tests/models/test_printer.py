@@ -35,9 +35,17 @@ def test_full_plates() -> None:
     """Capacity 3, no time limit: builds start when a plate is full and the printer free."""
     env = simpy.Environment()
     rec = ListRecorder()
-    cell = PrintCell(env, "P1", rec, rng=np.random.default_rng(0), plate_capacity=3,
-                     max_wait=float("inf"), build_time=BuildTime(base=10, per_part=2),
-                     cooldown=4, post_process=1)  # fmt: skip
+    cell = PrintCell(
+        env,
+        "P1",
+        rec,
+        rng=np.random.default_rng(0),
+        plate_capacity=3,
+        max_wait=float("inf"),
+        build_time=BuildTime(base=10, per_part=2),
+        cooldown=4,
+        post_process=1,
+    )
     done = feed(env, cell, [(t, "a") for t in range(7)])
     env.run(until=200)
     assert spans(rec, "build_start", "build_end", "P1") == [(2, 18), (22, 38)]
@@ -45,9 +53,14 @@ def test_full_plates() -> None:
     assert sorted(done) == [(0, 23), (1, 23), (2, 23), (3, 43), (4, 43), (5, 43)]
     assert cell.waiting == 1  # the seventh part waits for two more
     assert states(rec, "P1") == [
-        (0, "idle"), (2, "busy"), (18, "setup"), (22, "idle"), (22, "busy"), (38, "setup"),
+        (0, "idle"),
+        (2, "busy"),
+        (18, "setup"),
+        (22, "idle"),
+        (22, "busy"),
+        (38, "setup"),
         (42, "idle"),
-    ]  # fmt: skip
+    ]
     assert_consistent(rec, ops_hold_state=False)
 
 
@@ -56,8 +69,9 @@ def test_partial_plate_after_max_wait() -> None:
     env = simpy.Environment()
     rec = ListRecorder()
     bt = BuildTime(base=1, per_layer=0.5, layers={"tall": 20, "flat": 4})
-    cell = PrintCell(env, "P1", rec, rng=np.random.default_rng(0), plate_capacity=4,
-                     max_wait=10, build_time=bt)  # fmt: skip
+    cell = PrintCell(
+        env, "P1", rec, rng=np.random.default_rng(0), plate_capacity=4, max_wait=10, build_time=bt
+    )
     done = feed(env, cell, [(0, "flat"), (3, "tall"), (12, "flat")])
     env.run(until=100)
     # plate 1 at 10 with 2 parts: 1 + 0.5 * 20 = 11; plate 2: part from 12 waits to 22
@@ -70,8 +84,15 @@ def test_zero_wait_prints_at_once() -> None:
     """max_wait 0 prints whatever is there as soon as the printer is free."""
     env = simpy.Environment()
     rec = ListRecorder()
-    cell = PrintCell(env, "P1", rec, rng=np.random.default_rng(0), plate_capacity=5,
-                     max_wait=0, build_time=lambda products: 3.0 * len(products))  # fmt: skip
+    cell = PrintCell(
+        env,
+        "P1",
+        rec,
+        rng=np.random.default_rng(0),
+        plate_capacity=5,
+        max_wait=0,
+        build_time=lambda products: 3.0 * len(products),
+    )
     done = feed(env, cell, [(0, "a"), (1, "a"), (2, "a")])
     env.run()
     assert spans(rec, "build_start", "build_end", "P1") == [(0, 3), (3, 9)]
@@ -83,8 +104,16 @@ def test_build_waits_for_the_shift_then_runs_through_the_night() -> None:
     env = simpy.Environment()
     rec = ListRecorder()
     shift = Calendar(24, [(8, 16)])
-    cell = PrintCell(env, "P1", rec, rng=np.random.default_rng(0), plate_capacity=1,
-                     max_wait=0, build_time=BuildTime(base=12), calendar=shift)  # fmt: skip
+    cell = PrintCell(
+        env,
+        "P1",
+        rec,
+        rng=np.random.default_rng(0),
+        plate_capacity=1,
+        max_wait=0,
+        build_time=BuildTime(base=12),
+        calendar=shift,
+    )
     done = feed(env, cell, [(2, "a")])
     env.run(until=40)
     assert spans(rec, "build_start", "build_end", "P1") == [(8, 20)]
@@ -102,3 +131,25 @@ def test_bad_print_cell() -> None:
         BuildTime(per_part=-1)
     with pytest.raises(ValueError, match="no layer count for product 'x'"):
         BuildTime(per_layer=1, layers={"a": 3})(["x"])
+
+
+def test_breakdown_during_build_resumes() -> None:
+    """A printer failing 5 units into a 10-unit build resumes after the 2-unit repair."""
+    env = simpy.Environment()
+    rec = ListRecorder()
+    cell = PrintCell(
+        env,
+        "P1",
+        rec,
+        rng=np.random.default_rng(0),
+        plate_capacity=1,
+        max_wait=0,
+        build_time=BuildTime(base=10),
+        failure=(5, 2),
+    )
+    done = feed(env, cell, [(0, "a")])
+    env.run(until=30)
+    assert spans(rec, "build_start", "build_end", "P1") == [(0, 12)]
+    assert spans(rec, "failure", "repair", "P1") == [(5, 7)]
+    assert done == [(0, 12)]
+    assert states(rec, "P1") == [(0, "idle"), (0, "busy"), (5, "down"), (7, "busy"), (12, "idle")]
