@@ -1,0 +1,133 @@
+"""``twin run``: plan (or dispatch) and simulate a scenario, print the KPIs, write the
+run folder (``summary.json``, ``events.csv``, ``schedule.csv``) for ``twin report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from twin.cli.app import app
+from twin.cli.errors import CliError
+
+# (key, label, unit): "%" shares, "t" the scenario's time unit
+KPI_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("makespan", "Makespan", "t"),
+    ("throughput_per_hour", "Throughput (good parts / h)", ""),
+    ("lead_time_mean", "Lead time, mean", "t"),
+    ("lead_time_p95", "Lead time, p95", "t"),
+    ("wip_mean", "WIP, mean (lots)", ""),
+    ("on_time_rate", "On-time rate", "%"),
+    ("tardiness_total", "Total tardiness", "t"),
+    ("oee", "OEE", "%"),
+    ("availability", "  availability", "%"),
+    ("performance", "  performance", "%"),
+    ("quality", "  quality", "%"),
+    ("nc_rate_equipment", "数控化率 (equipment)", "%"),
+    ("nc_rate_process", "数控化率 (process)", "%"),
+    ("networked_rate", "设备联网率 (networked)", "%"),
+    ("energy_kwh", "Energy (kWh)", ""),
+    ("energy_kwh_per_part", "Energy per good part (kWh)", ""),
+    ("energy_kgce", "Energy (kgce, 当量值)", ""),
+    ("primary_energy_kgce", "Primary energy (kgce, 等价值)", ""),
+)
+
+
+def _fmt(value: Any, unit: str, time_unit: str) -> str:
+    if isinstance(value, dict):
+        text = _fmt(value.get("mean"), unit, time_unit)
+        half = value.get("ci95")
+        return text if half is None else f"{text} ± {_fmt(half, unit, time_unit)}"
+    if value is None:
+        return "n/a"
+    if unit == "%":
+        return f"{100 * float(value):.1f} %"
+    suffix = f" {time_unit}" if unit == "t" else ""
+    return f"{float(value):,.2f}{suffix}"
+
+
+def kpi_table(summary: dict[str, Any]) -> Table:
+    """The KPI table ``twin run`` prints."""
+    kpis, unit = summary["kpis"], summary["time_unit"]
+    reps = summary["replications"]
+    title = f"{summary['scenario']} (seed {summary['seed']}"
+    title += f", {reps} replications, mean ± 95 % CI)" if reps > 1 else ")"
+    table = Table(title=title)
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    for key, label, kind in KPI_ROWS:
+        value = kpis.get(key)
+        mean = value.get("mean") if isinstance(value, dict) else value
+        if key in kpis and (mean is not None or key != "primary_energy_kgce"):
+            table.add_row(label, _fmt(kpis[key], kind, unit))
+    meets = kpis.get("nc_rate_equipment_meets_threshold")
+    if meets is not None:
+        threshold = kpis.get("nc_rate_threshold", 0.7)
+        if isinstance(threshold, dict):
+            threshold = threshold.get("mean", 0.7)
+        verdict = "meets" if meets else "below"
+        table.add_row(f"数控化率 target {100 * float(threshold):.0f} %", verdict)
+    return table
+
+
+@app.command("run")
+def run_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's).")] = None,
+    replications: Annotated[
+        int | None, typer.Option(help="Replications (default: the scenario's).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Run folder (default runs/<stem>).")] = None,
+    method: Annotated[
+        str | None,
+        typer.Option(
+            help="cpsat | auto | tabu | dispatch, or a rule: spt lpt mwkr mor edd "
+            "fifo random ect (default: the scenario's run.scheduling)."
+        ),
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Solver seconds (default: scenario's).")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Solver cores (default: all).")] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress, no table.")] = False,
+) -> None:
+    """Plan and simulate a scenario; print its KPIs and write the run folder."""
+    from rich.progress import Progress
+
+    from twin.execute import RULES
+    from twin.run import SOLVER_METHODS, replicate, write_run
+    from twin.scenario import load_scenario
+
+    if replications is not None and replications < 1:
+        raise CliError(f"--replications must be >= 1, got {replications}")
+    if time_limit is not None and time_limit <= 0:
+        raise CliError(f"--time-limit must be > 0 seconds, got {time_limit}")
+    if seed is not None and seed < 0:
+        raise CliError(f"--seed must be >= 0, got {seed}")
+    if method is not None and method not in (*SOLVER_METHODS, *RULES):
+        raise CliError(
+            f"--method {method!r}: expected one of {', '.join((*SOLVER_METHODS, *RULES))}"
+        )
+    spec = load_scenario(scenario)
+    folder = out if out is not None else Path("runs") / scenario.stem
+    n = spec.run.replications if replications is None else replications
+    console = Console(stderr=True, quiet=quiet)
+    with Progress(console=console, transient=True, disable=quiet) as progress:
+        task = progress.add_task(f"{spec.name}: planning and simulating", total=n)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, description=f"replication {done}/{total}")
+
+        runs = replicate(
+            spec, n, seed, method=method, time_limit=time_limit, workers=workers,
+            on_progress=advance,
+        )  # fmt: skip
+    summary = write_run(folder, runs, scenario)
+    if not quiet:
+        Console().print(kpi_table(summary))
+        for warning in summary.get("warnings", []):
+            console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"wrote {folder}/summary.json, events.csv, schedule.csv")
