@@ -557,6 +557,7 @@ class Scenario(_Model):
     energy: EnergySpec = Field(default_factory=lambda: EnergySpec())
 
     _source: str = PrivateAttr(default="<dict>")
+    _distances: dict[str, dict[str, float]] | None = PrivateAttr(default=None)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -649,15 +650,18 @@ class Scenario(_Model):
         return MINUTES_PER_WEEK * per_minute, [(a * per_minute, b * per_minute) for a, b in on]
 
     def travel_time(self, from_station: str, to_station: str) -> float:
-        """Transport time between two stations in the base unit (0 within a station)."""
+        """Transport time between two stations in the base unit (0 within a station).
+
+        With a layout: the shortest path (computed once, all pairs); pairs the layout
+        does not connect count 0 (validation ensures routings never need them)."""
         if from_station == to_station or self.transport is None:
             return 0.0
         if self.transport.layout is not None:
-            return float(
-                nx.shortest_path_length(
-                    self.transport.layout.graph(), from_station, to_station, "weight"
-                )
-            )
+            if self._distances is None:
+                graph = self.transport.layout.graph()
+                self._distances = dict(nx.all_pairs_dijkstra_path_length(graph, weight="weight"))
+            # No path (never needed by a routing: validation checks those): no transport.
+            return float(self._distances.get(from_station, {}).get(to_station, 0.0))
         if self.transport.travel_time is None:
             return 0.0
         for a, b, t in self.transport.travel_time.pairs:

@@ -284,6 +284,10 @@ def test_travel_times_from_pairs_or_a_layout_graph() -> None:
     edges = [["a", "hub", 2], ["hub", "c", 2], ["a", "c", 10], ["b", "hub", 1]]
     layout = Scenario.from_dict({**base, "transport": {"layout": {"edges": edges}}})
     assert layout.travel_time("a", "c") == 4 and layout.travel_time("c", "b") == 3
+    island = Scenario.from_dict(
+        {**base, "transport": {"layout": {"edges": [*edges, ["x", "y", 1]]}}}
+    )
+    assert island.travel_time("a", "x") == 0  # unconnected and never needed: no transport
     assert Scenario.from_dict(base).travel_time("a", "c") == 0
 
 
