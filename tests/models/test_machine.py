@@ -242,3 +242,19 @@ def test_anticipatory_setup_before_the_part() -> None:
     assert spans(rec, "op_start", "op_end", "M1") == [(10, 15)]
     assert states(rec, "M1") == [(0, "idle"), (0, "setup"), (4, "idle"), (10, "busy"), (15, "idle")]
     assert_consistent(rec)
+
+
+def test_process_run_as_its_own_process() -> None:
+    """env.process(machine.process(...)) works too; a calendar-time failure interrupts it."""
+    env, rec, m = make(failure=(4, 2), failures_count_operating_time=False)
+
+    def twin() -> Generator[Any, Any, None]:
+        with m.resource.request() as req:
+            yield req
+            actual = yield env.process(m.process(0, 0, 6))
+            assert actual == 6
+
+    env.process(twin())
+    env.run(until=9)
+    assert spans(rec, "op_start", "op_end", "M1") == [(0, 8)]
+    assert spans(rec, "failure", "repair", "M1") == [(4, 6)]
