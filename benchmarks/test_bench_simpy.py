@@ -80,7 +80,7 @@ def run_models(routes: list[Route], recorder: Recorder | None) -> float:
 ROUTES = make_shop()
 EXPECTED = run_plain(ROUTES)
 OPS = N_JOBS * N_OPS
-RATIO_ROUNDS = 30
+RATIO_ROUNDS = 50
 
 
 def interleaved_ratio(fn: Callable[[], float], rounds: int = RATIO_ROUNDS) -> float:
