@@ -1,0 +1,191 @@
+"""`solve_auto`: dispatch rules -> tabu search -> CP-SAT with a complete hint -> tabu polish.
+
+One time budget, shared in phases (fractions of ``time_limit``):
+
+1. starts (instant): every dispatch rule, the caller's hint and a few decoded
+   global/local-selection solutions; the best is the incumbent.
+2. tabu (about half the budget on the plain FJSP, a quarter otherwise): one search
+   thread per worker, numba kernels without the GIL.
+3. CP-SAT (about a third, more when the graph search does not apply): hinted with
+   the incumbent completely, so it starts from it, improves it by its own LNS and
+   proves a lower bound.
+4. polish (the rest): tabu continues, restarted from CP-SAT's schedule if that one is
+   better.
+
+Each phase stops early when the incumbent meets the best lower bound. The result is
+left-shifted, and its lower bound is the best of the trivial bounds and CP-SAT's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from scheduler.compact import left_shift
+from scheduler.cpsat import solve_cpsat
+from scheduler.dispatch import dispatch_all, lower_bound
+from scheduler.kernels.decode import kernel_data
+from scheduler.objective import Objective, evaluate
+from scheduler.problem import ProblemData
+from scheduler.result import Result, Schedule, Status
+from scheduler.search.encoding import Decoded, encode_schedule
+from scheduler.search.tabu import (
+    GraphSearch,
+    Incumbent,
+    decoder_search,
+    graph_search_applies,
+    run_searches,
+    starting_solutions,
+)
+
+__all__ = ["solve_auto"]
+
+log = logging.getLogger(__name__)
+
+# (tabu, cpsat) shares of the budget; the polish gets the rest
+SHARES_GRAPH = (0.5, 0.35)
+SHARES_DECODER = (0.25, 0.6)
+
+
+def _starts(
+    data: ProblemData, objective: Objective, weights: tuple[int, int], seed: int,
+    hint: Schedule | None,
+) -> list[tuple[float, str, Schedule]]:  # fmt: skip
+    """(value, origin, schedule) of every cheap start, best first."""
+    out: list[tuple[float, str, Schedule]] = []
+    try:
+        rules = dispatch_all(data, seed)
+    except ValueError as exc:  # conflicting pins: the decoder starts may still work
+        log.warning("dispatch rules failed: %s", exc)
+        rules = []
+    for rule, schedule in rules:
+        out.append((evaluate(data, schedule, objective, weights), rule, schedule))
+    if hint is not None:
+        try:
+            shifted = left_shift(data, hint)
+            out.append((evaluate(data, shifted, objective, weights), "hint", shifted))
+        except ValueError:
+            log.warning("hint has cyclic machine orders; ignored")
+    kd = kernel_data(data)
+    rng = np.random.default_rng(seed)
+    count = max(2, min(20, 20_000 // max(1, data.num_ops)))
+    buf = Decoded(data, kd)
+    for os_seq, ms in starting_solutions(data, kd, rng, count):
+        if buf.run(os_seq, ms, True) >= 0:
+            schedule = buf.schedule()
+            out.append((evaluate(data, schedule, objective, weights), "decoded", schedule))
+    out.sort(key=lambda t: t[0])
+    return out
+
+
+def solve_auto(
+    data: ProblemData,
+    *,
+    time_limit: float = 10.0,
+    workers: int = 2,
+    seed: int = 0,
+    objective: Objective = Objective.MAKESPAN,
+    weights: tuple[int, int] = (1, 1),
+    hint: Schedule | None = None,
+    on_solution: Callable[[float, float], None] | None = None,
+    **options: Any,
+) -> Result:
+    """The default method: see the module docstring for the phases.
+
+    Options: ``cpsat_params`` (raw CP-SAT parameters for phase 3), ``shares``
+    ((tabu, cpsat) fractions of the budget), and the tabu options of
+    :func:`scheduler.search.tabu.solve_tabu`.
+    """
+    t0 = time.perf_counter()
+    objective = Objective.parse(objective)
+    deadline = t0 + time_limit
+    incumbent = Incumbent(t0, on_solution)
+    starts = _starts(data, objective, weights, seed, hint)
+    if not starts:  # nothing cheap is feasible: let CP-SAT search (or prove infeasibility)
+        res = solve_cpsat(
+            data, time_limit=time_limit, workers=workers, seed=seed, objective=objective,
+            weights=weights, on_solution=on_solution,
+        )  # fmt: skip
+        return dataclasses.replace(res, method="auto")
+    best_value, origin, best = starts[0]
+    incumbent(best_value)
+    bound = float(lower_bound(data, objective, weights))
+    lexicographic = objective is Objective.LEXICOGRAPHIC
+
+    def done() -> bool:
+        """The incumbent is provably optimal (never for lexicographic: tardiness too)."""
+        return not lexicographic and best_value <= bound
+
+    build = time.perf_counter() - t0
+    stats: dict[str, Any] = {"start": origin, "start_value": best_value}
+    graph = graph_search_applies(data, objective)
+    tabu_share, cp_share = options.pop("shares", SHARES_GRAPH if graph else SHARES_DECODER)
+    cpsat_params = options.pop("cpsat_params", None)
+    kd = kernel_data(data)
+    seeds = np.random.SeedSequence(seed).spawn(max(1, workers))
+    target = int(np.ceil(bound))
+
+    def tabu_until(when: float, start: Schedule, searches: list[GraphSearch] | None) -> tuple:
+        """Run the local search from ``start`` (or resume ``searches``) until ``when``."""
+        if graph:
+            if searches is None:
+                searches = [GraphSearch.from_schedule(data, kd, start, s, options) for s in seeds]
+            run_searches(searches, when, options, target, incumbent)
+            top = min(searches, key=lambda s: s.best)
+            return top.best_schedule(), searches
+        schedule, _ = decoder_search(
+            data, kd, [encode_schedule(data, start)], seeds, objective, weights, when,
+            options, incumbent,
+        )  # fmt: skip
+        return schedule, None
+
+    def consider(schedule: Schedule, label: str) -> None:
+        nonlocal best, best_value
+        value = evaluate(data, schedule, objective, weights)
+        if value < best_value:
+            best, best_value = schedule, value
+            stats["improved_by"] = label
+
+    searches = None
+    if not done():
+        found, searches = tabu_until(t0 + tabu_share * time_limit, best, None)
+        consider(found, "tabu")
+    stats["after_tabu"] = best_value
+    cp_budget = min(cp_share * time_limit, deadline - time.perf_counter() - 0.05)
+    if not done() and cp_budget > 0.2:
+        res = solve_cpsat(
+            data, time_limit=cp_budget, workers=workers, seed=seed, objective=objective,
+            weights=weights, hint=best, on_solution=lambda v, _e: incumbent(v),
+            params=cpsat_params,
+        )  # fmt: skip
+        stats["cpsat_status"] = res.status.value
+        if res.lower_bound is not None:
+            bound = max(bound, float(res.lower_bound))
+        if res.schedule is not None:
+            before = best_value
+            consider(res.schedule, "cpsat")
+            if best_value < before:
+                searches = None  # restart the polish from CP-SAT's schedule
+    stats["after_cpsat"] = best_value
+    if not done() and deadline - time.perf_counter() > 0.05:
+        found, searches = tabu_until(deadline, best, searches)
+        consider(found, "polish")
+    schedule = left_shift(data, best)
+    value = evaluate(data, schedule, objective, weights)
+    status = Status.OPTIMAL if value <= bound and not lexicographic else Status.FEASIBLE
+    return Result(
+        status=status,
+        method="auto",
+        objective=value,
+        lower_bound=bound,
+        build_seconds=build,
+        solve_seconds=time.perf_counter() - t0 - build,
+        schedule=schedule,
+        objective_name=objective.value,
+        stats=stats,
+    )
