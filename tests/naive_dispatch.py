@@ -13,6 +13,7 @@ import numpy as np
 from scheduler.kernels.rng import rand_next
 from scheduler.problem import ProblemData
 
+_RAND_NEXT = getattr(rand_next, "py_func", rand_next)  # plain Python, JIT or not
 RULES = ("ect", "spt", "lpt", "mwkr", "mor", "edd", "fifo", "random")
 
 
@@ -26,7 +27,7 @@ class XorShift:
 
     def uniform(self) -> float:
         with np.errstate(over="ignore"):
-            bits = int(rand_next.py_func(self.state))
+            bits = int(_RAND_NEXT(self.state))
         return (bits >> 11) * 2.0**-53
 
 
