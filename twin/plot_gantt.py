@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,7 @@ from twin.plot_style import MAX_LEGEND_GROUPS, STATE_COLORS, base_layout, group_
 __all__ = ["gantt", "schedule_frame", "schedule_gantt"]
 
 GanttMode = Literal["overlay", "stacked"]
+_LABEL_BARS = 400  # label bars with their job up to this many bars
 _HOVER = (
     "<b>%{customdata[0]}</b> · op %{customdata[1]}<br>%{y}<br>"
     "start %{customdata[2]:,.1f} → end %{customdata[3]:,.1f} (%{x:,.1f})<br>"
@@ -70,14 +71,29 @@ def _bar_traces(
     job_names: Sequence[str] | None,
     *,
     plan: bool,
+    width: float = 0.5,
 ) -> list[go.Bar]:
     """Bars of one layer: per-group traces, or one trace with per-bar colours."""
     if frame.empty:
         return []
     key = _group_key(frame, color_by, job_names)
-    groups = list(dict.fromkeys(sorted(key.unique())))
+    if color_by == "job":  # J2 before J10: job order, not string order
+        groups = list(dict.fromkeys(key.iloc[np.argsort(frame["job"].to_numpy(), kind="stable")]))
+    else:
+        groups = sorted(key.unique())
     colors = group_colors(groups)
-    common = {"orientation": "h", "hovertemplate": _HOVER}
+    common: dict[str, Any] = {"orientation": "h", "hovertemplate": _HOVER}
+    if not plan and len(frame) <= _LABEL_BARS:
+        # Few bars: name the job inside each bar (hidden where it does not fit).
+        common |= {
+            "texttemplate": "%{customdata[0]}",
+            "textposition": "inside",
+            "insidetextanchor": "middle",
+            "textangle": 0,
+            "textfont": {"size": 11},
+        }
+    # A hairline between adjacent bars keeps back-to-back operations apart.
+    edge = {"color": "white", "width": 0.6 if len(frame) <= 2000 else 0}
     if plan:
         # Plan: hollow outline boxes, wider than the actual bars they frame.
         return [
@@ -105,8 +121,8 @@ def _bar_traces(
                 x=(frame["end"] - frame["start"]).to_numpy(),
                 base=frame["start"].to_numpy(),
                 customdata=_customdata(frame, job_names),
-                marker={"color": key.map(colors).to_numpy(), "line": {"width": 0}},
-                width=0.5,
+                marker={"color": key.map(colors).to_numpy(), "line": edge},
+                width=width,
                 **common,
             )
         ]
@@ -120,8 +136,8 @@ def _bar_traces(
                 x=(sub["end"] - sub["start"]).to_numpy(),
                 base=sub["start"].to_numpy(),
                 customdata=_customdata(sub, job_names),
-                marker={"color": colors[g], "line": {"width": 0}},
-                width=0.5,
+                marker={"color": colors[g], "line": edge},
+                width=width,
                 legendgroup=str(g),
                 **common,
             )
@@ -198,7 +214,12 @@ def gantt(
         raise ValueError(f"color_by must be 'product' or 'job', got {color_by!r}")
     order = _station_order([actual, plan, shading], station_order)
     shade = _shade_traces(shading)
-    act = _bar_traces(actual, color_by, job_names, plan=False) if actual is not None else []
+    bar_width = 0.5 if plan is not None and mode == "overlay" else 0.7
+    act = (
+        _bar_traces(actual, color_by, job_names, plan=False, width=bar_width)
+        if actual is not None
+        else []
+    )
     pln = _bar_traces(plan, color_by, job_names, plan=True) if plan is not None else []
     height = max(320, 120 + 28 * len(order))
     if mode == "overlay" or plan is None or actual is None:
@@ -218,7 +239,7 @@ def gantt(
             fig.add_trace(t, row=2, col=1)
         fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
         height = 2 * height - 80
-    fig.update_layout(barmode="overlay", bargap=0.2)
+    fig.update_layout(barmode="overlay", bargap=0.2, uniformtext={"minsize": 9, "mode": "hide"})
     fig.update_xaxes(title_text=f"time [{time_unit}]", showgrid=True)
     return base_layout(fig, title, height=height)
 
