@@ -271,3 +271,22 @@ def test_run_figures_without_plan_or_kpis_leaves_them_out(run: RunData) -> None:
     bare = RunData({"machines": run.machines}, run.events, None)
     names = [f.name for f in run_figures(bare)]
     assert "kpi" not in names and "oee" not in names and "gantt" in names
+
+
+def test_gantt_job_legend_follows_job_order_and_labels_few_bars() -> None:
+    """Coloured by job: J2 comes before J10 in the legend; small charts label each bar."""
+    frame = pd.DataFrame(
+        {
+            "station": ["M0"] * 11,
+            "job": list(range(11)),
+            "operation": 0,
+            "product": "",
+            "start": np.arange(11.0),
+            "end": np.arange(11.0) + 1,
+            "setup": 0.0,
+        }
+    )
+    names = [f"J{j}" for j in range(11)]
+    fig = gantt(frame, None, color_by="job", job_names=names)
+    assert [t.name for t in fig.data] == names
+    assert fig.data[0].texttemplate == "%{customdata[0]}"
