@@ -142,7 +142,8 @@ def lower_bound(
     data: ProblemData, objective: Objective = Objective.MAKESPAN, weights: tuple[int, int] = (1, 1)
 ) -> float:
     """A cheap valid bound: each job's release (or pinned start) plus its shortest
-    remaining work, and each machine's load of operations that can only run there."""
+    remaining work; each machine's load of operations that can only run there; and
+    the shortest total work spread evenly over the machines that can do any."""
     jp, op = data.job_op_ptr, data.op_mode_ptr
     min_dur = np.minimum.reduceat(data.mode_duration, op[:-1])
     completion = np.empty(data.num_jobs, np.int64)
@@ -159,7 +160,8 @@ def lower_bound(
         weights=data.mode_duration[op[:-1][single]],
         minlength=data.num_machines,
     )
-    cmax = float(max(completion.max(initial=0), load.max(initial=0)))
+    spread = -(-int(min_dur.sum()) // len(np.unique(data.mode_machine)))  # ceil
+    cmax = float(max(completion.max(initial=0), load.max(initial=0), spread))
     late = np.where(data.due >= 0, np.maximum(completion - data.due, 0), 0)
     twt = float((late * data.weight).sum())
     if objective is Objective.TARDINESS:

@@ -18,7 +18,7 @@ from scheduler.dispatch import (
     solve_dispatch,
 )
 from scheduler.generate import generate
-from scheduler.instances import fjsp_dir
+from scheduler.instances import family_instances, fjsp_dir, read_bounds
 from scheduler.kernels.rng import make_state
 from scheduler.objective import Objective
 from tests.naive_dispatch import dispatch_naive
@@ -189,3 +189,18 @@ def test_bad_rule_and_option() -> None:
         dispatch(data, "slack")
     with pytest.raises(ValueError, match="unknown option"):
         solve_dispatch(data, colour="red")
+
+
+@pytest.mark.parametrize("family", ["brandimarte", "kacem", "fattahi", "barnes"])
+def test_lower_bound_never_exceeds_the_best_known_bound(family: str) -> None:
+    """The cheap bound stays at or below the literature's lower bound on every instance."""
+    bounds = read_bounds()
+    for path in family_instances(family):
+        assert lower_bound(read_fjs(path)) <= bounds[(family, path.stem)].lb, path.stem
+
+
+def test_optimal_when_the_bound_is_met() -> None:
+    """mk03: mwkr reaches the machine-load bound 204, so the result is proven OPTIMAL."""
+    result = solve_dispatch(mk("mk03"), rule="mwkr")
+    assert result.objective == result.lower_bound == 204
+    assert result.status is Status.OPTIMAL
