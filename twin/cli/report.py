@@ -11,13 +11,15 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import plotly.graph_objects as go
 import typer
 
 from twin.cli.app import app
 from twin.cli.errors import CliError
+
+if TYPE_CHECKING:  # plotly loads inside the commands: `twin --help` stays fast
+    import plotly.graph_objects as go
 
 IMAGE_SUFFIXES = (".png", ".svg")
 PLOT_SUFFIXES = (".html", *IMAGE_SUFFIXES)
