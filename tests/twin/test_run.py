@@ -1,0 +1,113 @@
+"""twin.run and `twin run`: the API, replications and the run-folder contract."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from test_build import small_scenario
+
+import twin
+import twin.cli.run
+from twin.cli.errors import main
+from twin.eventlog import COLUMNS, EventLog
+from twin.run import aggregate_kpis, replicate, simulate, write_run
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+SUMMARY_KEYS = {
+    "scenario", "scenario_file", "seed", "time_unit", "replications", "kpis", "stations",
+    "machines", "jobs", "solver",
+}  # fmt: skip
+KPI_KEYS = {
+    "throughput_per_hour", "lead_time_mean", "lead_time_p95", "wip_mean", "makespan",
+    "on_time_rate", "tardiness_total", "oee", "availability", "performance", "quality",
+    "utilisation", "nc_rate_equipment", "nc_rate_process", "networked_rate", "energy_kwh",
+    "energy_kwh_per_part", "energy_kgce",
+}  # fmt: skip
+
+
+def test_public_api_is_exported() -> None:
+    """Everything in twin.__all__ resolves, and the MES-facing names are there."""
+    for name in twin.__all__:
+        assert getattr(twin, name) is not None
+    assert {"load_scenario", "simulate", "Run", "KPIs"} <= set(twin.__all__)
+
+
+def test_simulate_runs_the_scenario_rule_by_default() -> None:
+    """A rule in run.scheduling means online dispatch; the run carries all it used."""
+    run = simulate(small_scenario())
+    assert run.execution.rule == "fifo" and run.plan is None
+    assert run.solver["status"] == "online"
+    assert run.kpis.jobs_finished == 2
+    assert run.machines == ["lathe#1", "lathe#2", "mill"]
+
+
+def test_simulate_with_a_solver_follows_its_plan() -> None:
+    """method=cpsat solves first, then replays; the solver summary is kept."""
+    run = simulate(small_scenario(), method="cpsat", time_limit=5, workers=1)
+    assert run.plan is not None and run.solver["method"] == "cpsat"
+    assert run.solver["status"] in ("optimal", "feasible")
+    assert run.kpis.makespan <= run.plan.makespan
+
+
+def test_replications_share_the_plan_and_differ_by_seed() -> None:
+    """Replication 0 is the single run; the others use child seeds and differ."""
+    scenario = twin.load_scenario(SCENARIOS / "pilot_workshop.yaml")
+    runs = replicate(scenario, 3, seed=4, method="mwkr")
+    assert runs[0].log == simulate(scenario, seed=4, method="mwkr").log
+    assert runs[1].log != runs[0].log
+    agg = aggregate_kpis([r.kpis.to_dict() for r in runs])
+    assert set(agg["oee"]) == {"mean", "ci95", "min", "max"}
+    assert agg["oee"]["min"] <= agg["oee"]["mean"] <= agg["oee"]["max"]
+    assert agg["oee"]["ci95"] > 0
+    assert isinstance(agg["nc_rate_equipment_meets_threshold"], bool)
+
+
+def test_write_run_keeps_the_folder_contract(tmp_path: Path) -> None:
+    """summary.json keys, events.csv columns (reloads to the same log), schedule.csv."""
+    run = simulate(small_scenario(), method="cpsat", time_limit=5, workers=1)
+    doc = write_run(tmp_path, run, "tiny.yaml")
+    summary = json.loads((tmp_path / "summary.json").read_text("utf-8"))
+    assert summary == doc
+    assert set(summary) >= SUMMARY_KEYS
+    assert set(summary["kpis"]) >= KPI_KEYS
+    assert summary["time_unit"] == "min" and summary["replications"] == 1
+    assert summary["machines"] == ["lathe#1", "lathe#2", "mill"]
+    assert summary["jobs"][0] == {
+        "id": "A", "product": "shaft", "quantity": 4, "release": 0.5, "due": 100.7
+    }  # fmt: skip
+    lathe = summary["stations"][0]
+    assert lathe["units"] == ["lathe#1", "lathe#2"] and lathe["numerically_controlled"]
+    header = (tmp_path / "events.csv").read_text().splitlines()[0]
+    assert header == ",".join(COLUMNS)
+    assert EventLog.read_csv(tmp_path / "events.csv") == run.log
+    with (tmp_path / "schedule.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["job", "operation", "machine", "start", "end"]
+    assert len(rows) == 3 and int(rows[0]["machine"]) in (0, 1)
+
+
+def test_twin_run_cli_writes_the_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`twin run` with replications prints the table and writes mean/CI KPIs."""
+    out = tmp_path / "pilot"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", str(SCENARIOS / "pilot_workshop.yaml"), "--method", "edd",
+              "--replications", "2", "--seed", "3", "--out", str(out)])  # fmt: skip
+    assert exit_info.value.code == 0
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["replications"] == 2 and len(summary["kpis_replications"]) == 2
+    assert "mean" in summary["kpis"]["oee"]
+    assert "数控化率" in capsys.readouterr().out
+
+
+def test_twin_run_cli_reports_bad_input_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unknown method is one stderr line and exit code 2."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", str(SCENARIOS / "pilot_workshop.yaml"), "--method", "fastest"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("twin: error: --method 'fastest'") and "\n" not in err
