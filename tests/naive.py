@@ -221,3 +221,67 @@ def random_problem(
         fixed_machine=fixed_machine,
         fixed_start=fixed_start,
     )
+
+
+def job_head(data: ProblemData, v: int, r: list[int], p: list[int]) -> int:
+    """Release or end of the job predecessor, whichever is later."""
+    job = _job_of(data)
+    h = int(data.release[job[v]])
+    if v > 0 and job[v - 1] == job[v]:
+        h = max(h, r[v - 1] + p[v - 1])
+    return h
+
+
+def job_tail(data: ProblemData, v: int, q: list[int], p: list[int]) -> int:
+    job = _job_of(data)
+    if v + 1 < data.num_ops and job[v + 1] == job[v]:
+        return p[v + 1] + q[v + 1]
+    return 0
+
+
+def estimate_insert(
+    data: ProblemData, v: int, pk: int, seq: list[int], i: int, r: list[int], q: list[int],
+    p: list[int],
+) -> int:  # fmt: skip
+    """Longest path through v inserted before seq[i] on another machine."""
+    head = job_head(data, v, r, p)
+    if i > 0:
+        head = max(head, r[seq[i - 1]] + p[seq[i - 1]])
+    tail = job_tail(data, v, q, p)
+    if i < len(seq):
+        tail = max(tail, p[seq[i]] + q[seq[i]])
+    return head + pk + tail
+
+
+def estimate_shift(
+    data: ProblemData, seq: list[int], a: int, b: int, r: list[int], q: list[int], p: list[int]
+) -> int:
+    """Move seq[a] to index b; recompute heads/tails along the changed window only."""
+    new = list(seq)
+    v = new.pop(a)
+    new.insert(b, v)
+    lo, hi = min(a, b), max(a, b)
+    heads: dict[int, int] = {}
+    prev_end = r[new[lo - 1]] + p[new[lo - 1]] if lo > 0 else -1
+    for x in new[lo : hi + 1]:
+        heads[x] = max(job_head(data, x, r, p), prev_end)
+        prev_end = heads[x] + p[x]
+    best = 0
+    nxt = p[new[hi + 1]] + q[new[hi + 1]] if hi + 1 < len(new) else -1
+    for x in reversed(new[lo : hi + 1]):
+        t = max(job_tail(data, x, q, p), nxt)
+        best = max(best, heads[x] + p[x] + t)
+        nxt = p[x] + t
+    return best
+
+
+def apply_move(
+    data: ProblemData, modes: list[int], seqs: list[list[int]], v: int, new_mode: int, b: int
+) -> tuple[list[int], list[list[int]]]:
+    """New (modes, sequences) after moving v to ``new_mode``'s machine at index b."""
+    modes = list(modes)
+    seqs = [list(s) for s in seqs]
+    seqs[int(data.mode_machine[modes[v]])].remove(v)
+    seqs[int(data.mode_machine[new_mode])].insert(b, v)
+    modes[v] = new_mode
+    return modes, seqs

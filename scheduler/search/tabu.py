@@ -279,9 +279,11 @@ def solve_tabu(
     lb = lower_bound(data, objective, weights)
     build = time.perf_counter() - t0
     if graph_search_applies(data, objective):
-        buf, _, ms, _ = _best_start(data, kd, candidates)
+        buf, _, ms, first = _best_start(data, kd, candidates)
+        incumbent = Incumbent(t0, on_solution)
+        incumbent(float(first))
         searches = [GraphSearch(data, kd, ms, buf.seq, buf.mlen, sd, options) for sd in seeds]
-        run_searches(searches, deadline, options, int(np.ceil(lb)), Incumbent(t0, on_solution))
+        run_searches(searches, deadline, options, int(np.ceil(lb)), incumbent)
         winner = min(searches, key=lambda s: s.best)
         schedule = winner.best_schedule()
         stats = {
@@ -335,6 +337,7 @@ def decoder_search(
     if not scored:
         raise ValueError("no starting solution decodes (fixed starts cannot be met)")
     scored.sort(key=lambda t: t[0])
+    notify(float(scored[0][0]))
 
     def work(seed: np.random.SeedSequence) -> tuple[float, IntArray, IntArray, int]:
         _, os_seq, ms = scored[0]
