@@ -76,7 +76,7 @@ _Loader.add_implicit_resolver(_INT, re.compile(r"^[-+]?[0-9][0-9_]*$"), list("-+
 _Loader.add_implicit_resolver(
     _FLOAT,
     re.compile(
-        r"^(?:[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+        r"^(?:[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?"
         r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
     ),
@@ -112,7 +112,7 @@ def read_yaml(path: Path) -> object:
         column = f" (column {mark.column + 1})" if mark is not None else ""
         issue = ScenarioIssue("", f"YAML syntax error: {problem}{column}", line)
         raise ScenarioError(path.name, [issue]) from None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a scalar no constructor reads
         raise ScenarioError(path.name, [ScenarioIssue("", f"YAML syntax error: {exc}")]) from None
 
 

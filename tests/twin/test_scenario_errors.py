@@ -430,3 +430,12 @@ def test_a_station_validated_alone_counts_plain_numbers_in_minutes() -> None:
 
     station = Station.model_validate({"id": "x", "kind": "cnc", "setup": {"default": "2h"}})
     assert station.setup.default == 120
+
+
+@pytest.mark.parametrize("text", [".", "-", "1_", "._", "{a: .}"])
+def test_odd_scalars_are_text_or_numbers_never_a_crash(tmp_path: Path, text: str) -> None:
+    """Found by the text fuzzer: a lone "." once reached float() and raised ValueError."""
+    path = tmp_path / "odd.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError):
+        load_scenario(path)
