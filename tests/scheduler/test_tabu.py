@@ -42,7 +42,7 @@ def _seq(kd, buf, k: int) -> list[int]:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("seed", range(15))
 def test_move_estimates_match_naive_twins(seed: int) -> None:
     """Insertion and shift estimates equal the Python twins for every move."""
-    data, kd, buf, ms, mach, p, pos, r, q, _ = _solution(seed)
+    data, kd, buf, _ms, mach, p, pos, r, q, _ = _solution(seed)
     rl, ql, pl = r.tolist(), q.tolist(), p.tolist()
     scratch = np.zeros(4 * data.num_ops + 4, np.int64)
     for v in range(data.num_ops):
@@ -72,7 +72,7 @@ def test_move_estimates_match_naive_twins(seed: int) -> None:
 @pytest.mark.parametrize("seed", range(15))
 def test_apply_move_matches_naive_twin(seed: int) -> None:
     """Moving an operation edits modes, sequences and positions like the list twin."""
-    data, kd, buf, ms, mach, p, pos, r, q, rng = _solution(seed)
+    data, kd, buf, ms, mach, p, pos, _r, _q, rng = _solution(seed)
     modes = ms.copy()
     for _ in range(20):
         v = int(rng.integers(data.num_ops))
@@ -90,7 +90,7 @@ def test_apply_move_matches_naive_twin(seed: int) -> None:
         assert [_seq(kd, buf, kk) for kk in range(data.num_machines)] == want_seqs
         assert mach.tolist() == [int(data.mode_machine[x]) for x in want_modes]
         assert p.tolist() == [int(data.mode_duration[x]) for x in want_modes]
-        for kk, seq in enumerate(want_seqs):
+        for seq in want_seqs:
             assert [int(pos[x]) for x in seq] == list(range(len(seq)))
 
 
