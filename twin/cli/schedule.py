@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -57,7 +56,6 @@ def schedule_command(
     data = scheduler.read_instance(path)
     console = Console(stderr=True, quiet=quiet)
     with console.status(f"solving {data.name or path.name} with {method} ...") as status:
-        t0 = time.perf_counter()
 
         def on_solution(value: float, elapsed: float) -> None:
             status.update(
@@ -73,8 +71,7 @@ def schedule_command(
             objective=objective,
             on_solution=on_solution,
         )
-        wall = time.perf_counter() - t0
-    _print_summary(path, data, result, wall)
+    _print_summary(path, data, result)
     if out is not None and result.schedule is not None:
         rows = result.schedule.to_rows(data)
         if out.suffix.lower() == ".csv":
@@ -89,35 +86,28 @@ def schedule_command(
         )
 
 
-def _print_summary(path: Path, data: object, result: object, wall: float) -> None:
+def _print_summary(path: Path, data: object, result: object) -> None:
     from scheduler import ProblemData, Result
 
     assert isinstance(data, ProblemData) and isinstance(result, Result)
-    table = Table(title=f"twin schedule {path.name}", show_header=True)
-    for col in (
-        "instance",
-        "jobs",
-        "machines",
-        "operations",
-        "status",
-        "makespan",
-        "lower bound",
-        "build s",
-        "solve s",
-    ):
-        table.add_column(col, justify="right" if col != "instance" else "left")
+    table = Table(title=f"twin schedule {path.name}", show_header=False)
+    table.add_column("field")
+    table.add_column("value", justify="right")
     lb = "-" if result.lower_bound is None else f"{result.lower_bound:g}"
-    table.add_row(
-        data.name or path.stem,
-        str(data.num_jobs),
-        str(data.num_machines),
-        str(data.num_ops),
-        result.status.value,
-        "-" if result.makespan is None else str(result.makespan),
-        lb,
-        f"{result.build_seconds:.2f}",
-        f"{result.solve_seconds:.2f}",
-    )
-    Console().print(table)
+    rows = [
+        ("instance", data.name or path.stem),
+        ("jobs", str(data.num_jobs)),
+        ("machines", str(data.num_machines)),
+        ("operations", str(data.num_ops)),
+        ("method", result.method),
+        ("status", result.status.value),
+        ("makespan", "-" if result.makespan is None else str(result.makespan)),
+        ("proven lower bound", lb),
+        ("build s", f"{result.build_seconds:.2f}"),
+        ("solve s", f"{result.solve_seconds:.2f}"),
+    ]
     if result.objective_name != "makespan" and result.objective is not None:
-        Console().print(f"objective ({result.objective_name}): {result.objective:g}")
+        rows.append((f"objective ({result.objective_name})", f"{result.objective:g}"))
+    for key, value in rows:
+        table.add_row(key, value)
+    Console().print(table)
