@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from scheduler.kernels.montecarlo import uniform
+from scheduler.kernels.montecarlo import skip_windows, uniform
 
 __all__ = [
     "RULE_ECT",
@@ -58,23 +58,6 @@ def _setup(setup: np.ndarray, m: int, a: int, b: int) -> int:
     if setup.shape[0] == 0 or a < 0:
         return 0
     return int(setup[m, a, b])
-
-
-@njit(cache=True)
-def _skip_windows(
-    t: int, d: int, lo: int, hi: int, window_start: np.ndarray, window_end: np.ndarray
-) -> int:
-    """Earliest time >= ``t`` at which ``[t, t + d)`` meets no window of ``lo:hi``
-    (a zero-length operation may touch a window's edges, not sit strictly inside)."""
-    for w in range(lo, hi):
-        ws = window_start[w]
-        we = window_end[w]
-        if we <= t:
-            continue
-        if (d > 0 and t + d <= ws) or (d == 0 and t <= ws):
-            break
-        t = we
-    return t
 
 
 @njit(cache=True)
@@ -107,7 +90,7 @@ def _earliest_start(
         t = max(t, mach_free[m] + _setup(setup, m, op_family[last], fam))
     k = res_next[m]
     while True:
-        t = _skip_windows(t, d, win_next[m], window_ptr[m + 1], window_start, window_end)
+        t = int(skip_windows(t, d, win_next[m], window_ptr[m + 1], window_start, window_end))
         # The checker orders equal zero-length operations by index: keep that order.
         if (
             d == 0

@@ -41,6 +41,7 @@ __all__ = [
     "DIST_LOGNORMAL",
     "DIST_TRIANGULAR",
     "montecarlo_kernel",
+    "skip_windows",
     "uniform",
 ]
 
@@ -81,15 +82,18 @@ def _sample_duration(nominal: float, dist: int, cv: float, state: np.ndarray) ->
 
 
 @njit(cache=True)
-def _skip_windows(
+def skip_windows(
     t: float, d: float, lo: int, hi: int, window_start: np.ndarray, window_end: np.ndarray
 ) -> float:
+    """Earliest time >= ``t`` at which ``[t, t + d)`` meets none of the sorted windows
+    ``lo:hi`` (a zero-length run may touch a window's edges, not sit strictly inside).
+    Integer or float times: the dispatch kernel shares it."""
     for w in range(lo, hi):
-        ws = float(window_start[w])
-        we = float(window_end[w])
+        ws = window_start[w]
+        we = window_end[w]
         if we <= t:
             continue
-        if (d > 0.0 and t + d <= ws) or (d == 0.0 and t <= ws):
+        if (d > 0 and t + d <= ws) or (d == 0 and t <= ws):
             break
         t = we
     return t
@@ -159,7 +163,7 @@ def montecarlo_kernel(
             if q >= 0:
                 gap = float(setup[m, op_family[q], op_family[o]]) if has_setup else 0.0
                 t = max(t, end[q] + gap)
-            t = _skip_windows(t, d, window_ptr[m], window_ptr[m + 1], window_start, window_end)
+            t = skip_windows(t, d, window_ptr[m], window_ptr[m + 1], window_start, window_end)
             end[o] = t + d
         cmax = 0.0
         twt = 0.0
