@@ -71,13 +71,11 @@ def printer_estimate(station: Station, quantity: int) -> float:
     return build + len(sizes) * (station.cooldown or 0.0) + (station.post_process or 0.0)
 
 
-def nominal_time(scenario: Scenario, station: Station, quantity: int, cycle: float) -> float:
-    """Nominal time of an operation on ``station`` (what the scheduler plans), before
-    rounding: see the module docstring."""
+def nominal_time(station: Station, quantity: int, cycle: float, handling: float = 0.0) -> float:
+    """Nominal time of an operation on ``station`` before rounding: ``quantity x cycle``
+    plus ``handling`` (the robot's load + unload), or the print estimate."""
     if station.kind == "printer3d" and station.build_time is not None:
         return printer_estimate(station, quantity)
-    robot = tending(scenario).get(station.id)
-    handling = 2.0 * (robot.load_time or 0.0) if robot is not None else 0.0
     return quantity * cycle + handling
 
 
@@ -91,14 +89,17 @@ def build_problem(scenario: Scenario) -> ProblemData:
     fam_index = {f: i for i, f in enumerate(families)}
     jobs: list[list[list[tuple[int, int]]]] = []
     op_family: list[int] = []
+    stations = {s.id: s for s in scenario.stations}
+    products = {p.id: p for p in scenario.products}
+    handling = {t: 2.0 * (r.load_time or 0.0) for t, r in tending(scenario).items()}
     for order in scenario.orders:
-        product = scenario.product(order.product)
+        product = products[order.product]
         ops = []
         for step in product.routing:
             modes: list[tuple[int, int]] = []
             for station_id, cycle in step.stations.items():
-                station = scenario.station(station_id)
-                d = ceil_time(nominal_time(scenario, station, order.quantity, cycle))
+                extra = handling.get(station_id, 0.0)
+                d = ceil_time(nominal_time(stations[station_id], order.quantity, cycle, extra))
                 modes.extend((m, d) for m in index.get(station_id, []))
             ops.append(modes)
             op_family.append(fam_index[product.family_name])

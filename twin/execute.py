@@ -114,8 +114,12 @@ class _Executor:
         self.finished = 0
         self.all_done = self.env.event()
         self.expected: int | None = None
-        self._noise: dict[tuple[str, int, str], Distribution | None] = {}
-        self._nominal: dict[tuple[str, int, str, int], float] = {}
+        self._noise: dict[tuple[str, float], Distribution] = {}
+        self._nominal: dict[tuple[str, int], float] = {}
+        self.stations = {s.id: s for s in scenario.stations}
+        self.products = {p.id: p for p in scenario.products}
+        self.variability = scenario.run.variability
+        self.exclusive = False
         self.has_setups = {
             s.id: s.setup.default > 0 or bool(s.setup.families) for s in scenario.stations
         }
@@ -128,33 +132,37 @@ class _Executor:
         rng = np.random.default_rng(
             np.random.SeedSequence(key.entropy, spawn_key=(*key.spawn_key, j))
         )
-        lot = _Lot(j, order_id, self.scenario.product(product_id), qty, release, due, rng)
+        lot = _Lot(j, order_id, self.products[product_id], qty, release, due, rng)
         self.lots.append(lot)
         return lot
 
     def nominal(self, lot: _Lot, step: int, station_id: str) -> float:
-        key = (lot.product.id, step, station_id, lot.quantity)
+        """Nominal time without the robot's handling (simulated separately)."""
+        station = self.stations[station_id]
+        cycle = lot.product.routing[step].stations[station_id]
+        if station.kind != "printer3d":
+            return lot.quantity * cycle
+        key = (station_id, lot.quantity)
         value = self._nominal.get(key)
         if value is None:
-            cycle = lot.product.routing[step].stations[station_id]
-            station = self.scenario.station(station_id)
-            robot = self.shop.robot_of.get(self.station_units[station_id][0])
-            value = nominal_time(self.scenario, station, lot.quantity, cycle)
-            if robot is not None:  # the robot's handling is simulated separately
-                value -= 2.0 * robot[1]
-            self._nominal[key] = value
+            value = self._nominal[key] = nominal_time(station, lot.quantity, cycle)
         return value
 
     def work(self, lot: _Lot, step: int, station_id: str) -> float:
-        """Actual processing time: nominal x noise drawn from the lot's stream."""
+        """Actual processing time: nominal x noise drawn from the lot's stream (the
+        step's cv overrides the station's; see :meth:`Scenario.operation_variability`)."""
         nominal = self.nominal(lot, step, station_id)
-        key = (lot.product.id, step, station_id)
-        if key not in self._noise:
-            dist, cv = self.scenario.operation_variability(lot.product.id, step, station_id)
-            noisy = self.scenario.run.variability and cv > 0 and dist != "constant"
-            self._noise[key] = with_cv(1.0, cv, dist) if noisy else None
-        noise = self._noise[key]
-        return nominal if noise is None else nominal * noise.sample(lot.rng)
+        if not self.variability:
+            return nominal
+        spec = lot.product.routing[step]
+        cv = spec.cv if spec.cv is not None else self.stations[station_id].cv
+        dist = spec.dist or "lognormal"
+        if cv == 0 or dist == "constant":
+            return nominal
+        noise = self._noise.get((dist, cv))
+        if noise is None:
+            noise = self._noise[(dist, cv)] = with_cv(1.0, cv, dist)
+        return nominal * noise.sample(lot.rng)
 
     def release(self, lot: _Lot) -> None:
         self.rec(
@@ -209,44 +217,48 @@ class _Executor:
     def operate(self, lot: _Lot, unit: str, done: simpy.Event | None) -> _Gen:
         """Process the lot's current operation on ``unit``; ``done`` (or the dispatcher)
         learns when the lot may leave, then the unit hands it off."""
-        k = lot.step
-        station = self.shop.unit_station[unit]
-        product = lot.product.id
         printer = self.shop.printers.get(unit)
         if printer is not None:
+            k, product = lot.step, lot.product.id
             parts = [printer.submit(lot.index, k, product) for _ in range(lot.quantity)]
             yield self.env.all_of(parts)
             lot.location = unit
             self.op_done(lot, done)
             return
         machine = self.shop.machines[unit]
-        robot = self.shop.robot_of.get(unit)
+        if self.exclusive:  # following a plan: the unit's driver is its only user
+            yield from self.on_machine(machine, lot, unit, done)
+            return
         with machine.resource.request() as req:
             yield req
-            if robot is not None:
-                yield from robot[0].load(
-                    unit, robot[1], job=lot.index, operation=k, product=product
-                )
-            work = self.work(lot, k, station)
-            yield from machine.process(lot.index, k, work, self.family(lot, unit), product)
-            if robot is not None:
-                yield from robot[0].unload(
-                    unit, robot[1], job=lot.index, operation=k, product=product
-                )
-            lot.location = unit
-            last = k == len(lot.product.routing) - 1
-            if not last and station in self.shop.buffer_after:
-                buffer = self.shop.buffer_after[station]
-                if buffer is None:
-                    lot.held, lot.buffer = self.env.event(), None
-                else:
-                    lot.held, lot.buffer = buffer.put(lot.index), buffer
-            held = lot.held
-            self.op_done(lot, done)
-            if held is not None and not held.triggered:
-                machine.set_state(State.BLOCKED)
-                yield held
-                machine.set_state(State.IDLE)
+            yield from self.on_machine(machine, lot, unit, done)
+
+    def on_machine(self, machine: Machine, lot: _Lot, unit: str, done: simpy.Event | None) -> _Gen:
+        """Load, process, unload, then hold the lot (BLOCKED) until the buffer takes it."""
+        k = lot.step
+        station = self.shop.unit_station[unit]
+        product = lot.product.id
+        robot = self.shop.robot_of.get(unit)
+        if robot is not None:
+            yield from robot[0].load(unit, robot[1], job=lot.index, operation=k, product=product)
+        work = self.work(lot, k, station)
+        yield from machine.process(lot.index, k, work, self.family(lot, unit), product)
+        if robot is not None:
+            yield from robot[0].unload(unit, robot[1], job=lot.index, operation=k, product=product)
+        lot.location = unit
+        last = k == len(lot.product.routing) - 1
+        if not last and station in self.shop.buffer_after:
+            buffer = self.shop.buffer_after[station]
+            if buffer is None:
+                lot.held, lot.buffer = self.env.event(), None
+            else:
+                lot.held, lot.buffer = buffer.put(lot.index), buffer
+        held = lot.held
+        self.op_done(lot, done)
+        if held is not None and not held.triggered:
+            machine.set_state(State.BLOCKED)
+            yield held
+            machine.set_state(State.IDLE)
 
     def op_done(self, lot: _Lot, done: simpy.Event | None) -> None:
         if done is not None:
@@ -265,46 +277,40 @@ class _Executor:
         machine.family = family
         if t <= 0:
             return
-        with machine.resource.request() as req:
-            yield req
-            j, name = lot.index, machine.name
-            self.rec(
-                self.env.now,
-                EventKind.SETUP_START,
-                name,
-                job=j,
-                operation=k,
-                state=family,
-                value=t,
-                product=lot.product.id,
-            )
-            machine._begin_job()
-            yield from machine._work(t, State.SETUP, False, True)
-            machine._end_job()
-            self.rec(
-                self.env.now,
-                EventKind.SETUP_END,
-                name,
-                job=j,
-                operation=k,
-                state=family,
-                value=t,
-                product=lot.product.id,
-            )
+        # only the unit's driver uses it while following a plan: no resource request
+        j, name, product = lot.index, machine.name, lot.product.id
+        self.rec(
+            self.env.now, EventKind.SETUP_START, name, job=j, operation=k, state=family,
+            value=t, product=product,
+        )  # fmt: skip
+        machine._begin_job()
+        yield from machine._work(t, State.SETUP, False, True)
+        machine._end_job()
+        self.rec(
+            self.env.now, EventKind.SETUP_END, name, job=j, operation=k, state=family,
+            value=t, product=product,
+        )  # fmt: skip
 
     # -- following a plan -----------------------------------------------------------
 
     def follow(self, plan: Schedule) -> None:
         data = self.problem
         n = data.num_ops
-        self.arrived = [self.env.event() for _ in range(n)]
-        self.done = [self.env.event() for _ in range(n)]
-        self.unit_ready = [self.env.event() for _ in range(n)]
+        event = self.env.event
+        self.exclusive = True
+        self.arrived = [event() for _ in range(n)]
+        self.done = [event() for _ in range(n)]
+        # a unit announces it is ready for an op only to lots waiting in a buffer
+        self.unit_ready = [event() for _ in range(n)] if self.shop.buffer_after else []
+        self.op_loc = list(
+            zip(data.op_job.tolist(), (np.arange(n) - data.job_op_ptr[data.op_job]).tolist(),
+                strict=True)
+        )  # fmt: skip
         names = data.machine_names
         for m, seq in enumerate(plan.machine_sequences(data.num_machines)):
             if names[m] in self.shop.machines:
                 self.env.process(self.drive(names[m], seq))
-            else:
+            elif self.unit_ready:
                 for o in seq:
                     self.unit_ready[o].succeed()
         for lot in self.lots:
@@ -312,13 +318,15 @@ class _Executor:
 
     def drive(self, unit: str, seq: list[int]) -> _Gen:
         machine = self.shop.machines[unit]
+        ready = self.unit_ready
         for o in seq:
-            j, k = self.problem.locate(o)
+            j, k = self.op_loc[o]
             lot = self.lots[j]
             fam = self.family(lot, unit)
             if fam is not None and machine.family is not None and fam != machine.family:
                 yield from self.presetup(machine, lot, k, fam)
-            self.unit_ready[o].succeed()
+            if ready:
+                ready[o].succeed()
             yield self.arrived[o]
             yield from self.operate(lot, unit, self.done[o])
 
