@@ -19,7 +19,13 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from scheduler import ProblemData, Schedule
-from twin.plot_style import MAX_LEGEND_GROUPS, STATE_COLORS, base_layout, group_colors
+from twin.plot_style import (
+    MAX_LEGEND_GROUPS,
+    STATE_COLORS,
+    base_layout,
+    group_colors,
+    time_axis,
+)
 
 __all__ = ["gantt", "schedule_frame", "schedule_gantt"]
 
@@ -240,7 +246,8 @@ def gantt(
         fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
         height = 2 * height - 80
     fig.update_layout(barmode="overlay", bargap=0.2, uniformtext={"minsize": 9, "mode": "hide"})
-    fig.update_xaxes(title_text=f"time [{time_unit}]", showgrid=True)
+    ends = [f["end"].max() for f in (actual, plan, shading) if f is not None and not f.empty]
+    time_axis(fig, time_unit, float(max(ends, default=0.0)))
     return base_layout(fig, title, height=height)
 
 

@@ -20,6 +20,7 @@ from twin.plot_style import (
     STATE_ORDER,
     base_layout,
     group_colors,
+    time_axis,
 )
 
 __all__ = [
@@ -72,7 +73,7 @@ def state_timeline(
     fig = go.Figure(traces)
     fig.update_layout(barmode="overlay")
     fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
-    fig.update_xaxes(title_text=f"time [{time_unit}]")
+    time_axis(fig, time_unit, float(intervals["end"].max()) if len(intervals) else 0.0)
     return base_layout(fig, title, height=max(300, 120 + 26 * len(order)))
 
 
@@ -147,7 +148,7 @@ def wip_throughput(
         ),
         secondary_y=True,
     )
-    fig.update_xaxes(title_text=f"time [{time_unit}]")
+    time_axis(fig, time_unit, float(t.max()) if len(t) else 0.0)
     fig.update_yaxes(title_text="WIP [lots]", rangemode="tozero", secondary_y=False)
     fig.update_yaxes(
         title_text="finished [lots]",

@@ -19,6 +19,7 @@ __all__ = [
     "STATE_ORDER",
     "base_layout",
     "group_colors",
+    "time_axis",
 ]
 
 # CJK fonts first that exist on Linux, Windows and macOS workshop PCs, so 数控化率 renders.
@@ -76,4 +77,30 @@ def base_layout(fig: go.Figure, title: str, height: int | None = None) -> go.Fig
     )
     if height is not None:
         fig.update_layout(height=height)
+    return fig
+
+
+_PER_DAY = {"s": 86_400.0, "min": 1_440.0, "h": 24.0}
+
+
+def time_axis(fig: go.Figure, time_unit: str, horizon: float) -> go.Figure:
+    """Time in the scenario unit; runs over two days get a day (or week) grid to read shifts.
+
+    Minor grid lines rather than fixed ticks, so zooming in still shows finer ticks.
+    """
+    day = _PER_DAY.get(time_unit)
+    if day is None or horizon < 2 * day:
+        fig.update_xaxes(title_text=f"time [{time_unit}]")
+        return fig
+    step, label = (day, "1 day") if horizon <= 60 * day else (7 * day, "1 week")
+    fig.update_xaxes(
+        title_text=f"time [{time_unit}] · grid: {label} = {step:,.0f} {time_unit}",
+        minor={
+            "dtick": step,
+            "tick0": 0,
+            "showgrid": True,
+            "gridcolor": "#b8c0cc",
+            "griddash": "dot",
+        },
+    )
     return fig
