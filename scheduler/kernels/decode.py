@@ -27,6 +27,7 @@ from scheduler.problem import IntArray, ProblemData
 __all__ = [
     "KernelData",
     "decode",
+    "decode_many",
     "decode_search",
     "kernel_data",
     "machine_capacity",
@@ -174,6 +175,7 @@ def decode(
             _insert(seq, base, mlen[k], i, o)
             mlen[k] += 1
     makespan = 0
+    append_only = not active and not has_fixed and not has_setup and not has_win
     for g in range(os_seq.shape[0]):
         j = os_seq[g]
         o = next_op[j]
@@ -187,6 +189,17 @@ def decode(
                 if has_tr:
                     ready = max(ready, end[o - 1] + kd.transport[mach[o - 1], k])
             base = kd.mach_ptr[k]
+            if append_only:  # semi-active without setups, windows or pins: append
+                i = mlen[k]
+                t = ready
+                if i > 0:
+                    t = max(t, end[seq[base + i - 1]])
+                start[o] = t
+                end[o] = t + p
+                seq[base + i] = o
+                mlen[k] = i + 1
+                makespan = max(makespan, t + p)
+                continue
             # no gap ending before ready + p can hold o: binary-search past them
             lo = 0 if active else last_pos[k] + 1
             hi = mlen[k]
@@ -329,3 +342,23 @@ def decode_search(
         if state[2] < history[slot]:
             history[slot] = state[2]
     return state[1]
+
+
+@njit(cache=True, nogil=True)
+def decode_many(
+    kd: KernelData,
+    os_rows: IntArray,
+    ms_rows: IntArray,
+    active: bool,
+    makespans: IntArray,
+    start: IntArray,
+    end: IntArray,
+    mach: IntArray,
+    seq: IntArray,
+    mlen: IntArray,
+    work: IntArray,
+) -> None:
+    """Decode a population (one OS and MS row per individual) into ``makespans``,
+    in one call: no per-decode dispatch cost."""
+    for i in range(os_rows.shape[0]):
+        makespans[i] = decode(kd, os_rows[i], ms_rows[i], active, start, end, mach, seq, mlen, work)
