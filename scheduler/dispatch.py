@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from scheduler.errors import SchedulerError
 from scheduler.kernels.dispatch import dispatch_kernel
 from scheduler.kernels.rng import make_state
 from scheduler.objective import Objective, evaluate
@@ -54,7 +55,7 @@ DEFAULT_RULE = "mwkr"
 _CODES = {name: code for code, name in enumerate(RULES)}
 
 
-class PinConflictError(ValueError):
+class PinConflictError(SchedulerError):
     """A pinned start cannot be kept: its job predecessor (or release) is too late."""
 
 
