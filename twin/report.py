@@ -94,29 +94,37 @@ code { color: #7b8794; font-size: 11px; }
 .tables { display: flex; flex-wrap: wrap; gap: 28px; align-items: flex-start; }
 figure { margin: 18px 0 8px; border-top: 1px solid #e4e7eb; padding-top: 8px; }
 figcaption { color: #52606d; font-size: 13px; margin: 2px 0 0 4px; }
+.note { color: #52606d; font-size: 13px; margin: 2px 0 6px; }
+.warn { background: #fff8e1; border-left: 4px solid #e6772e; padding: 6px 12px; font-size: 13px; }
 footer { color: #7b8794; font-size: 12px; margin: 28px 0 8px; }
 """
 
 
+def _number(v: float, unit: str) -> str:
+    """A number in its unit's style (no unit suffix): shares as percent, big values rounded."""
+    if unit == "%":
+        return f"{100 * v:.1f}"
+    if float(v).is_integer() and abs(v) < 1e15:
+        return f"{int(v):,}"
+    return f"{v:,.2f}" if abs(v) < 1e5 else f"{v:,.0f}"
+
+
 def _fmt(value: Any, unit: str, time_unit: str) -> str:
+    """``12.5 %``, ``3.46 parts/h``, ``2.76 ± 0.06 parts/h`` (replicated), ``yes ✓``, ``n/a``."""
     if isinstance(value, bool):
         return '<span class="ok">yes ✓</span>' if value else '<span class="bad">no ✗</span>'
+    suffix = {"t": time_unit, "%": "%"}.get(unit, unit)
     if isinstance(value, Mapping) and "mean" in value:
         mean = kpi_value(value, "mean")
+        if mean is None:
+            return "n/a"
         half = value.get("ci_halfwidth", value.get("ci95"))
-        base = _fmt(mean, unit, time_unit)
+        text = _number(mean, unit)
         if isinstance(half, int | float) and not isinstance(half, bool):
-            return f"{base} ± {_fmt(float(half), unit, time_unit)}"
-        return base
-    if isinstance(value, int) and unit != "%":
-        suffix = time_unit if unit == "t" else unit
-        return f"{value:,} {suffix}".strip()
+            text += f" ± {_number(float(half), unit)}"
+        return f"{text} {html.escape(suffix)}".strip()
     if isinstance(value, int | float):
-        v = float(value)
-        if unit == "%":
-            return f"{100 * v:.1f} %"
-        suffix = time_unit if unit == "t" else unit
-        return f"{v:,.2f} {suffix}".strip() if abs(v) < 1e5 else f"{v:,.0f} {suffix}".strip()
+        return f"{_number(float(value), unit)} {html.escape(suffix)}".strip()
     return html.escape("n/a" if value is None else str(value))
 
 
@@ -204,16 +212,21 @@ def _table(head: Sequence[str], body: Sequence[Sequence[str]], numeric_from: int
 def _summary_html(summary: Mapping[str, Any], run: RunData) -> str:
     esc = html.escape
     solver = summary.get("solver") or {}
+    seconds = solver.get("solve_seconds")
     facts = [
         ("scenario file", summary.get("scenario_file")),
         ("seed", summary.get("seed")),
         ("replications", summary.get("replications")),
         ("time unit", run.time_unit),
-        ("jobs", len(summary.get("jobs", []))),
+        ("jobs (lots)", len(summary.get("jobs", []))),
         ("station units", len(run.machines)),
-        ("events", len(run.events)),
+        ("events", f"{len(run.events):,}"),
         ("horizon", f"{run.horizon:,.1f} {run.time_unit}"),
-        ("solver", " · ".join(f"{k} {v}" for k, v in solver.items() if v is not None)),
+        ("scheduling", " · ".join(str(solver[k]) for k in ("method", "status") if solver.get(k))),
+        ("dispatch rule", summary.get("dispatch_rule")),
+        ("plan makespan", solver.get("makespan")),
+        ("lower bound", solver.get("lower_bound")),
+        ("solve time", None if seconds is None else f"{float(seconds):.2f} s"),
     ]
     meta = _table(
         ["run 运行", ""], [[esc(k), esc(str(v))] for k, v in facts if v not in (None, "")]
@@ -223,6 +236,7 @@ def _summary_html(summary: Mapping[str, Any], run: RunData) -> str:
     st_rows = [
         [
             esc(str(s.get("id"))),
+            esc(str(s.get("name", ""))),
             esc(str(s.get("kind", ""))),
             str(len(s.get("units", []))),
             yes(s.get("numerically_controlled")),
@@ -234,9 +248,17 @@ def _summary_html(summary: Mapping[str, Any], run: RunData) -> str:
     ]
     st = (
         _table(
-            ["station 工位", "kind", "units", "NC 数控", "networked 联网", "key process 关键工序"],
+            [
+                "station 工位",
+                "name 名称",
+                "kind",
+                "units",
+                "NC 数控",
+                "networked 联网",
+                "key process 关键工序",
+            ],
             st_rows,
-            numeric_from=2,
+            numeric_from=3,
         )
         if st_rows
         else ""
@@ -250,6 +272,22 @@ def render_html(run: RunData, figures: Sequence[NamedFigure], *, title: str | No
     name = str(summary.get("scenario") or (run.path.name if run.path else "run"))
     heading = html.escape(title or f"Run report 运行报告 — {name}")
     kpi_table = _kpi_tables(kpis, run.time_unit) if kpis else ""
+    reps = summary.get("replications")
+    note = (
+        f'<p class="note">Replicated run: mean ± 95 % confidence half-width over {reps} '
+        "replications. The per-unit tables and the figures show replication 0 (events.csv).</p>"
+        if isinstance(reps, int) and reps > 1
+        else ""
+    )
+    warnings = [str(w) for w in summary.get("warnings") or []]
+    warn = (
+        '<div class="warn"><b>Warnings 警告</b><ul>'
+        + "".join(f"<li>{html.escape(w)}</li>" for w in warnings[:50])
+        + (f"<li>… and {len(warnings) - 50} more</li>" if len(warnings) > 50 else "")
+        + "</ul></div>"
+        if warnings
+        else ""
+    )
     per_name = _per_name_tables(kpis, run.machines) if kpis else ""
     config = {
         "displaylogo": False,
@@ -279,7 +317,9 @@ def render_html(run: RunData, figures: Sequence[NamedFigure], *, title: str | No
             f'<div class="meta">shopfloor-twin · generated {stamp}</div>',
             "<h2>Scenario 场景</h2>",
             _summary_html(summary, run),
+            warn,
             "<h2>KPIs 关键指标</h2>",
+            note,
             f'<div class="tables">{kpi_table}</div>',
             (f'<h2>Per station 各设备</h2><div class="tables">{per_name}</div>')
             if per_name

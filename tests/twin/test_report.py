@@ -68,11 +68,16 @@ def test_report_escapes_names_from_the_run(tmp_path: Path) -> None:
 
 
 def test_report_formats_replicated_kpis_as_mean_and_half_width(tmp_path: Path) -> None:
-    """A KPI given as {mean, ci_halfwidth} prints as 'mean ± half-width'."""
+    """A KPI given as {mean, ci95} prints as 'mean ± half-width unit', with a note."""
     run = make_run(seed=2, n_jobs=6)
-    run.summary["kpis"]["oee"] = {"mean": 0.5, "ci_halfwidth": 0.02}
+    run.summary["kpis"]["oee"] = {"mean": 0.5, "ci95": 0.02, "min": 0.4, "max": 0.6}
+    run.summary["kpis"]["lead_time_mean"] = {"mean": 100.0, "ci95": 2.5}
+    run.summary["replications"] = 5
+    run.summary["warnings"] = ["lot O-7 <late>"]
     page = build_report(read_run(write_run(tmp_path / "r", run)))
-    assert "50.0 % ± 2.0 %" in page
+    assert "50.0 ± 2.0 %" in page and "100 ± 2.50 min" in page
+    assert "over 5 replications" in page
+    assert "lot O-7 &lt;late&gt;" in page
 
 
 def test_read_run_names_the_missing_file_and_bad_column(tmp_path: Path) -> None:
