@@ -68,6 +68,16 @@ _GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "nc_rate_equipment_meets_threshold", "nc_rate_process_meets_threshold")),
     ("Energy 能耗", ("energy_kwh", "energy_kwh_per_part", "energy_kgce", "primary_energy_kgce")),
 )  # fmt: skip
+_TOC = {
+    "kpi": "KPI dashboard 指标看板",
+    "gantt": "Gantt 甘特图",
+    "states": "states 状态",
+    "utilisation": "utilisation 利用率",
+    "wip": "WIP 在制品",
+    "lead_time": "lead time 生产周期",
+    "oee": "OEE waterfall 瀑布图",
+    "oee_stations": "OEE by unit 各设备OEE",
+}
 _SHARES = {"utilisation", "availability", "performance", "quality", "oee", "oee_by_station"}
 _SKIP = {"time_unit", "state_time"}  # shown elsewhere (header, utilisation figure)
 _COLUMN_LABELS = {
@@ -96,6 +106,7 @@ figure { margin: 18px 0 8px; border-top: 1px solid #e4e7eb; padding-top: 8px; }
 figcaption { color: #52606d; font-size: 13px; margin: 2px 0 0 4px; }
 .note { color: #52606d; font-size: 13px; margin: 2px 0 6px; }
 .warn { background: #fff8e1; border-left: 4px solid #e6772e; padding: 6px 12px; font-size: 13px; }
+.toc { font-size: 13px; margin: 0 0 6px; } .toc a { color: #0072b2; text-decoration: none; }
 footer { color: #7b8794; font-size: 12px; margin: 28px 0 8px; }
 """
 
@@ -154,7 +165,9 @@ def _kpi_tables(kpis: Mapping[str, Any], time_unit: str) -> str:
     return "".join(tables)
 
 
-def _station_table(kpis: Mapping[str, Any]) -> tuple[list[str], dict[str, dict[str, str]]]:
+def _name_table(
+    kpis: Mapping[str, Any], keys: Sequence[str]
+) -> tuple[list[str], dict[str, dict[str, str]]]:
     """Dict-valued KPIs (``utilisation``, ``oee_by_unit``, ...) as columns, one row per name."""
     cols: list[str] = []
     rows: dict[str, dict[str, str]] = {}
@@ -165,10 +178,8 @@ def _station_table(kpis: Mapping[str, Any]) -> tuple[list[str], dict[str, dict[s
             cols.append(col)
             rows.setdefault(str(name), {})[col] = _fmt(x, "%" if share else "", "")
 
-    for key, table in kpis.items():
-        if key in _SKIP or not isinstance(table, Mapping) or "mean" in table:
-            continue
-        for name, v in table.items():
+    for key in keys:
+        for name, v in kpis[key].items():
             if isinstance(v, Mapping):  # e.g. oee_by_unit: one column per inner field
                 for inner, x in v.items():
                     put(name, f"{key}.{inner}", x)
@@ -177,21 +188,21 @@ def _station_table(kpis: Mapping[str, Any]) -> tuple[list[str], dict[str, dict[s
     return list(dict.fromkeys(cols)), rows
 
 
-def _per_name_tables(kpis: Mapping[str, Any], units: Sequence[str]) -> str:
-    """Two tables: per station unit, and per station (kpis keyed by station id)."""
-    cols, rows = _station_table(kpis)
+def _per_name_tables(kpis: Mapping[str, Any]) -> str:
+    """Per-unit KPIs in one table, ``*_by_station`` KPIs (keyed by station id) in another."""
+    tables = [
+        k for k, v in kpis.items() if k not in _SKIP and isinstance(v, Mapping) and "mean" not in v
+    ]
     out = []
-    unit_set = set(units)
-    for title, names in (
-        ("unit 设备", [n for n in rows if n in unit_set]),
-        ("station 工位", [n for n in rows if n not in unit_set]),
+    for title, keys in (
+        ("unit 设备", [k for k in tables if not k.endswith("_by_station")]),
+        ("station 工位", [k for k in tables if k.endswith("_by_station")]),
     ):
-        used = [c for c in cols if any(c in rows[n] for n in names)]
-        if names and used:
-            head = [title, *(_COLUMN_LABELS.get(c, f"<code>{html.escape(c)}</code>") for c in used)]
-            out.append(
-                _table(head, [[html.escape(n), *(rows[n].get(c, "") for c in used)] for n in names])
-            )
+        cols, rows = _name_table(kpis, keys)
+        if rows:
+            head = [title, *(_COLUMN_LABELS.get(c, f"<code>{html.escape(c)}</code>") for c in cols)]
+            body = [[html.escape(n), *(r.get(c, "") for c in cols)] for n, r in rows.items()]
+            out.append(_table(head, body))
     return "".join(out)
 
 
@@ -288,7 +299,7 @@ def render_html(run: RunData, figures: Sequence[NamedFigure], *, title: str | No
         if warnings
         else ""
     )
-    per_name = _per_name_tables(kpis, run.machines) if kpis else ""
+    per_name = _per_name_tables(kpis) if kpis else ""
     config = {
         "displaylogo": False,
         "responsive": True,
@@ -303,6 +314,9 @@ def render_html(run: RunData, figures: Sequence[NamedFigure], *, title: str | No
             f'<figure id="{nf.name}">{div}<figcaption>{html.escape(nf.caption)}'
             "</figcaption></figure>"
         )
+    toc = " · ".join(
+        f'<a href="#{nf.name}">{html.escape(_TOC.get(nf.name, nf.name))}</a>' for nf in figures
+    )
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return "\n".join(
         [
@@ -321,11 +335,15 @@ def render_html(run: RunData, figures: Sequence[NamedFigure], *, title: str | No
             "<h2>KPIs 关键指标</h2>",
             note,
             f'<div class="tables">{kpi_table}</div>',
-            (f'<h2>Per station 各设备</h2><div class="tables">{per_name}</div>')
+            '<h2 id="figures">Figures 图表</h2>',
+            f'<nav class="toc">{toc}</nav>' if toc else "",
+            *blocks,
+            (
+                '<h2 id="per-station">Per unit and station 各设备</h2>'
+                f'<div class="tables">{per_name}</div>'
+            )
             if per_name
             else "",
-            "<h2>Figures 图表</h2>",
-            *blocks,
             "<footer>Offline report: plotly.js is embedded; no network access needed. "
             "Hover a bar for details; drag to zoom, double-click to reset.</footer>",
             f"<script>window.__twinReport = {json.dumps({'figures': [f.name for f in figures]})};"
