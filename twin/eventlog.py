@@ -44,10 +44,12 @@ _INT = ("job", "operation")
 class EventLog:
     """Columnar event recorder; two logs with the same rows compare equal."""
 
-    __slots__ = ("_cols",)
+    __slots__ = ("_add", "_cols")
 
     def __init__(self) -> None:
         self._cols: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+        # bound ``append`` of each column, in COLUMNS order: the hot path's only lookups
+        self._add = tuple(self._cols[c].append for c in COLUMNS)
 
     # -- recording (hot path) -------------------------------------------------------
 
@@ -64,15 +66,15 @@ class EventLog:
         product: str = "",
     ) -> None:
         """Append one event (``kind``/``state`` may be str enums: stored as plain str)."""
-        c = self._cols
-        c["time"].append(float(time))
-        c["kind"].append(str(kind))
-        c["station"].append(station)
-        c["job"].append(int(job))
-        c["operation"].append(int(operation))
-        c["state"].append(str(state))
-        c["value"].append(float(value))
-        c["product"].append(product)
+        t, k, s, j, o, st, v, p = self._add
+        t(float(time))
+        k(_text(kind))
+        s(station)
+        j(int(job))
+        o(int(operation))
+        st(_text(state))
+        v(float(value))
+        p(product)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -191,6 +193,19 @@ class EventLog:
                     product=r["product"],
                 )
         return log
+
+
+_PLAIN: dict[str, str] = {}
+
+
+def _text(value: str) -> str:
+    """Plain ``str`` of a str or str-enum member, cached (``str(enum)`` is slow)."""
+    text = _PLAIN.get(value)
+    if text is None:
+        text = str(value)
+        if len(_PLAIN) < 4096:  # kinds, states and families: a small vocabulary
+            _PLAIN[value] = text
+    return text
 
 
 def _num(x: float) -> str:

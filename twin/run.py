@@ -172,6 +172,7 @@ def simulate(
     workers: int | None = None,
     replication: int = 0,
     solver: dict[str, Any] | None = None,
+    problem: ProblemData | None = None,
 ) -> Run:
     """Simulate one run of ``scenario`` (a :class:`Scenario` or a YAML path).
 
@@ -189,11 +190,15 @@ def simulate(
         Solver wall-clock seconds (default ``scenario.run.time_limit``).
     replication
         Which child stream of ``seed`` to use (see the module docstring).
+    solver, problem
+        The solver summary and ``build_problem(scenario)`` when already known (as
+        :func:`replicate` passes them on).
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     seed = scenario.run.seed if seed is None else int(seed)
-    problem = build_problem(scenario)
+    if problem is None:
+        problem = build_problem(scenario)
     rule: str | None = None
     if plan is None:
         how, rule = _choose(scenario, method)
@@ -243,7 +248,7 @@ def replicate(
         runs.append(
             simulate(
                 scenario, plan=first.plan, seed=seed, method=rule, replication=r,
-                solver=first.solver,
+                solver=first.solver, problem=first.problem,
             )
         )  # fmt: skip
         if on_progress is not None:
