@@ -214,26 +214,26 @@ class _Executor:
             if t > 0:
                 yield self.env.timeout(t)
 
-    def operate(self, lot: _Lot, unit: str, done: simpy.Event | None) -> _Gen:
-        """Process the lot's current operation on ``unit``; ``done`` (or the dispatcher)
-        learns when the lot may leave, then the unit hands it off."""
+    def operate(self, lot: _Lot, unit: str) -> _Gen:
+        """Process the lot's current operation on ``unit``, tell the plan (or the
+        dispatcher) that the lot may leave, then hand it off."""
         printer = self.shop.printers.get(unit)
         if printer is not None:
             k, product = lot.step, lot.product.id
             parts = [printer.submit(lot.index, k, product) for _ in range(lot.quantity)]
             yield self.env.all_of(parts)
             lot.location = unit
-            self.op_done(lot, done)
+            self.op_done(lot)
             return
         machine = self.shop.machines[unit]
         if self.exclusive:  # following a plan: the unit's driver is its only user
-            yield from self.on_machine(machine, lot, unit, done)
+            yield from self.on_machine(machine, lot, unit)
             return
         with machine.resource.request() as req:
             yield req
-            yield from self.on_machine(machine, lot, unit, done)
+            yield from self.on_machine(machine, lot, unit)
 
-    def on_machine(self, machine: Machine, lot: _Lot, unit: str, done: simpy.Event | None) -> _Gen:
+    def on_machine(self, machine: Machine, lot: _Lot, unit: str) -> _Gen:
         """Load, process, unload, then hold the lot (BLOCKED) until the buffer takes it."""
         k = lot.step
         station = self.shop.unit_station[unit]
@@ -254,15 +254,15 @@ class _Executor:
             else:
                 lot.held, lot.buffer = buffer.put(lot.index), buffer
         held = lot.held
-        self.op_done(lot, done)
+        self.op_done(lot)
         if held is not None and not held.triggered:
             machine.set_state(State.BLOCKED)
             yield held
             machine.set_state(State.IDLE)
 
-    def op_done(self, lot: _Lot, done: simpy.Event | None) -> None:
-        if done is not None:
-            done.succeed()
+    def op_done(self, lot: _Lot) -> None:
+        if self.exclusive:
+            self.advance(lot)
         else:
             self.dispatch_next(lot)
 
@@ -294,19 +294,22 @@ class _Executor:
     # -- following a plan -----------------------------------------------------------
 
     def follow(self, plan: Schedule) -> None:
+        """Start one driver process per machine; lots advance by callbacks (no process
+        per lot unless it must travel or wait in a buffer: the replay's hot path)."""
         data = self.problem
         n = data.num_ops
         event = self.env.event
         self.exclusive = True
         self.arrived = [event() for _ in range(n)]
-        self.done = [event() for _ in range(n)]
         # a unit announces it is ready for an op only to lots waiting in a buffer
         self.unit_ready = [event() for _ in range(n)] if self.shop.buffer_after else []
+        self.first_op = data.job_op_ptr.tolist()
+        ptr = data.job_op_ptr
         self.op_loc = list(
-            zip(data.op_job.tolist(), (np.arange(n) - data.job_op_ptr[data.op_job]).tolist(),
-                strict=True)
-        )  # fmt: skip
+            zip(data.op_job.tolist(), (np.arange(n) - ptr[data.op_job]).tolist(), strict=True)
+        )
         names = data.machine_names
+        self.plan_unit = [names[m] for m in plan.machine.tolist()]
         for m, seq in enumerate(plan.machine_sequences(data.num_machines)):
             if names[m] in self.shop.machines:
                 self.env.process(self.drive(names[m], seq))
@@ -314,7 +317,11 @@ class _Executor:
                 for o in seq:
                     self.unit_ready[o].succeed()
         for lot in self.lots:
-            self.env.process(self.follow_lot(lot, plan))
+            if lot.release > 0:
+                wake = self.env.timeout(lot.release)
+                wake.callbacks.append(lambda _, lot=lot: self.start_lot(lot))  # type: ignore[misc]
+            else:
+                self.start_lot(lot)
 
     def drive(self, unit: str, seq: list[int]) -> _Gen:
         machine = self.shop.machines[unit]
@@ -328,27 +335,46 @@ class _Executor:
             if ready:
                 ready[o].succeed()
             yield self.arrived[o]
-            yield from self.operate(lot, unit, self.done[o])
+            yield from self.on_machine(machine, lot, unit)
 
-    def follow_lot(self, lot: _Lot, plan: Schedule) -> _Gen:
-        if lot.release > self.env.now:
-            yield self.env.timeout(lot.release - self.env.now)
+    def start_lot(self, lot: _Lot) -> None:
         self.release(lot)
-        first = int(self.problem.job_op_ptr[lot.index])
-        names = self.problem.machine_names
-        for k in range(len(lot.product.routing)):
-            o = first + k
-            unit = names[int(plan.machine[o])]
-            lot.step = k
-            if lot.held is not None:
-                yield self.unit_ready[o]
-            yield from self.move(lot, unit)
-            if unit in self.shop.printers:
-                yield from self.operate(lot, unit, self.done[o])
-            else:
-                self.arrived[o].succeed()
-                yield self.done[o]
-        self.finish(lot)
+        self.hand_over(lot, 0)
+
+    def advance(self, lot: _Lot) -> None:
+        """Plan mode: the lot's operation is done; send it on (or finish it)."""
+        if lot.step == len(lot.product.routing) - 1:
+            self.finish(lot)
+        else:
+            self.hand_over(lot, lot.step + 1)
+
+    def hand_over(self, lot: _Lot, k: int) -> None:
+        o = self.first_op[lot.index] + k
+        unit = self.plan_unit[o]
+        lot.step = k
+        if lot.held is None and unit in self.shop.machines and not self.travels(lot, unit):
+            self.arrived[o].succeed()
+        else:
+            self.env.process(self.transfer(lot, o, unit))
+
+    def travels(self, lot: _Lot, unit: str) -> bool:
+        origin = lot.location
+        if origin is None:
+            return False
+        stations = self.shop.unit_station
+        a, b = stations[origin], stations[unit]
+        if a == b:
+            return False
+        return self.shop.fleet is not None or self.scenario.travel_time(a, b) > 0
+
+    def transfer(self, lot: _Lot, o: int, unit: str) -> _Gen:
+        if lot.held is not None:
+            yield self.unit_ready[o]
+        yield from self.move(lot, unit)
+        if unit in self.shop.printers:
+            yield from self.operate(lot, unit)
+        else:
+            self.arrived[o].succeed()
 
     # -- online dispatch ------------------------------------------------------------
 
@@ -425,7 +451,7 @@ class _Executor:
 
     def run_op(self, lot: _Lot, unit: str) -> _Gen:
         yield from self.move(lot, unit)
-        yield from self.operate(lot, unit, None)
+        yield from self.operate(lot, unit)
         if unit in self.shop.machines:
             self.idle.add(unit)
             self.dispatch()
