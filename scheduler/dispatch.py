@@ -59,14 +59,6 @@ class PinConflictError(SchedulerError):
     """A pinned start cannot be kept: its job predecessor (or release) is too late."""
 
 
-def _readonly(arr: np.ndarray) -> np.ndarray:
-    """A read-only view: ProblemData's empty setup/transport defaults are writable while
-    given ones are not, and numba would compile the kernel once for each."""
-    view = arr.view()
-    view.setflags(write=False)
-    return view
-
-
 def pin_machines(data: ProblemData) -> np.ndarray:
     """``fixed_machine``, completed for pinned starts without a machine: the shortest
     eligible machine whose other pinned starts it does not overlap."""
@@ -116,11 +108,11 @@ def dispatch(data: ProblemData, rule: str = DEFAULT_RULE, seed: int = 0) -> Sche
         data.release,
         data.due,
         data.op_family,
-        _readonly(data.setup),
+        data.setup,
         data.window_ptr,
         data.window_start,
         data.window_end,
-        _readonly(data.transport),
+        data.transport,
         pin_machines(data),
         data.fixed_start,
         rule_code(rule),

@@ -37,16 +37,19 @@ __all__ = ["IntArray", "ProblemData"]
 
 IntArray = NDArray[np.int64]
 
-_NO_SETUP = np.zeros((0, 0, 0), dtype=np.int64)
-_NO_TRANSPORT = np.zeros((0, 0), dtype=np.int64)
-
 
 def _frozen(values: ArrayLike, ndim: int = 1) -> IntArray:
+    """Contiguous, read-only int64: every array of the data has the same numba type, so
+    each kernel compiles once whichever arrays were given."""
     arr = np.ascontiguousarray(np.asarray(values, dtype=np.int64))
     if arr.ndim != ndim and arr.size == 0:
         arr = arr.reshape((0,) * ndim)
     arr.setflags(write=False)
     return arr
+
+
+_NO_SETUP = _frozen(np.zeros((0, 0, 0), dtype=np.int64), 3)
+_NO_TRANSPORT = _frozen(np.zeros((0, 0), dtype=np.int64), 2)
 
 
 @dataclass(frozen=True, eq=False)

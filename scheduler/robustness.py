@@ -106,14 +106,6 @@ class RobustnessResult:
         }
 
 
-def _readonly(arr: np.ndarray) -> np.ndarray:
-    """A read-only view: ProblemData's empty setup/transport defaults are writable while
-    given ones are not, and numba would compile the kernel once for each."""
-    view = arr.view()
-    view.setflags(write=False)
-    return view
-
-
 def _plan_arrays(data: ProblemData, schedule: Schedule) -> dict[str, np.ndarray]:
     """The kernel's view of a plan: order, predecessors, nominal durations."""
     n = data.num_ops
@@ -190,8 +182,8 @@ def evaluate_plan(
         plan["nominal"],
         plan["earliest"],
         data.op_family,
-        _readonly(data.setup),
-        _readonly(data.transport),
+        data.setup,
+        data.transport,
         data.window_ptr,
         data.window_start,
         data.window_end,
