@@ -224,9 +224,10 @@ def nc_rates(
 
     - ``nc_rate_equipment`` (equipment-based 数控化率): numerically controlled
       key-process units / all key-process units.
-    - ``nc_rate_process`` (process-based 数控化率): key-process operation time done on
-      NC units / all key-process operation time, measured from the event log
-      (``op_end - op_start`` of key operations).
+    - ``nc_rate_process`` (process-based 数控化率): key-process operation hours done on
+      NC units / all key-process operation hours, measured from the event log (the
+      processing time an ``op_end`` reports, else ``op_end - op_start``, so shift pauses
+      and repairs do not count).
     - ``networked_rate`` (设备联网率): networked units / all units (robots included).
 
     Compared with :data:`NC_RATE_THRESHOLD` (70 %: MIIT 2013-2018 action plan target for
@@ -298,8 +299,11 @@ def _lots(shop: ShopInfo, log: EventLog) -> tuple[dict[int, _Lot], dict[str, lis
             if lo <= t <= hi:  # a print cell ends each part of a lot separately
                 parts = 1 if station in printers else lot.quantity
                 acc[0] += parts * op.cycle.get(unit_station.get(station, station), 0.0)
-            if op.key_process:
-                acc[1] += max(0.0, min(t, hi) - max(began, lo))
+            if op.key_process and t > began:
+                # operation hours: the processing time the unit reports (op_end value),
+                # else the elapsed time; prorated to the part inside the window
+                inside = max(0.0, min(t, hi) - max(began, lo)) / (t - began)
+                acc[1] += (value if value > 0 else t - began) * inside
         elif kind == "finish" and j in lots:
             lots[j].finish = t
             lots[j].good = 0.0 if state == "scrap" else value

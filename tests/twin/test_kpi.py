@@ -176,3 +176,16 @@ def test_undefined_ratios_become_null_in_json() -> None:
     assert math.isnan(k.lead_time_mean)
     d = k.to_dict()
     assert d["lead_time_mean"] is None and d["quality"] == 1.0 and d["energy_kwh"] > 0
+
+
+def test_process_nc_rate_counts_reported_processing_time() -> None:
+    """An op_end value (processing time) beats elapsed time: a pause does not count."""
+    log = EventLog()
+    log.record(0, "release", "", job=0, value=1, product="shaft")
+    log.record(0, "op_start", "lathe", job=0, operation=0)
+    log.record(2, "op_end", "lathe", job=0, operation=0, value=2.0)
+    log.record(2, "op_start", "mill", job=0, operation=1)
+    log.record(20, "op_end", "mill", job=0, operation=1, value=6.0)
+    products = {"shaft": (OpInfo(True, {"lathe": 2.0}), OpInfo(True, {"mill": 6.0}))}
+    k = compute_kpis(_shop(products=products, jobs=()), log)
+    assert k.nc_rate_process == pytest.approx(2 / 8)
