@@ -97,6 +97,8 @@ class Calendar:
         at or before ``t`` in it (-1 if none)."""
         period = self.period
         base = math.floor(t / period) * period if period != _INF else 0.0
+        if t < base:  # t / period rounded up to the next whole cycle
+            base -= period
         return base, bisect_right(self._starts, t - base) - 1
 
     def is_on(self, t: float) -> bool:
