@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -478,6 +478,13 @@ class _Executor:
             self.env.process(self.enter(lot))
 
 
+def _ticks(env: simpy.Environment, horizon: float, report: Callable[[float], None]) -> _Gen:
+    step = horizon / 50
+    while True:
+        yield env.timeout(step)
+        report(min(1.0, env.now / horizon))
+
+
 def execute(
     scenario: Scenario,
     problem: ProblemData,
@@ -486,9 +493,12 @@ def execute(
     seed: np.random.SeedSequence,
     plan: Schedule | None = None,
     rule: str | None = None,
+    on_progress: Callable[[float], None] | None = None,
 ) -> Execution:
     """Simulate the scenario's orders (and arrivals) following ``plan`` or, without
     one, dispatching online with ``rule``; events go to ``recorder``.
+    ``on_progress(fraction)`` is called every 2 % of a run with a horizon (for a
+    progress bar; the library never draws one).
 
     The run lasts ``run.horizon`` if set, else until every lot is finished (capped at
     the last release plus ten times the total work plus four weeks, in case full buffers
@@ -515,6 +525,8 @@ def execute(
         if scenario.arrivals is not None and horizon is not None:
             ex.env.process(ex.arrivals(horizon))
     if horizon is not None:
+        if on_progress is not None and horizon > 0:
+            ex.env.process(_ticks(ex.env, horizon, on_progress))
         ex.env.run(until=horizon)
         end = float(horizon)
     else:

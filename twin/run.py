@@ -173,6 +173,7 @@ def simulate(
     replication: int = 0,
     solver: dict[str, Any] | None = None,
     problem: ProblemData | None = None,
+    on_progress: Callable[[float], None] | None = None,
 ) -> Run:
     """Simulate one run of ``scenario`` (a :class:`Scenario` or a YAML path).
 
@@ -193,6 +194,8 @@ def simulate(
     solver, problem
         The solver summary and ``build_problem(scenario)`` when already known (as
         :func:`replicate` passes them on).
+    on_progress
+        ``on_progress(fraction)`` during a run with a horizon (for a progress bar).
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -213,7 +216,9 @@ def simulate(
                   "lower_bound": None, "solve_seconds": 0.0}  # fmt: skip
     events = EventLog()
     ss = np.random.SeedSequence(seed, spawn_key=(replication,))
-    execution = execute(scenario, problem, events, seed=ss, plan=plan, rule=rule)
+    execution = execute(
+        scenario, problem, events, seed=ss, plan=plan, rule=rule, on_progress=on_progress
+    )
     kpis = compute_kpis(shop_info(scenario), events)
     return Run(scenario, seed, replication, events, kpis, problem, execution, plan, solver)
 
@@ -226,11 +231,12 @@ def replicate(
     method: str | None = None,
     time_limit: float | None = None,
     workers: int | None = None,
-    on_progress: Callable[[int, int], None] | None = None,
+    on_progress: Callable[[float, int], None] | None = None,
 ) -> list[Run]:
     """``replications`` runs (default ``scenario.run.replications``) of one plan: the
     solver runs once, each replication simulates it with its own child seed.
-    ``on_progress(done, total)`` is called after each run (for a progress bar)."""
+    ``on_progress(done, total)`` reports replications done (fractional within a run
+    that has a horizon), for a progress bar."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     n = scenario.run.replications if replications is None else int(replications)

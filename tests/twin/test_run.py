@@ -111,3 +111,12 @@ def test_twin_run_cli_reports_bad_input_in_one_line(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("twin: error: --method 'fastest'") and "\n" not in err
+
+
+def test_progress_callback_does_not_change_the_run() -> None:
+    """on_progress sees fractions rising to 1; the event log is the same without it."""
+    scenario = twin.load_scenario(SCENARIOS / "cnc_line_robot.yaml")
+    seen: list[float] = []
+    with_bar = simulate(scenario, seed=2, on_progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) >= 49
+    assert with_bar.log == simulate(scenario, seed=2).log

@@ -118,8 +118,9 @@ def run_command(
     with Progress(console=console, transient=True, disable=quiet) as progress:
         task = progress.add_task(f"{spec.name}: planning and simulating", total=n)
 
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, description=f"replication {done}/{total}")
+        def advance(done: float, total: int) -> None:
+            current = min(int(done) + 1, total)
+            progress.update(task, completed=done, description=f"replication {current}/{total}")
 
         runs = replicate(
             spec, n, seed, method=method, time_limit=time_limit, workers=workers,
