@@ -359,3 +359,13 @@ def write_run(path: Path, run: SyntheticRun) -> Path:
     run.events.to_csv(path / "events.csv", index=False)
     run.plan.to_csv(path / "schedule.csv", index=False)
     return path
+
+
+def write_twin_run(path: Path, scenario: str, method: str = "mwkr", seed: int = 1) -> Path:
+    """A real ``twin`` run of a bundled scenario (online dispatch: fast, deterministic)."""
+    import twin
+
+    root = Path(__file__).resolve().parents[2]
+    file = root / "scenarios" / f"{scenario}.yaml"
+    twin.write_run(path, twin.simulate(file, method=method, seed=seed), file)
+    return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -223,3 +224,20 @@ def test_cli_plot_one_figure_of_a_run(
     assert json.dumps("设备状态")[1:-1] in out.read_text(encoding="utf-8")
     code, _, err = _cli(["plot", str(run_dir), "-o", str(out), "--figure", "pie"], capsys)
     assert code == 2 and "expected one of" in err
+
+
+@pytest.mark.parametrize("scenario", ["pilot_workshop", "additive_cell", "deterministic_mk01"])
+def test_report_of_a_real_twin_run(tmp_path: Path, scenario: str) -> None:
+    """A bundled scenario run by the twin: every figure, one Gantt bar per executed op."""
+    from tests.twin.plot_fixtures import write_twin_run
+    from twin.plot import FIGURE_NAMES, run_figures
+
+    run = read_run(write_twin_run(tmp_path / scenario, scenario))
+    figures = {f.name: f.figure for f in run_figures(run)}
+    assert set(figures) >= set(FIGURE_NAMES) - {"oee_stations"}
+    n_ops = int((run.events["kind"] == "op_start").sum())
+    actual = [t for t in figures["gantt"].data if t.type == "bar" and t.width in (0.5, 0.7)]
+    assert sum(len(t.x) for t in actual) == n_ops > 0
+    page = build_report(run)
+    assert page.count('class="plotly-graph-div"') == len(figures)
+    assert html.escape(str(run.summary["scenario"])) in page

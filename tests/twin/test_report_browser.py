@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.twin.plot_fixtures import make_run, write_run
+from tests.twin.plot_fixtures import make_run, write_run, write_twin_run
 from twin.report import write_report
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -106,10 +106,14 @@ def screenshot(report: Path, png: Path, tmp: Path, height: int = 4000) -> Path:
     return png
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", params=["synthetic", "pilot_workshop"])
+def report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic 40-lot run, and a real twin run of the bundled pilot workshop."""
     tmp = tmp_path_factory.mktemp("browser")
-    run_dir = write_run(tmp / "run", make_run(seed=0, n_jobs=40, ops_per_job=4))
+    if request.param == "synthetic":
+        run_dir = write_run(tmp / "run", make_run(seed=0, n_jobs=40, ops_per_job=4))
+    else:
+        run_dir = write_twin_run(tmp / "run", request.param)
     return write_report(run_dir, tmp / "report.html")
 
 
@@ -121,7 +125,7 @@ def test_report_renders_every_figure_without_javascript_errors(
     assert status["errors"] == []
     assert status["plotly"] == "object"
     assert status["divs"] == status["plots"] == status["drawn"] >= 7, status["empty"]
-    assert status["gantt_bars"] >= 160  # 40 jobs x 4 operations, plus the plan outlines
+    assert status["gantt_bars"] >= 2 * 100  # executed bars and their plan outlines
 
 
 def test_report_screenshot_is_written(report: Path, tmp_path: Path) -> None:
