@@ -529,6 +529,8 @@ def execute(
             ex.env.process(_ticks(ex.env, horizon, on_progress))
         ex.env.run(until=horizon)
         end = float(horizon)
+        if on_progress is not None:
+            on_progress(1.0)
     else:
         ex.expected = len(ex.lots)
         if ex.expected == 0:
