@@ -1,13 +1,13 @@
-"""`EventLog`: the append-only, columnar record of what happened in a run.
+"""`EventLog`: the append-only record of what happened in a run.
 
 It implements :class:`models.recorder.Recorder`, so SimPy equipment writes into it
 directly, and it is the single source of truth for KPIs and plots: a run can be
 saved (CSV or JSON lines), reloaded and re-analysed without simulating again.
 
 Columns (the contract of :mod:`models.recorder`): ``time``, ``kind``, ``station``,
-``job``, ``operation``, ``state``, ``value``, ``product``. Appending goes to plain
-Python lists (the cheapest per-event cost in CPython); :meth:`EventLog.column` and
-:meth:`EventLog.to_frame` hand out numpy arrays / a pandas frame.
+``job``, ``operation``, ``state``, ``value``, ``product``. Appending stores one tuple
+(the cheapest per-event cost in CPython); :meth:`EventLog.column` and
+:meth:`EventLog.to_frame` hand out columns as numpy arrays / a pandas frame.
 """
 
 from __future__ import annotations
@@ -42,14 +42,18 @@ _INT = ("job", "operation")
 
 
 class EventLog:
-    """Columnar event recorder; two logs with the same rows compare equal."""
+    """Append-only event recorder; two logs with the same rows compare equal.
 
-    __slots__ = ("_add", "_cols")
+    ``record`` appends the raw tuple (one allocation, the cheapest hot path in
+    CPython); rows are normalised (float time/value, int job/operation, plain ``str``
+    for str-enum kinds and states) the first time they are read, in place.
+    """
+
+    __slots__ = ("_clean", "_rows")
 
     def __init__(self) -> None:
-        self._cols: dict[str, list[Any]] = {c: [] for c in COLUMNS}
-        # bound ``append`` of each column, in COLUMNS order: the hot path's only lookups
-        self._add = tuple(self._cols[c].append for c in COLUMNS)
+        self._rows: list[tuple[Any, ...]] = []
+        self._clean = 0  # rows before this index are normalised
 
     # -- recording (hot path) -------------------------------------------------------
 
@@ -65,38 +69,39 @@ class EventLog:
         value: float = 0.0,
         product: str = "",
     ) -> None:
-        """Append one event (``kind``/``state`` may be str enums: stored as plain str)."""
-        t, k, s, j, o, st, v, p = self._add
-        t(float(time))
-        k(_text(kind))
-        s(station)
-        j(int(job))
-        o(int(operation))
-        st(_text(state))
-        v(float(value))
-        p(product)
+        """Append one event (``kind``/``state`` may be str enums: read back as plain str)."""
+        self._rows.append((time, kind, station, job, operation, state, value, product))
 
     # -- reading ------------------------------------------------------------------------
 
+    def _normalised(self) -> list[tuple[Any, ...]]:
+        rows = self._rows
+        for i in range(self._clean, len(rows)):
+            t, k, s, j, o, st, v, p = rows[i]
+            rows[i] = (float(t), _text(k), s, int(j), int(o), _text(st), float(v), p)
+        self._clean = len(rows)
+        return rows
+
     def __len__(self) -> int:
-        return len(self._cols["time"])
+        return len(self._rows)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, EventLog):
             return NotImplemented
-        return self._cols == other._cols
+        return self._normalised() == other._normalised()
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        end = self._cols["time"][-1] if len(self) else 0.0
+        end = float(self._rows[-1][0]) if self._rows else 0.0
         return f"EventLog(events={len(self)}, end={end:g})"
 
     def column(self, name: str) -> NDArray[Any]:
         """One column as a numpy array (float64, int64 or object for text)."""
-        if name not in self._cols:
+        if name not in COLUMNS:
             raise KeyError(f"unknown column {name!r} (columns: {', '.join(COLUMNS)})")
-        values = self._cols[name]
+        i = COLUMNS.index(name)
+        values = [row[i] for row in self._normalised()]
         if name in _FLOAT:
             return np.asarray(values, dtype=np.float64)
         if name in _INT:
@@ -105,12 +110,11 @@ class EventLog:
 
     def rows(self) -> Iterator[tuple[Any, ...]]:
         """Events as tuples in :data:`COLUMNS` order, in recording order."""
-        return zip(*(self._cols[c] for c in COLUMNS), strict=True)
+        return iter(self._normalised())
 
     def where(self, kind: str) -> list[tuple[Any, ...]]:
         """Rows of one kind (e.g. ``"state"``), in recording order."""
-        k = self._cols["kind"]
-        return [row for i, row in enumerate(self.rows()) if k[i] == kind]
+        return [row for row in self._normalised() if row[1] == kind]
 
     def to_frame(self) -> pd.DataFrame:
         """A pandas DataFrame with one row per event."""
