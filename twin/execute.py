@@ -64,13 +64,21 @@ class _Lot:
     quantity: int
     release: float
     due: float | None
-    rng: np.random.Generator
+    seed: tuple[Any, tuple[int, ...]]  # (entropy, spawn key) of the lot's own stream
     step: int = 0  # next operation
     location: str | None = None  # unit of the last operation
     ready_at: float = 0.0
     held: simpy.Event | None = None  # buffer put (or pickup) holding the lot after an op
     buffer: Any = None
     work_left: float = 0.0  # for mwkr
+    _rng: np.random.Generator | None = None
+
+    @property
+    def rng(self) -> np.random.Generator:
+        if self._rng is None:  # made on first use: runs without noise or scrap never pay
+            entropy, key = self.seed
+            self._rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=key))
+        return self._rng
 
     @property
     def info(self) -> JobInfo:
@@ -129,10 +137,8 @@ class _Executor:
     def new_lot(self, order_id: str, product_id: str, qty: int, release: float, due: Any) -> _Lot:
         j = len(self.lots)
         key = self.jobs_seed
-        rng = np.random.default_rng(
-            np.random.SeedSequence(key.entropy, spawn_key=(*key.spawn_key, j))
-        )
-        lot = _Lot(j, order_id, self.products[product_id], qty, release, due, rng)
+        seed = (key.entropy, (*key.spawn_key, j))
+        lot = _Lot(j, order_id, self.products[product_id], qty, release, due, seed)
         self.lots.append(lot)
         return lot
 
