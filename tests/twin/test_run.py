@@ -94,12 +94,13 @@ def test_twin_run_cli_writes_the_folder(tmp_path: Path, capsys: pytest.CaptureFi
     out = tmp_path / "pilot"
     with pytest.raises(SystemExit) as exit_info:
         main(["run", str(SCENARIOS / "pilot_workshop.yaml"), "--method", "edd",
-              "--replications", "2", "--seed", "3", "--out", str(out)])  # fmt: skip
+              "--replications", "2", "--seed", "3", "--out", str(out), "--report"])  # fmt: skip
     assert exit_info.value.code == 0
     summary = json.loads((out / "summary.json").read_text("utf-8"))
     assert summary["replications"] == 2 and len(summary["kpis_replications"]) == 2
     assert "mean" in summary["kpis"]["oee"]
     assert "数控化率" in capsys.readouterr().out
+    assert (out / "report.html").stat().st_size > 10_000
 
 
 def test_twin_run_cli_reports_bad_input_in_one_line(

@@ -92,6 +92,9 @@ def run_command(
         float | None, typer.Option("--time-limit", help="Solver seconds (default: scenario's).")
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Solver cores (default: all).")] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write the HTML report (report.html).")
+    ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress, no table.")] = False,
 ) -> None:
     """Plan and simulate a scenario; print its KPIs and write the run folder."""
@@ -127,8 +130,15 @@ def run_command(
             on_progress=advance,
         )  # fmt: skip
     summary = write_run(folder, runs, scenario)
+    written = "summary.json, events.csv, schedule.csv"
+    if report:
+        from twin.report import write_report
+
+        with console.status("writing the HTML report ..."):
+            write_report(folder, folder / "report.html")
+        written += ", report.html"
     if not quiet:
         Console().print(kpi_table(summary))
         for warning in summary.get("warnings", []):
             console.print(f"[yellow]warning:[/] {warning}")
-        console.print(f"wrote {folder}/summary.json, events.csv, schedule.csv")
+        console.print(f"wrote {folder}/: {written}")
