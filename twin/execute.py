@@ -273,29 +273,9 @@ class _Executor:
             self.dispatch_next(lot)
 
     def presetup(self, machine: Machine, lot: _Lot, k: int, family: str) -> _Gen:
-        """Set the machine up for the next planned operation before its lot arrives.
-
-        ``Machine.process`` only sets up with the part present; until models offers a
-        public setup-only generator this uses the machine's own work loop, so states,
-        shifts and failures behave exactly as in a setup inside ``process``.
-        """
-        t = machine.setup_time(machine.family, family)
-        machine.family = family
-        if t <= 0:
-            return
-        # only the unit's driver uses it while following a plan: no resource request
-        j, name, product = lot.index, machine.name, lot.product.id
-        self.rec(
-            self.env.now, EventKind.SETUP_START, name, job=j, operation=k, state=family,
-            value=t, product=product,
-        )  # fmt: skip
-        machine._begin_job()
-        yield from machine._work(t, State.SETUP, False, True)
-        machine._end_job()
-        self.rec(
-            self.env.now, EventKind.SETUP_END, name, job=j, operation=k, state=family,
-            value=t, product=product,
-        )  # fmt: skip
+        """Set the machine up for the next planned operation before its lot arrives
+        (only the unit's driver uses it while following a plan: no resource request)."""
+        yield from machine.setup(family, job=lot.index, operation=k, product=lot.product.id)
 
     # -- following a plan -----------------------------------------------------------
 
