@@ -151,14 +151,21 @@ def _bar_traces(
     return traces
 
 
-def _shade_traces(shading: pd.DataFrame | None) -> list[go.Bar]:
-    """Down and off-shift intervals as full-height translucent bars (one trace per state)."""
+def _shade_traces(shading: pd.DataFrame | None, limit: int) -> tuple[list[go.Bar], list[str]]:
+    """Down and off-shift intervals as full-height translucent bars (one trace per state).
+
+    A state with more than ``limit`` intervals is left out (and named in the second
+    return value): the state timeline shows it, and the Gantt stays quick to open.
+    """
     if shading is None or shading.empty:
-        return []
-    out = []
+        return [], []
+    out, omitted = [], []
     for state, label, pattern in (("off", "off shift 非班次", ""), ("down", "breakdown 故障", "x")):
         sub = shading[shading["state"] == state]
         if sub.empty:
+            continue
+        if len(sub) > limit:
+            omitted.append(f"{label} ({len(sub):,} intervals)")
             continue
         out.append(
             go.Bar(
@@ -178,7 +185,7 @@ def _shade_traces(shading: pd.DataFrame | None) -> list[go.Bar]:
                 hovertemplate=f"{label}<br>%{{y}}<br>%{{base:,.1f}} → +%{{x:,.1f}}<extra></extra>",
             )
         )
-    return out
+    return out, omitted
 
 
 def _station_order(frames: Sequence[pd.DataFrame | None], first: Sequence[str]) -> list[str]:
@@ -200,6 +207,7 @@ def gantt(
     job_names: Sequence[str] | None = None,
     time_unit: str = "min",
     title: str = "Gantt by machine 设备甘特图: plan vs actual",
+    max_shading: int = 5000,
 ) -> go.Figure:
     """Gantt by machine of executed (``actual``) and/or planned operations.
 
@@ -209,7 +217,8 @@ def gantt(
         Frames with ``station, job, operation, start, end`` (+ ``product``, ``setup``),
         as from :func:`twin.rundir.operation_intervals` / :func:`~twin.rundir.plan_intervals`.
     shading
-        ``station, state, start, end`` rows; ``down`` and ``off`` rows are shaded.
+        ``station, state, start, end`` rows; ``down`` and ``off`` rows are shaded (each
+        up to ``max_shading`` intervals, so a long run stays quick to open).
     mode
         ``overlay``: plan as outlined boxes around the actual bars (drift is visible
         at a glance); ``stacked``: plan above, actual below, shared time axis.
@@ -219,7 +228,9 @@ def gantt(
     if color_by not in ("product", "job"):
         raise ValueError(f"color_by must be 'product' or 'job', got {color_by!r}")
     order = _station_order([actual, plan, shading], station_order)
-    shade = _shade_traces(shading)
+    shade, omitted = _shade_traces(shading, max_shading)
+    if omitted:
+        title += f"<br><sup>not shaded here (see the state timeline): {', '.join(omitted)}</sup>"
     bar_width = 0.5 if plan is not None and mode == "overlay" else 0.7
     act = (
         _bar_traces(actual, color_by, job_names, plan=False, width=bar_width)

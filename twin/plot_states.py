@@ -51,10 +51,33 @@ def state_timeline(
     time_unit: str = "min",
     title: str = "Machine states 设备状态时间线",
 ) -> go.Figure:
-    """One row per station unit, coloured by state (fixed colours), one trace per state."""
+    """One row per station unit, coloured by state (fixed colours), one trace per state.
+
+    Idle time is drawn as one background bar per unit (from its first to its last logged
+    instant) under the other states: the same picture with far fewer shapes, which keeps
+    long runs (tens of thousands of intervals) quick to open.
+    """
     order = _order(intervals, station_order)
     traces = []
+    if (intervals["state"] == "idle").any():
+        span = intervals.groupby("station", sort=False).agg(
+            start=("start", "min"), end=("end", "max")
+        )
+        traces.append(
+            go.Bar(
+                name=STATE_LABELS["idle"],
+                y=span.index.to_numpy(),
+                x=(span["end"] - span["start"]).to_numpy(),
+                base=span["start"].to_numpy(),
+                orientation="h",
+                width=0.7,
+                marker={"color": STATE_COLORS["idle"], "line": {"width": 0}},
+                hovertemplate="%{y}: idle where no other state is drawn<extra></extra>",
+            )
+        )
     for state in _ordered_states(intervals["state"].unique().tolist()):
+        if state == "idle":
+            continue
         sub = intervals[intervals["state"] == state]
         traces.append(
             go.Bar(

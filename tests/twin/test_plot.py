@@ -290,3 +290,22 @@ def test_gantt_job_legend_follows_job_order_and_labels_few_bars() -> None:
     fig = gantt(frame, None, color_by="job", job_names=names)
     assert [t.name for t in fig.data] == names
     assert fig.data[0].texttemplate == "%{customdata[0]}"
+
+
+def test_state_timeline_draws_idle_as_one_background_bar_per_unit(run: RunData) -> None:
+    """Idle is one span per unit under the other states; other states keep every interval."""
+    iv = state_intervals(run.events)
+    fig = state_timeline(iv)
+    idle = next(t for t in fig.data if t.name.startswith("idle"))
+    assert len(idle.x) == iv["station"].nunique()
+    busy = next(t for t in fig.data if t.name.startswith("busy"))
+    assert len(busy.x) == int((iv["state"] == "busy").sum())
+
+
+def test_gantt_leaves_out_shading_beyond_the_limit_and_says_so(run: RunData) -> None:
+    """Too many off/down intervals: not shaded, and the subtitle names them."""
+    shading = state_intervals(run.events)
+    n_down = int((shading["state"] == "down").sum())
+    fig = gantt(operation_intervals(run.events), None, shading=shading, max_shading=n_down - 1)
+    assert not any("breakdown" in (t.name or "") for t in fig.data)
+    assert f"breakdown 故障 ({n_down:,} intervals)" in fig.layout.title.text
