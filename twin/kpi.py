@@ -317,7 +317,8 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
     availability = sum APT / sum PBT, performance = sum nominal / sum APT, quality =
     good / produced parts of all finished lots; OEE = A x P x Q (= sum nominal / sum
     PBT x Q). Per-unit quality charges a scrapped lot to the unit of its last
-    operation (where final inspection happens). Throughput = good parts (and lots)
+    operation (where final inspection happens); per-station OEE aggregates its units
+    the same way (sum nominal / sum PBT x the station's quality). Throughput = good parts (and lots)
     finished in the window per hour; lead time = finish - release per lot; WIP =
     time-average number of released, unfinished lots; on-time rate = share of finished
     lots with a due date that finished by it; tardiness = sum of max(0, finish - due);
@@ -352,11 +353,13 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
             continue
         mine = [lot for lot in done if lot.last_unit == u.name]
         nominal = per_unit.get(u.name, [0.0, 0.0])[0]
-        res = oee(times[u.name], nominal, sum(x.good for x in mine), sum(x.quantity for x in mine))
-        by_unit[u.name] = res
-        acc = by_station.setdefault(u.station, [0.0, 0.0])
+        unit_good, unit_made = sum(x.good for x in mine), sum(x.quantity for x in mine)
+        by_unit[u.name] = oee(times[u.name], nominal, unit_good, unit_made)
+        acc = by_station.setdefault(u.station, [0.0, 0.0, 0.0, 0.0])
         acc[0] += nominal
         acc[1] += sum(v for s, v in times[u.name].items() if s != "off")
+        acc[2] += unit_good
+        acc[3] += unit_made
     quality = _ratio(good, produced) if produced > 0 else 1.0
     proc = [u.name for u in shop.units if u.processing]
     shop_times = {s: sum(times[n][s] for n in proc) for s in STATES}
@@ -392,7 +395,10 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
         quality=quality,
         utilisation={n: _ratio(times[n]["busy"], window) for n in names},
         oee_by_unit=by_unit,
-        oee_by_station={s: _ratio(v[0], v[1]) * quality for s, v in by_station.items()},
+        oee_by_station={
+            s: _ratio(v[0], v[1]) * (_ratio(v[2], v[3]) if v[3] > 0 else 1.0)
+            for s, v in by_station.items()
+        },
         state_time=times,
         nc_rate_equipment=rates["nc_rate_equipment"],
         nc_rate_process=rates["nc_rate_process"],
