@@ -464,6 +464,26 @@ class _Executor:
             self.env.process(self.enter(lot))
 
 
+def _check_plan(problem: ProblemData, plan: Schedule) -> None:
+    """A plan must give every operation one of its eligible machines (the order on each
+    machine is the plan's business: ``scheduler.check`` verifies the rest)."""
+    if len(plan) != problem.num_ops:
+        raise TwinError(
+            f"plan has {len(plan)} operations, the scenario's problem has {problem.num_ops}"
+        )
+    ptr, modes, chosen = problem.op_mode_ptr.tolist(), problem.mode_machine.tolist(), plan.machine
+    for o, m in enumerate(chosen.tolist()):
+        eligible = modes[ptr[o] : ptr[o + 1]]
+        if m not in eligible:
+            j, k = problem.locate(o)
+            names = problem.machine_names
+            raise TwinError(
+                f"plan: operation {o} (job {problem.job_names[j]}, operation {k}) is on "
+                f"machine {m} ({names[m] if 0 <= m < len(names) else '?'}), not eligible "
+                f"(eligible: {', '.join(names[e] for e in eligible)})"
+            )
+
+
 def _ticks(env: simpy.Environment, horizon: float, report: Callable[[float], None]) -> _Gen:
     step = horizon / 50
     while True:
@@ -494,10 +514,8 @@ def execute(
         raise TwinError("execute: give exactly one of plan and rule")
     if rule is not None and rule not in RULES:
         raise TwinError(f"unknown dispatch rule {rule!r} (expected one of {', '.join(RULES)})")
-    if plan is not None and len(plan) != problem.num_ops:
-        raise TwinError(
-            f"plan has {len(plan)} operations, the scenario's problem has {problem.num_ops}"
-        )
+    if plan is not None:
+        _check_plan(problem, plan)
     ex = _Executor(scenario, problem, recorder, seed)
     for o in scenario.orders:
         ex.new_lot(o.id, o.product, o.quantity, o.release, o.due)

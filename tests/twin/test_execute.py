@@ -199,3 +199,6 @@ def test_execute_rejects_bad_requests() -> None:
     plan = scheduler.Schedule([0], [0], [1])
     with pytest.raises(TwinError, match="plan has 1 operations"):
         execute(scenario, data, EventLog(), seed=seed, plan=plan)
+    wrong = scheduler.Schedule([0, 0, 2], [0, 10, 20], [10, 22, 25])  # op 1 is a mill op
+    with pytest.raises(TwinError, match=r"operation 1 \(job A, operation 1\) is on machine 0"):
+        execute(scenario, data, EventLog(), seed=seed, plan=wrong)

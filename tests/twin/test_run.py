@@ -121,3 +121,12 @@ def test_progress_callback_does_not_change_the_run() -> None:
     with_bar = simulate(scenario, seed=2, on_progress=seen.append)
     assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) >= 49
     assert with_bar.log == simulate(scenario, seed=2).log
+
+
+def test_kpis_recompute_from_the_saved_event_log(tmp_path: Path) -> None:
+    """The event log is the source of truth: KPIs from events.csv equal the run's."""
+    scenario = twin.load_scenario(SCENARIOS / "cnc_line_robot.yaml")
+    run = simulate(scenario, seed=9)
+    write_run(tmp_path, run)
+    again = twin.compute_kpis(twin.shop_info(scenario), EventLog.read_csv(tmp_path / "events.csv"))
+    assert again.to_dict() == run.kpis.to_dict()
