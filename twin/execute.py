@@ -128,9 +128,12 @@ class _Executor:
         self.products = {p.id: p for p in scenario.products}
         self.variability = scenario.run.variability
         self.exclusive = False
-        self.has_setups = {
-            s.id: s.setup.default > 0 or bool(s.setup.families) for s in scenario.stations
+        self.unit_setups = {
+            u: s.setup.default > 0 or bool(s.setup.families)
+            for s in scenario.stations
+            for u in s.unit_names
         }
+        self._travels: dict[tuple[str, str], bool] = {}
 
     # -- lots -----------------------------------------------------------------------
 
@@ -193,7 +196,7 @@ class _Executor:
     # -- one operation --------------------------------------------------------------
 
     def family(self, lot: _Lot, unit: str) -> str | None:
-        return lot.product.family_name if self.has_setups[self.shop.unit_station[unit]] else None
+        return lot.product.family_name if self.unit_setups[unit] else None
 
     def move(self, lot: _Lot, unit: str) -> _Gen:
         """Pick the lot up where it waits and carry it to ``unit``."""
@@ -347,11 +350,13 @@ class _Executor:
         origin = lot.location
         if origin is None:
             return False
-        stations = self.shop.unit_station
-        a, b = stations[origin], stations[unit]
-        if a == b:
-            return False
-        return self.shop.fleet is not None or self.scenario.travel_time(a, b) > 0
+        key = (origin, unit)
+        moves = self._travels.get(key)
+        if moves is None:
+            a, b = self.shop.unit_station[origin], self.shop.unit_station[unit]
+            moves = a != b and (self.shop.fleet is not None or self.scenario.travel_time(a, b) > 0)
+            self._travels[key] = moves
+        return moves
 
     def transfer(self, lot: _Lot, o: int, unit: str) -> _Gen:
         if lot.held is not None:
