@@ -40,8 +40,8 @@ __all__ = [
 
 # indices into the int64 state vector carried between chunks
 S_ITER, S_LAST, S_CUR, S_BEST, S_MOVES, S_KICKS = 0, 1, 2, 3, 4, 5
-# parameters: tenure base L, stall limit, kick size, max shift distance (see tabu_run)
-P_TENURE, P_STALL, P_KICK, P_SPAN = 0, 1, 2, 3
+# parameters: tenure base L, stall limit, kick size, max shift distance, moves scored exactly
+P_TENURE, P_STALL, P_KICK, P_SPAN, P_TOPK = 0, 1, 2, 3, 4
 STATE_SIZE = 8
 WORK_PER_OP = 10
 PROBES = 4
@@ -222,7 +222,8 @@ def _consider(
     pick: IntArray, est: int, tabu: bool, v: int, mi: int, b: int, rng: np.ndarray
 ) -> None:
     """Keep the best non-tabu (slots 0-3) and best tabu (4-7) candidates, ties at random,
-    and a uniformly drawn candidate (8-10) when slot 11 (the count) is tracked (>= 0)."""
+    a uniformly drawn candidate (8-10) when slot 11 (the count) is tracked (>= 0), and
+    the ``pick[15]`` best non-tabu ones sorted by estimate from slot 16 (count in 14)."""
     off = 4 if tabu else 0
     if pick[off + 1] < 0 or est < pick[off]:
         pick[off], pick[off + 1], pick[off + 2], pick[off + 3] = est, v, mi, b
@@ -231,6 +232,17 @@ def _consider(
         pick[12 + off // 4] += 1
         if rand_below(rng, pick[12 + off // 4]) == 0:
             pick[off + 1], pick[off + 2], pick[off + 3] = v, mi, b
+    if not tabu and pick[15] > 1:  # keep the K best non-tabu moves for exact scoring
+        cnt = pick[14]
+        last = 16 + 4 * (cnt - 1)
+        if cnt < pick[15] or est < pick[last]:
+            j = min(cnt, pick[15] - 1)
+            while j > 0 and pick[16 + 4 * (j - 1)] > est:
+                for f in range(4):
+                    pick[16 + 4 * j + f] = pick[16 + 4 * (j - 1) + f]
+                j -= 1
+            pick[16 + 4 * j], pick[17 + 4 * j], pick[18 + 4 * j], pick[19 + 4 * j] = est, v, mi, b
+            pick[14] = min(cnt + 1, pick[15])
     if pick[11] >= 0:
         pick[11] += 1
         if rand_below(rng, pick[11]) == 0:
@@ -385,6 +397,44 @@ def _mark(
 
 
 @njit(cache=True, nogil=True)
+def _exact_best(
+    pick: IntArray,
+    mode: IntArray,
+    mach: IntArray,
+    p: IntArray,
+    mode_machine: IntArray,
+    mode_duration: IntArray,
+    seq: IntArray,
+    mach_ptr: IntArray,
+    mlen: IntArray,
+    pos: IntArray,
+    gargs: tuple,
+    rng: np.ndarray,
+) -> int:
+    """Index (in the top-K list) of the move with the best exact makespan, ties at
+    random; each move is applied, evaluated in O(n) and undone."""
+    chosen, best, ties = 0, -1, 0
+    for s in range(pick[14]):
+        v, mi, b = pick[17 + 4 * s], pick[18 + 4 * s], pick[19 + 4 * s]
+        old_mode, old_b = mode[v], pos[v]
+        apply_move(v, mi, b, mode, mach, p, mode_machine, mode_duration, seq, mach_ptr, mlen, pos)
+        value = heads_tails(*gargs)
+        apply_move(
+            v, old_mode, old_b, mode, mach, p, mode_machine, mode_duration, seq, mach_ptr,
+            mlen, pos,
+        )  # fmt: skip
+        if value < 0:
+            continue
+        if best < 0 or value < best:
+            chosen, best, ties = s, value, 1
+        elif value == best:
+            ties += 1
+            if rand_below(rng, ties) == 0:
+                chosen = s
+    return chosen
+
+
+@njit(cache=True, nogil=True)
 def _load(
     src_mode: IntArray,
     src_seq: IntArray,
@@ -454,7 +504,7 @@ def tabu_run(
     blo = work[6 * n : 7 * n]
     bhi = work[7 * n : 8 * n]
     buf = work[8 * n :]
-    pick = np.empty(14, np.int64)
+    pick = np.empty(16 + 4 * max(1, params[P_TOPK]), np.int64)
     tenure, stall, kick, span = params[P_TENURE], params[P_STALL], params[P_KICK], params[P_SPAN]
     gargs = (op_job, release, p, mach, seq, mach_ptr, mlen, pos, r, q, order, indeg)
     cur = heads_tails(*gargs)
@@ -497,6 +547,8 @@ def tabu_run(
             pick[11] = 0 if random_step else -1
             pick[12] = 0
             pick[13] = 0
+            pick[14] = 0
+            pick[15] = 0 if random_step else params[P_TOPK]
             _scan(
                 op_job,
                 release,
@@ -556,6 +608,10 @@ def tabu_run(
                         v, mi, b = pick[1], pick[2], pick[3]
                     else:
                         v = -1
+            elif pick[14] > 1:
+                c = _exact_best(pick, mode, mach, p, mode_machine, mode_duration, seq,
+                                mach_ptr, mlen, pos, gargs, rng)  # fmt: skip
+                v, mi, b = pick[17 + 4 * c], pick[18 + 4 * c], pick[19 + 4 * c]
             elif pick[1] >= 0:
                 v, mi, b = pick[1], pick[2], pick[3]
             elif pick[5] >= 0:

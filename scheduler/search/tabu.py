@@ -7,9 +7,11 @@ not exact, so a decoder-based late-acceptance search runs instead
 (:func:`scheduler.kernels.decode.decode_search`): slower, but every schedule it
 returns is decoded, hence feasible.
 
-Reproducibility: the kernels run in chunks of ``chunk`` iterations and the clock is
-read between chunks, so one worker with a given seed and ``iterations`` budget gives
-one result; a wall-clock limit stops at a chunk boundary.
+Reproducibility: the kernels run in chunks of iterations and the clock is read
+between chunks (chunks adapt to last about ``CHUNK_SECONDS``, or are fixed by the
+``chunk`` option). Chunking does not change the search, so one worker with a given
+seed and ``iterations`` budget gives one result; a wall-clock limit stops at a chunk
+boundary.
 """
 
 from __future__ import annotations
@@ -45,6 +47,38 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+CHUNK_SECONDS = 0.05
+
+
+class Pacer:
+    """Iterations per kernel call: fixed by the ``chunk`` option, else adapted so a
+    call lasts about ``CHUNK_SECONDS`` and never runs far past the deadline."""
+
+    def __init__(self, options: dict[str, Any], deadline: float, first: int) -> None:
+        self.fixed = options.get("chunk")
+        self.budget = options.get("iterations")
+        self.deadline = deadline
+        self.size = int(self.fixed) if self.fixed is not None else first
+        self.rate = 0.0  # iterations per second, measured
+
+    def next(self, done: int) -> int:
+        """The next chunk (<= 0: stop) given ``done`` iterations so far."""
+        left = time.perf_counter()
+        if left >= self.deadline:
+            return 0
+        step = self.size
+        if self.fixed is None and self.rate > 0:
+            step = int(self.rate * min(CHUNK_SECONDS, self.deadline - left)) + 1
+        if self.budget is not None:
+            step = min(step, int(self.budget) - done)
+        return step
+
+    def record(self, iterations: int, seconds: float) -> None:
+        if seconds > 0 and iterations > 0:
+            now = iterations / seconds
+            self.rate = now if self.rate == 0 else 0.5 * (self.rate + now)
+
 
 OBJ_CODE = {Objective.MAKESPAN: 0, Objective.TARDINESS: 1, Objective.WEIGHTED: 2}
 
@@ -124,6 +158,7 @@ class GraphSearch:
                 int(options.get("stall", max(400, 4 * n))),
                 int(options.get("kick", 2)),
                 int(options.get("span", 20)),
+                int(options.get("topk", 1)),
             ],
             np.int64,
         )
@@ -212,15 +247,14 @@ def run_searches(
 ) -> None:
     """Run each search in its own thread (nogil kernels) until ``deadline``, the
     ``iterations`` option (per search, counted from its start) or ``target``."""
-    chunk = int(options.get("chunk", 2000))
-    budget = options.get("iterations")
+    first = max(10, 100_000 // max(1, searches[0].data.num_ops))
 
     def work(s: GraphSearch) -> None:
-        while time.perf_counter() < deadline:
-            step = chunk if budget is None else min(chunk, int(budget) - s.iterations)
-            if step <= 0:
-                break
+        pace = Pacer(options, deadline, first)
+        while (step := pace.next(s.iterations)) > 0:
+            t = time.perf_counter()
             value = s.run(step, target)
+            pace.record(step, time.perf_counter() - t)
             notify(float(value))
             if value <= target:
                 break
@@ -326,8 +360,7 @@ def decoder_search(
     """Late-acceptance search on (OS, MS) evaluated by full decoding, one thread per
     seed; the best decoded schedule and statistics."""
     code = OBJ_CODE.get(objective, 0)
-    chunk = int(options.get("chunk", 500))
-    budget = options.get("iterations")
+    first = max(5, 20_000 // max(1, data.num_ops))
     mode_lo, mode_hi = _mode_range(data)
     buf = Decoded(data, kd)
     scored = []
@@ -348,18 +381,16 @@ def decoder_search(
         state[1] = -1
         rng = make_state(seed)
         dec = Decoded(data, kd)
-        while True:
-            step = chunk if budget is None else min(chunk, int(budget) - int(state[0]))
-            if step <= 0:
-                break
+        pace = Pacer(options, deadline, first)
+        while (step := pace.next(int(state[0]))) > 0:
+            t = time.perf_counter()
             value = decode_search(
                 kd, data.due, data.weight, code, weights[0], weights[1], mode_lo, mode_hi,
                 cur_os, cur_ms, best_os, best_ms, history, state, rng, step, dec.start,
                 dec.end, dec.mach, dec.seq, dec.mlen, dec.work,
             )  # fmt: skip
+            pace.record(step, time.perf_counter() - t)
             notify(float(value))
-            if time.perf_counter() >= deadline:
-                break
         return float(state[1]), best_os, best_ms, int(state[0])
 
     if len(seeds) == 1:
