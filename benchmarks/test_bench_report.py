@@ -14,15 +14,20 @@ from pathlib import Path
 import plotly.offline
 import pytest
 
-from tests.twin.plot_fixtures import make_run, write_run
+from tests.twin.plot_fixtures import make_run, write_run, write_twin_run
 from twin.plot import FIGURE_NAMES, run_figures
 from twin.report import write_report
 from twin.rundir import operation_intervals, read_run
 
 SIZES = {
-    # pilot workshop: 7 units, 60 lots x 5 operations; big: 20 units, 1,000 lots x 10 operations.
-    "pilot-300-ops": dict(n_jobs=60, ops_per_job=5, n_units=None),
-    "big-10k-ops": dict(n_jobs=1000, ops_per_job=10, n_units=20),
+    # Synthetic (tests/twin/plot_fixtures.make_run): 7 units, 60 lots x 5 operations;
+    # 20 units, 1,000 lots x 10 operations.
+    "synthetic-300-ops": dict(n_jobs=60, ops_per_job=5, n_units=None),
+    "synthetic-10k-ops": dict(n_jobs=1000, ops_per_job=10, n_units=20),
+    # Real twin runs of scenarios/pilot_workshop.yaml (mwkr dispatch): its one week of
+    # orders (~130 operations), and the same orders repeated for 80 weeks (~11,700).
+    "twin-pilot-1-week": dict(weeks=1),
+    "twin-pilot-80-weeks": dict(weeks=80),
 }
 PLOTLY_JS = len(plotly.offline.get_plotlyjs().encode("utf-8"))
 
@@ -30,7 +35,10 @@ PLOTLY_JS = len(plotly.offline.get_plotlyjs().encode("utf-8"))
 @pytest.fixture(scope="module", params=sorted(SIZES))
 def run_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     spec = SIZES[request.param]
-    return write_run(tmp_path_factory.mktemp(request.param), make_run(seed=0, **spec))
+    folder = tmp_path_factory.mktemp(request.param)
+    if request.param.startswith("twin-"):
+        return write_twin_run(folder, "pilot_workshop", **spec)
+    return write_run(folder, make_run(seed=0, **spec))
 
 
 @pytest.mark.benchmark(group="report")
@@ -43,7 +51,7 @@ def test_report_generation(benchmark, run_dir: Path, tmp_path: Path) -> None:  #
     n_ops = len(operation_intervals(run.events))
     assert page.count('class="plotly-graph-div"') == len(FIGURE_NAMES)
     gantt = next(f.figure for f in run_figures(run, ("gantt",)))
-    actual = [t for t in gantt.data if t.type == "bar" and t.width == 0.5]
+    actual = [t for t in gantt.data if t.type == "bar" and t.width in (0.5, 0.7)]
     assert sum(len(t.x) for t in actual) == n_ops
     size = path.stat().st_size
     benchmark.extra_info.update(

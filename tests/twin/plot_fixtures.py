@@ -361,11 +361,33 @@ def write_run(path: Path, run: SyntheticRun) -> Path:
     return path
 
 
-def write_twin_run(path: Path, scenario: str, method: str = "mwkr", seed: int = 1) -> Path:
-    """A real ``twin`` run of a bundled scenario (online dispatch: fast, deterministic)."""
+def write_twin_run(
+    path: Path, scenario: str, method: str = "mwkr", seed: int = 1, weeks: int = 1
+) -> Path:
+    """A real ``twin`` run of a bundled scenario (online dispatch: fast, deterministic).
+
+    ``weeks > 1`` repeats the scenario's orders week after week (new ids, releases and
+    due dates shifted by a week): the pilot workshop at 80 weeks is ~11,700 operations.
+    """
     import twin
+    from twin.kpi import HOURS_PER_UNIT
 
     root = Path(__file__).resolve().parents[2]
     file = root / "scenarios" / f"{scenario}.yaml"
-    twin.write_run(path, twin.simulate(file, method=method, seed=seed), file)
+    sc = twin.load_scenario(file)
+    if weeks > 1:
+        week = 168.0 / HOURS_PER_UNIT[sc.time_unit]
+        orders = [
+            o.model_copy(
+                update={
+                    "id": f"{o.id}-w{w}",
+                    "release": o.release + w * week,
+                    "due": None if o.due is None else o.due + w * week,
+                }
+            )
+            for w in range(weeks)
+            for o in sc.orders
+        ]
+        sc = sc.model_copy(update={"orders": orders})
+    twin.write_run(path, twin.simulate(sc, method=method, seed=seed), file)
     return path
