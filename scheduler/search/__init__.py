@@ -8,6 +8,7 @@ from scheduler.search.encoding import (
     random_os,
     shortest_ms,
 )
+from scheduler.search.tabu import solve_tabu
 
 __all__ = [
     "Decoded",
@@ -16,4 +17,5 @@ __all__ = [
     "initial_ms",
     "random_os",
     "shortest_ms",
+    "solve_tabu",
 ]
