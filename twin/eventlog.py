@@ -76,9 +76,16 @@ class EventLog:
 
     def _normalised(self) -> list[tuple[Any, ...]]:
         rows = self._rows
+        plain = _PLAIN.get
         for i in range(self._clean, len(rows)):
             t, k, s, j, o, st, v, p = rows[i]
-            rows[i] = (float(t), _text(k), s, int(j), int(o), _text(st), float(v), p)
+            kind = plain(k)
+            if kind is None:
+                kind = _text(k)
+            state = plain(st)
+            if state is None:
+                state = _text(st)
+            rows[i] = (float(t), kind, s, int(j), int(o), state, float(v), p)
         self._clean = len(rows)
         return rows
 
