@@ -39,15 +39,17 @@ _HOVER = (
 
 
 def _customdata(frame: pd.DataFrame, job_names: Sequence[str] | None) -> np.ndarray:
+    """Hover fields per bar; times rounded to 0.01 (the page stores them as JSON text)."""
     jobs = frame["job"].to_numpy()
     label = _job_labels(jobs, job_names)
+    setup = frame["setup"].to_numpy() if "setup" in frame else np.zeros(len(frame))
     return np.column_stack(
         [
             label.astype(object),
             frame["operation"].to_numpy(),
-            frame["start"].to_numpy(),
-            frame["end"].to_numpy(),
-            frame["setup"].to_numpy() if "setup" in frame else np.zeros(len(frame)),
+            np.round(frame["start"].to_numpy(dtype=float), 2),
+            np.round(frame["end"].to_numpy(dtype=float), 2),
+            np.round(setup.astype(float), 2),
             frame["product"].astype(str).to_numpy()
             if "product" in frame
             else np.full(len(frame), ""),
