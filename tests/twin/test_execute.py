@@ -202,3 +202,23 @@ def test_execute_rejects_bad_requests() -> None:
     wrong = scheduler.Schedule([0, 0, 2], [0, 10, 20], [10, 22, 25])  # op 1 is a mill op
     with pytest.raises(TwinError, match=r"operation 1 \(job A, operation 1\) is on machine 0"):
         execute(scenario, data, EventLog(), seed=seed, plan=wrong)
+
+
+def test_a_plan_that_locks_on_a_full_buffer_stops_with_a_warning() -> None:
+    """Blocking the plan did not foresee: the run ends at its cap and reports open lots."""
+    stations = [
+        {"id": "lathe", "kind": "cnc", "variability_cv": 0},
+        {"id": "mill", "kind": "manual", "variability_cv": 0},
+    ]
+    orders = [{"id": "X", "product": "shaft", "quantity": 4}, {"id": "Y", "product": "shaft"}]
+    scenario = small_scenario(
+        stations=stations, orders=orders, buffers=[{"id": "b", "capacity": 0, "after": "lathe"}]
+    )
+    data = build_problem(scenario)
+    # lathe: X then Y; mill: Y then X. X blocks the lathe until the mill takes it, and
+    # the mill waits for Y, which is behind X on the lathe.
+    plan = scheduler.Schedule.from_starts(data, [0, 1, 0, 1], [0, 16, 10, 13])
+    assert scheduler.check(data, plan) == []
+    run = simulate(scenario, plan=plan)
+    assert run.execution.unfinished == 2
+    assert "2 lots unfinished" in run.execution.warnings[0]
