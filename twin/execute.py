@@ -413,11 +413,12 @@ class _Executor:
             return (lot.ready_at, lot.release, d)
         if rule == "random":
             return (float(self.rule_rng.random()),)
-        machine = self.shop.machines.get(unit)  # ect: setup + processing
+        machine = self.shop.machines.get(unit)  # ect: setup + processing (nominal)
         setup = 0.0
         fam = self.family(lot, unit)
-        if machine is not None and fam is not None:
-            setup = machine.setup_time(machine.family, fam) if machine.family != fam else 0.0
+        if machine is not None and fam is not None and machine.family is not None:
+            spec = self.stations[self.shop.unit_station[unit]].setup
+            setup = spec.time(str(machine.family), fam)
         return (setup + d,)
 
     def dispatch(self) -> None:
