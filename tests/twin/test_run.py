@@ -130,3 +130,10 @@ def test_kpis_recompute_from_the_saved_event_log(tmp_path: Path) -> None:
     write_run(tmp_path, run)
     again = twin.compute_kpis(twin.shop_info(scenario), EventLog.read_csv(tmp_path / "events.csv"))
     assert again.to_dict() == run.kpis.to_dict()
+
+
+def test_arrivals_are_dispatched_online_even_with_a_solver_method() -> None:
+    """Orders that arrive during the run cannot be planned ahead: edd dispatches them."""
+    run = simulate(SCENARIOS / "cnc_line_robot.yaml", seed=1, method="cpsat")
+    assert run.plan is None and run.execution.rule == "edd"
+    assert run.kpis.jobs_released > 100
