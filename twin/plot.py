@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import plotly.graph_objects as go
 
-from twin.plot_gantt import gantt, schedule_frame, schedule_gantt
+from twin.plot_gantt import GanttMode, gantt, schedule_frame, schedule_gantt
 from twin.plot_kpi import (
     kpi_dashboard,
     kpi_value,
@@ -73,13 +74,21 @@ class NamedFigure:
     figure: go.Figure
 
 
-def run_figures(run: RunData, names: tuple[str, ...] = FIGURE_NAMES) -> list[NamedFigure]:
+def run_figures(
+    run: RunData,
+    names: tuple[str, ...] = FIGURE_NAMES,
+    *,
+    gantt_mode: GanttMode = "overlay",
+    color_by: Literal["product", "job"] = "product",
+) -> list[NamedFigure]:
     """The figures of one run, in report order; figures without data are left out.
 
     Parameters
     ----------
     names
         Subset of :data:`FIGURE_NAMES` to build (unknown names raise ``ValueError``).
+    gantt_mode, color_by
+        Passed to :func:`gantt` (plan overlaid on or stacked above the actual bars).
     """
     unknown = [n for n in names if n not in FIGURE_NAMES]
     if unknown:
@@ -113,12 +122,15 @@ def run_figures(run: RunData, names: tuple[str, ...] = FIGURE_NAMES) -> list[Nam
             station_order=run.machines,
             job_names=run.job_names,
             time_unit=unit,
+            mode=gantt_mode,
+            color_by=color_by,
         )
 
     add(
         "gantt",
         "Executed operations (filled, by product) inside their planned slots "
-        "(outlined); breakdowns hatched red, off-shift time grey.",
+        "(outlined); breakdowns red, off-shift time grey. Hover a bar for job, operation, "
+        "times and setup.",
         _gantt,
     )
     has_states = states is not None and not states.empty

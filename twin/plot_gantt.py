@@ -102,8 +102,24 @@ def _bar_traces(
         }
     # A hairline between adjacent bars keeps back-to-back operations apart.
     edge = {"color": "white", "width": 0.6 if len(frame) <= 2000 else 0}
+    if plan and width >= 0.7:
+        # Plan on its own axis (stacked mode): translucent filled bars.
+        return [
+            go.Bar(
+                name="plan 计划",
+                y=frame["station"].to_numpy(),
+                x=(frame["end"] - frame["start"]).to_numpy(),
+                base=frame["start"].to_numpy(),
+                customdata=_customdata(frame, job_names),
+                marker={"color": key.map(colors).to_numpy(), "opacity": 0.55, "line": edge},
+                width=width,
+                legendgroup="plan",
+                legendrank=900,
+                **common,
+            )
+        ]
     if plan:
-        # Plan: hollow outline boxes, wider than the actual bars they frame.
+        # Plan over the actual bars: hollow outline boxes, wider than the bars they frame.
         return [
             go.Bar(
                 name="plan 计划",
@@ -239,7 +255,11 @@ def gantt(
         if actual is not None
         else []
     )
-    pln = _bar_traces(plan, color_by, job_names, plan=True) if plan is not None else []
+    pln = (
+        _bar_traces(plan, color_by, job_names, plan=True, width=0.8 if mode == "overlay" else 0.7)
+        if plan is not None
+        else []
+    )
     height = max(320, 120 + 28 * len(order))
     if mode == "overlay" or plan is None or actual is None:
         fig = go.Figure([*shade, *pln, *act])
@@ -249,7 +269,7 @@ def gantt(
             rows=2,
             cols=1,
             shared_xaxes=True,
-            vertical_spacing=0.06,
+            vertical_spacing=0.08,
             subplot_titles=("plan 计划", "actual 实际"),
         )
         for t in pln:
@@ -261,7 +281,13 @@ def gantt(
     fig.update_layout(barmode="overlay", bargap=0.2, uniformtext={"minsize": 9, "mode": "hide"})
     ends = [f["end"].max() for f in (actual, plan, shading) if f is not None and not f.empty]
     time_axis(fig, time_unit, float(max(ends, default=0.0)))
-    return base_layout(fig, title, height=height)
+    base_layout(fig, title, height=height)
+    if mode == "stacked" and plan is not None and actual is not None:
+        fig.update_xaxes(title_text=None, row=1, col=1)  # one time title, at the bottom
+        fig.update_layout(margin={"t": 120})
+        for ann in fig.layout.annotations:  # subplot titles: left, bold, clear of the legend
+            ann.update(x=0, xanchor="left", font={"size": 14})
+    return fig
 
 
 def schedule_frame(data: ProblemData, schedule: Schedule) -> pd.DataFrame:

@@ -241,3 +241,17 @@ def test_report_of_a_real_twin_run(tmp_path: Path, scenario: str) -> None:
     page = build_report(run)
     assert page.count('class="plotly-graph-div"') == len(figures)
     assert html.escape(str(run.summary["scenario"])) in page
+
+
+def test_cli_plot_run_gantt_stacked_by_job(
+    tmp_path: Path, run_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--mode stacked --color-by job: plan and actual on two axes; bad values refused."""
+    out = tmp_path / "g.html"
+    argv = ["plot", str(run_dir), "-o", str(out), "--mode", "stacked", "--color-by", "job"]
+    code, _, err = _cli(argv, capsys)
+    assert code == 0, err
+    page = out.read_text(encoding="utf-8")
+    assert '"yaxis":"y2"' in page.replace(" ", "")
+    code, _, err = _cli([*argv[:4], "--mode", "sideways"], capsys)
+    assert code == 2 and "overlay or stacked" in err

@@ -65,8 +65,18 @@ def plot_command(
             "lead_time oee oee_stations."
         ),
     ] = "gantt",
+    mode: Annotated[
+        str, typer.Option(help="Gantt of a run: plan 'overlay' on the actual bars, or 'stacked'.")
+    ] = "overlay",
+    color_by: Annotated[str, typer.Option("--color-by", help="Gantt colours: product or job.")] = (
+        "product"
+    ),
 ) -> None:
     """Draw a schedule (or one figure of a run) as HTML, PNG or SVG."""
+    if mode not in ("overlay", "stacked"):
+        raise CliError(f"--mode {mode!r}: expected overlay or stacked")
+    if color_by not in ("product", "job"):
+        raise CliError(f"--color-by {color_by!r}: expected product or job")
     if out.suffix.lower() not in PLOT_SUFFIXES:
         raise CliError(f"--out {out}: expected a .html, .png or .svg file name")
     _check_folder(out)
@@ -74,7 +84,10 @@ def plot_command(
         raise CliError(f"--out {out}: PNG/SVG export needs kaleido: {IMAGE_EXTRA}")
     if not source.exists():
         raise CliError(f"{source}: no such file or folder")
-    fig = _run_figure(source, figure) if source.is_dir() else _schedule_figure(source, instance)
+    if source.is_dir():
+        fig = _run_figure(source, figure, mode, color_by)
+    else:
+        fig = _schedule_figure(source, instance)
     _write(fig, out)
     typer.echo(f"wrote {out}")
 
@@ -84,13 +97,18 @@ def _check_folder(path: Path) -> None:
         raise CliError(f"--out {path}: folder {path.parent} does not exist")
 
 
-def _run_figure(run_dir: Path, name: str) -> go.Figure:
+def _run_figure(run_dir: Path, name: str, mode: str, color_by: str) -> go.Figure:
     from twin.plot import FIGURE_NAMES, run_figures
     from twin.rundir import read_run
 
     if name not in FIGURE_NAMES:
         raise CliError(f"--figure {name!r}: expected one of {', '.join(FIGURE_NAMES)}")
-    figures = run_figures(read_run(run_dir), (name,))
+    figures = run_figures(
+        read_run(run_dir),
+        (name,),
+        gantt_mode="stacked" if mode == "stacked" else "overlay",
+        color_by="job" if color_by == "job" else "product",
+    )
     if not figures:
         raise CliError(f"{run_dir}: no data for figure {name!r}")
     return figures[0].figure
