@@ -313,19 +313,23 @@ def _lots(shop: ShopInfo, log: EventLog) -> tuple[dict[int, _Lot], dict[str, lis
 def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
     """All KPIs of one run (see the module docstring for the window).
 
-    Shop-level OEE is time-weighted over the processing units (robots excluded):
-    availability = sum APT / sum PBT, performance = sum nominal / sum APT, quality =
-    good / produced parts of all finished lots; OEE = A x P x Q (= sum nominal / sum
-    PBT x Q). Per-unit quality charges a scrapped lot to the unit of its last
-    operation (where final inspection happens); per-station OEE aggregates its units
-    the same way (sum nominal / sum PBT x the station's quality). Throughput = good parts (and lots)
-    finished in the window per hour; lead time = finish - release per lot; WIP =
-    time-average number of released, unfinished lots; on-time rate = share of finished
-    lots with a due date that finished by it; tardiness = sum of max(0, finish - due);
-    utilisation = busy time / window length (calendar time, so off-shift counts).
-    Energy: kWh over the window (warm-up excluded), per good part, and in kgce with
-    :data:`KGCE_PER_KWH`; ``primary_energy_kgce`` uses the scenario's dated 等价值
-    coefficient and is reported separately, never added to ``energy_kgce``.
+    - OEE (ISO 22400-2, see :func:`oee`) per unit; per station and for the shop it is
+      time-weighted over the processing units (robots excluded): availability = sum
+      APT / sum PBT, performance = sum nominal / sum APT, quality = good / produced
+      parts; OEE = A x P x Q (= sum nominal / sum PBT x Q). A scrapped lot is charged
+      to the unit of its last operation (where final inspection happens).
+    - Throughput = good parts (``throughput_per_hour``) and lots
+      (``throughput_lots_per_hour``) finished in the window, per hour.
+    - Lead time = finish - release per finished lot (mean, 95th percentile); WIP =
+      time-average number of released, unfinished lots; on-time rate = share of the
+      finished lots with a due date that finished by it; tardiness = sum of
+      max(0, finish - due); makespan = the last finish.
+    - Utilisation = busy time / window length (calendar time: off-shift counts).
+    - 数控化率 and 设备联网率: see :func:`nc_rates`.
+    - Energy (see :func:`energy_kwh`): kWh over the window (warm-up excluded), per
+      good part, and in kgce with the scenario's 当量值 (default :data:`KGCE_PER_KWH`);
+      ``primary_energy_kgce`` uses the scenario's dated 等价值 coefficient and is
+      reported separately, never added to ``energy_kgce``.
     """
     times_col = log.column("time")
     last = float(times_col.max()) if len(times_col) else 0.0
