@@ -49,7 +49,7 @@ def test_report_generation(benchmark, run_dir: Path, tmp_path: Path) -> None:  #
     page = path.read_text(encoding="utf-8")
     run = read_run(run_dir)
     n_ops = len(operation_intervals(run.events))
-    assert page.count('class="plotly-graph-div"') == len(FIGURE_NAMES)
+    assert page.count('class="plotly-graph-div"') == len(FIGURE_NAMES) - 1  # one replication
     gantt = next(f.figure for f in run_figures(run, ("gantt",)))
     actual = [t for t in gantt.data if t.type == "bar" and t.width in (0.5, 0.7)]
     assert sum(len(t.x) for t in actual) == n_ops

@@ -21,6 +21,7 @@ from twin.plot_kpi import (
     kpi_value,
     oee_losses_by_station,
     oee_waterfall,
+    replication_spread,
     station_oee,
 )
 from twin.plot_states import (
@@ -50,6 +51,7 @@ __all__ = [
     "lead_time_histogram",
     "oee_losses_by_station",
     "oee_waterfall",
+    "replication_spread",
     "run_figures",
     "schedule_frame",
     "schedule_gantt",
@@ -61,7 +63,8 @@ __all__ = [
 ]
 
 FIGURE_NAMES = (
-    "kpi", "gantt", "states", "utilisation", "wip", "lead_time", "oee", "oee_stations",
+    "kpi", "replications", "gantt", "states", "utilisation", "wip", "lead_time", "oee",
+    "oee_stations",
 )  # fmt: skip
 
 
@@ -107,6 +110,12 @@ def run_figures(
         "kpi",
         "Headline KPIs and digitalisation rates against the 70 % target.",
         lambda: kpi_dashboard(kpis) if kpis else None,
+    )
+
+    add(
+        "replications",
+        "Every replication's value of the headline KPIs (box: quartiles, dashed: mean).",
+        lambda: replication_spread(run.summary.get("kpis_replications") or [], time_unit=unit),
     )
 
     def _gantt() -> go.Figure | None:

@@ -6,7 +6,7 @@ They read the ``kpis`` dict of ``summary.json`` (stable key names written by
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
@@ -21,6 +21,7 @@ __all__ = [
     "kpi_value",
     "oee_losses_by_station",
     "oee_waterfall",
+    "replication_spread",
     "station_oee",
 ]
 
@@ -263,3 +264,52 @@ def kpi_dashboard(
         legend={"x": 1, "xanchor": "right", "y": top, "yanchor": "bottom", "orientation": "h"},
     )
     return fig
+
+
+_SPREAD = (
+    ("throughput_per_hour", "throughput 产出<br>good parts/h", 1.0),
+    ("oee", "OEE 设备综合效率<br>%", 100.0),
+    ("on_time_rate", "on-time 准时交付率<br>%", 100.0),
+    ("lead_time_mean", "mean lead time<br>平均生产周期", 1.0),
+    ("energy_kwh", "energy 能耗<br>kWh", 1.0),
+)
+
+
+def replication_spread(
+    per_run: Sequence[Mapping[str, Any]],
+    *,
+    time_unit: str = "min",
+    title: str = "Spread over replications 多次仿真波动",
+) -> go.Figure | None:
+    """One box with every replication's value per headline KPI (``None`` for < 2 runs).
+
+    The report's table gives mean ± 95 % CI; this shows what is behind it (outliers,
+    skew), which a planner needs before trusting a single run.
+    """
+    if len(per_run) < 2:
+        return None
+    shown = [(k, label, scale) for k, label, scale in _SPREAD
+             if any(kpi_value(r, k) is not None for r in per_run)]  # fmt: skip
+    if not shown:
+        return None
+    fig = make_subplots(rows=1, cols=len(shown), horizontal_spacing=0.06)
+    for i, (key, label, scale) in enumerate(shown):
+        values = [v * scale for r in per_run if (v := kpi_value(r, key)) is not None]
+        fig.add_trace(
+            go.Box(
+                y=values,
+                name=label.replace("生产周期", f"生产周期 [{time_unit}]"),
+                boxpoints="all",
+                jitter=0.4,
+                pointpos=0,
+                marker={"color": _TOTAL, "size": 6},
+                line={"color": "#52606d"},
+                fillcolor="rgba(0,114,178,0.12)",
+                boxmean=True,
+                hovertemplate="%{y:,.3g}<extra></extra>",
+            ),
+            row=1,
+            col=i + 1,
+        )
+    fig.update_layout(showlegend=False)
+    return base_layout(fig, f"{title} (n = {len(per_run)})", height=380)

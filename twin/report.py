@@ -70,6 +70,7 @@ _GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )  # fmt: skip
 _TOC = {
     "kpi": "KPI dashboard 指标看板",
+    "replications": "replications 多次仿真",
     "gantt": "Gantt 甘特图",
     "states": "states 状态",
     "utilisation": "utilisation 利用率",

@@ -261,7 +261,7 @@ def test_kpi_dashboard_threshold_line_and_colours() -> None:
 def test_run_figures_builds_all_and_rejects_unknown_names(run: RunData) -> None:
     """A full run yields every figure; unknown names fail with the valid list."""
     names = [f.name for f in run_figures(run)]
-    assert names == list(FIGURE_NAMES)
+    assert names == [n for n in FIGURE_NAMES if n != "replications"]  # a single run
     with pytest.raises(ValueError, match="expected some of"):
         run_figures(run, ("pie",))
 
@@ -309,3 +309,13 @@ def test_gantt_leaves_out_shading_beyond_the_limit_and_says_so(run: RunData) -> 
     fig = gantt(operation_intervals(run.events), None, shading=shading, max_shading=n_down - 1)
     assert not any("breakdown" in (t.name or "") for t in fig.data)
     assert f"breakdown 故障 ({n_down:,} intervals)" in fig.layout.title.text
+
+
+def test_replication_spread_shows_every_replication(run: RunData) -> None:
+    """With replications, one box per headline KPI holding each run's value."""
+    per_run = [dict(run.summary["kpis"], oee=v) for v in (0.2, 0.3, 0.4)]
+    replicated = RunData(dict(run.summary, kpis_replications=per_run), run.events, run.plan)
+    fig = next(f.figure for f in run_figures(replicated, ("replications",)))
+    oee_box = next(t for t in fig.data if t.name.startswith("OEE"))
+    assert sorted(oee_box.y) == pytest.approx([20.0, 30.0, 40.0])
+    assert "n = 3" in fig.layout.title.text
