@@ -255,3 +255,19 @@ def test_cli_plot_run_gantt_stacked_by_job(
     assert '"yaxis":"y2"' in page.replace(" ", "")
     code, _, err = _cli([*argv[:4], "--mode", "sideways"], capsys)
     assert code == 2 and "overlay or stacked" in err
+
+
+def test_report_of_an_empty_or_partial_log_still_renders(tmp_path: Path) -> None:
+    """No events, or an operation still running: a valid page, no crash."""
+    d = tmp_path / "r"
+    d.mkdir()
+    (d / "summary.json").write_text(json.dumps({"scenario": "empty", "kpis": {}}), encoding="utf-8")
+    header = "time,kind,station,job,operation,state,value,product\n"
+    (d / "events.csv").write_text(header, encoding="utf-8")
+    assert "<h1>" in build_report(read_run(d))
+    (d / "events.csv").write_text(
+        header + "0,release,,0,-1,,1,p\n0,op_start,m1,0,0,,0,p\n5,state,m1,-1,-1,busy,0,\n",
+        encoding="utf-8",
+    )
+    page = build_report(read_run(d))
+    assert 'id="gantt"' in page and 'id="states"' in page
