@@ -266,7 +266,9 @@ def test_report_of_an_empty_or_partial_log_still_renders(tmp_path: Path) -> None
     (d / "events.csv").write_text(header, encoding="utf-8")
     assert "<h1>" in build_report(read_run(d))
     (d / "events.csv").write_text(
-        header + "0,release,,0,-1,,1,p\n0,op_start,m1,0,0,,0,p\n5,state,m1,-1,-1,busy,0,\n",
+        header
+        + "0,release,,0,-1,,1,p\n0,op_start,m1,0,0,,0,p\n5,state,m1,-1,-1,busy,0,\n"
+        + "9,buffer,b1,-1,-1,,2,\n",
         encoding="utf-8",
     )
     page = build_report(read_run(d))
