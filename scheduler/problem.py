@@ -207,10 +207,13 @@ class ProblemData:
             )
         for i in np.flatnonzero(md < 0):
             raise ProblemDataError(f"operation {self.mode_op[i]}: negative duration {md[i]}")
-        for o in range(self.num_ops):
-            machines = mm[op[o] : op[o + 1]]
-            if len(np.unique(machines)) != len(machines):
-                raise ProblemDataError(f"operation {o}: machine listed twice in its alternatives")
+        keys = np.sort(
+            self.mode_op * m + mm
+        )  # one vectorised pass: validation is on the twin's hot path
+        for dup in keys[1:][np.diff(keys) == 0]:
+            raise ProblemDataError(
+                f"operation {dup // m}: machine {dup % m} listed twice in its alternatives"
+            )
         self._check_jobs()
         self._check_setup_transport()
         self._check_fixed()

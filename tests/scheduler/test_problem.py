@@ -43,7 +43,7 @@ def test_arrays_are_read_only() -> None:
         ([[[]]], {"num_machines": 1}, "operation 0 (job 0, operation 0) has no alternative"),
         ([[[(5, 1)]]], {"num_machines": 2}, "unknown machine 5"),
         ([[[(0, -2)]]], {}, "negative duration -2"),
-        ([[[(0, 1), (0, 2)]]], {}, "machine listed twice"),
+        ([[[(0, 1), (0, 2)]]], {}, "operation 0: machine 0 listed twice"),
         ([[[(0, 1)]]], {"release": [-1]}, "job 0: negative release -1"),
         (
             [[[(0, 1)]]],
