@@ -273,3 +273,18 @@ def test_report_of_an_empty_or_partial_log_still_renders(tmp_path: Path) -> None
     )
     page = build_report(read_run(d))
     assert 'id="gantt"' in page and 'id="states"' in page
+
+
+@pytest.mark.browser
+def test_cli_plot_png_and_svg_with_kaleido(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With the [image] extra installed, -o x.png / x.svg write real images."""
+    pytest.importorskip(
+        "kaleido", reason='needs the image extra: pip install "shopfloor-twin[image]"'
+    )
+    with_problem, _ = _schedule_json(tmp_path, True)
+    for name, magic in (("g.png", b"\x89PNG"), ("g.svg", b"<svg")):
+        code, _, err = _cli(["plot", str(with_problem), "-o", str(tmp_path / name)], capsys)
+        assert code == 0, err
+        assert (tmp_path / name).read_bytes()[:4] == magic
