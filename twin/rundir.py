@@ -195,7 +195,8 @@ def _paired(events: pd.DataFrame, start_kind: str, end_kind: str, keys: list[str
     starts = starts.assign(_n=starts.groupby(keys, sort=False).cumcount())
     ends = ends.assign(_n=ends.groupby(keys, sort=False).cumcount())
     cols = [*keys, "_n", "time"]
-    merged = starts[[*cols, "product", "value", "state"]].merge(
+    extra = [c for c in ("job", "operation", "product", "value", "state") if c not in keys]
+    merged = starts[[*cols, *extra]].merge(
         ends[cols], on=[*keys, "_n"], how="left", suffixes=("", "_end")
     )
     return merged.rename(columns={"time": "start", "time_end": "end"})
@@ -206,29 +207,36 @@ def operation_intervals(events: pd.DataFrame, horizon: float | None = None) -> p
 
     ``op_start`` is paired with the next ``op_end`` of the same (station, job,
     operation); an operation still running at the end of the log ends at ``horizon``.
-    ``setup`` is the setup time done on the station right before the operation.
+    ``setup`` is the setup time done on the station for the operation: a setup event
+    naming (job, operation) belongs to it; an anonymous one (``job = -1``) to the first
+    operation its station starts after the setup ends.
     """
-    ops = _paired(events, "op_start", "op_end", ["station", "job", "operation"])
+    keys = ["station", "job", "operation"]
+    ops = _paired(events, "op_start", "op_end", keys)
     end = horizon if horizon is not None else (float(events["time"].max()) if len(events) else 0.0)
     ops["end"] = ops["end"].fillna(end)
     ops["setup"] = 0.0
-    setups = _paired(events, "setup_start", "setup_end", ["station"])
-    setups = setups.dropna(subset=["end"])
+    setups = _paired(events, "setup_start", "setup_end", ["station"]).dropna(subset=["end"])
+    setups = setups.assign(dur=setups["end"] - setups["start"])
     if len(ops) and len(setups):
-        # Each setup belongs to the first operation its station starts after it ends.
-        s = setups.assign(dur=setups["end"] - setups["start"]).sort_values("end")
-        o = ops.reset_index().sort_values("start")
-        hit = pd.merge_asof(
-            s,
-            o[["start", "station", "index"]],
-            left_on="end",
-            right_on="start",
-            by="station",
-            direction="forward",
-            suffixes=("_s", ""),
-        ).dropna(subset=["index"])
-        per_op = hit.groupby("index")["dur"].sum()
-        ops.loc[per_op.index.astype(int), "setup"] = per_op.to_numpy()
+        ops = ops.reset_index(drop=True)
+        named = setups[setups["job"] >= 0].groupby(keys)["dur"].sum().rename("named")
+        ops = ops.join(named, on=keys)
+        ops["setup"] = ops["named"].fillna(0.0)
+        anonymous = setups[setups["job"] < 0].sort_values("end")
+        if len(anonymous):
+            o = ops.reset_index().sort_values("start")
+            hit = pd.merge_asof(
+                anonymous,
+                o[["start", "station", "index"]],
+                left_on="end",
+                right_on="start",
+                by="station",
+                direction="forward",
+                suffixes=("_s", ""),
+            ).dropna(subset=["index"])
+            per_op = hit.groupby("index")["dur"].sum()
+            ops.loc[per_op.index.astype(int), "setup"] += per_op.to_numpy()
     ops = ops.sort_values(["start", "station"], kind="stable").reset_index(drop=True)
     return ops[_INTERVAL_COLUMNS].astype({"start": "float64", "end": "float64"})
 

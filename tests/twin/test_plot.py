@@ -319,3 +319,31 @@ def test_replication_spread_shows_every_replication(run: RunData) -> None:
     oee_box = next(t for t in fig.data if t.name.startswith("OEE"))
     assert sorted(oee_box.y) == pytest.approx([20.0, 30.0, 40.0])
     assert "n = 3" in fig.layout.title.text
+
+
+def test_setups_attach_by_job_or_to_the_next_operation() -> None:
+    """A named setup goes to its (job, operation); an anonymous one to the next op started."""
+    rows = [
+        (
+            0.0,
+            "setup_start",
+            "m1",
+            1,
+            0,
+            "",
+            4.0,
+            "p",
+        ),  # named: for job 1, although job 0 runs next
+        (4.0, "setup_end", "m1", 1, 0, "", 4.0, "p"),
+        (4.0, "op_start", "m1", 0, 0, "", 0.0, "p"),
+        (6.0, "op_end", "m1", 0, 0, "", 0.0, "p"),
+        (6.0, "op_start", "m1", 1, 0, "", 0.0, "p"),
+        (8.0, "op_end", "m1", 1, 0, "", 0.0, "p"),
+        (8.0, "setup_start", "m1", -1, -1, "", 3.0, ""),  # anonymous: next op on m1
+        (11.0, "setup_end", "m1", -1, -1, "", 3.0, ""),
+        (12.0, "op_start", "m1", 2, 0, "", 0.0, "p"),
+        (13.0, "op_end", "m1", 2, 0, "", 0.0, "p"),
+    ]
+    cols = ["time", "kind", "station", "job", "operation", "state", "value", "product"]
+    ops = operation_intervals(validate_events(pd.DataFrame(rows, columns=cols)))
+    assert dict(zip(ops["job"], ops["setup"], strict=True)) == {0: 0.0, 1: 4.0, 2: 3.0}
