@@ -51,7 +51,7 @@ def test_report_generation(benchmark, run_dir: Path, tmp_path: Path) -> None:  #
     n_ops = len(operation_intervals(run.events))
     assert page.count('class="plotly-graph-div"') == len(FIGURE_NAMES) - 1  # one replication
     gantt = next(f.figure for f in run_figures(run, ("gantt",)))
-    actual = [t for t in gantt.data if t.type == "bar" and t.width in (0.5, 0.7)]
+    actual = [t for t in gantt.data if t.type == "bar" and t.meta == "actual"]
     assert sum(len(t.x) for t in actual) == n_ops
     size = path.stat().st_size
     benchmark.extra_info.update(

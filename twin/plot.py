@@ -123,7 +123,9 @@ def run_figures(
         plan = plan_intervals(run.plan, run.summary) if run.plan is not None else None
         if actual.empty and (plan is None or plan.empty):
             return None
-        shading = states[states["state"].isin(["down", "off"])] if states is not None else None
+        shading = (
+            states[states["state"].isin(["down", "off", "setup"])] if states is not None else None
+        )
         return gantt(
             actual,
             plan,
@@ -137,9 +139,9 @@ def run_figures(
 
     add(
         "gantt",
-        "Executed operations (filled, by product) inside their planned slots "
-        "(outlined); breakdowns red, off-shift time grey. Hover a bar for job, operation, "
-        "times and setup.",
+        "Executed operations (filled, by product) inside their planned slots (outlined); "
+        "setups hatched amber, breakdowns red, off-shift time grey. Hover a bar for job, "
+        "operation, times and setup.",
         _gantt,
     )
     has_states = states is not None and not states.empty

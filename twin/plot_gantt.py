@@ -80,6 +80,7 @@ def _bar_traces(
     *,
     plan: bool,
     width: float = 0.5,
+    outline: bool = True,
 ) -> list[go.Bar]:
     """Bars of one layer: per-group traces, or one trace with per-bar colours."""
     if frame.empty:
@@ -90,7 +91,8 @@ def _bar_traces(
     else:
         groups = sorted(key.unique())
     colors = group_colors(groups)
-    common: dict[str, Any] = {"orientation": "h", "hovertemplate": _HOVER}
+    # meta tags the layer (actual / plan / shade:<state>) for tests and callers.
+    common: dict[str, Any] = {"orientation": "h", "hovertemplate": _HOVER, "meta": "actual"}
     if not plan and len(frame) <= _LABEL_BARS:
         # Few bars: name the job inside each bar (hidden where it does not fit).
         common |= {
@@ -102,7 +104,7 @@ def _bar_traces(
         }
     # A hairline between adjacent bars keeps back-to-back operations apart.
     edge = {"color": "white", "width": 0.6 if len(frame) <= 2000 else 0}
-    if plan and width >= 0.7:
+    if plan and not outline:
         # Plan on its own axis (stacked mode): translucent filled bars.
         return [
             go.Bar(
@@ -115,7 +117,7 @@ def _bar_traces(
                 width=width,
                 legendgroup="plan",
                 legendrank=900,
-                **common,
+                **(common | {"meta": "plan"}),
             )
         ]
     if plan:
@@ -134,7 +136,7 @@ def _bar_traces(
                 width=0.8,
                 legendgroup="plan",
                 legendrank=900,
-                **common,
+                **(common | {"meta": "plan"}),
             )
         ]
     if len(groups) > MAX_LEGEND_GROUPS:
@@ -169,8 +171,11 @@ def _bar_traces(
     return traces
 
 
-def _shade_traces(shading: pd.DataFrame | None, limit: int) -> tuple[list[go.Bar], list[str]]:
-    """Down and off-shift intervals as full-height translucent bars (one trace per state).
+def _shade_traces(
+    shading: pd.DataFrame | None, limit: int, bar_width: float
+) -> tuple[list[go.Bar], list[str]]:
+    """Off-shift and down time as full-height translucent bars, setups as hatched bars
+    beside the operations (one trace per state).
 
     A state with more than ``limit`` intervals is left out (and named in the second
     return value): the state timeline shows it, and the Gantt stays quick to open.
@@ -178,7 +183,12 @@ def _shade_traces(shading: pd.DataFrame | None, limit: int) -> tuple[list[go.Bar
     if shading is None or shading.empty:
         return [], []
     out, omitted = [], []
-    for state, label, pattern in (("off", "off shift 非班次", ""), ("down", "breakdown 故障", "x")):
+    styles = (  # state, label, hatch, hatch colour, bar width, opacity
+        ("off", "off shift 非班次", "", "#4a5563", 1.0, 0.22),
+        ("down", "breakdown 故障", "x", "#7f1010", 1.0, 0.45),
+        ("setup", "setup 换型", "/", "#6b4a00", bar_width, 0.9),
+    )
+    for state, label, pattern, ink, width, opacity in styles:
         sub = shading[shading["state"] == state]
         if sub.empty:
             continue
@@ -192,14 +202,15 @@ def _shade_traces(shading: pd.DataFrame | None, limit: int) -> tuple[list[go.Bar
                 x=(sub["end"] - sub["start"]).to_numpy(),
                 base=sub["start"].to_numpy(),
                 orientation="h",
-                width=1.0,
+                width=width,
                 marker={
                     "color": STATE_COLORS[state],
-                    "opacity": 0.22 if state == "off" else 0.45,
+                    "opacity": opacity,
                     "line": {"width": 0},
-                    "pattern": {"shape": pattern, "fgcolor": STATE_COLORS[state]},
+                    "pattern": {"shape": pattern, "fgcolor": ink, "size": 6, "solidity": 0.25},
                 },
                 legendrank=950,
+                meta=f"shade:{state}",
                 hovertemplate=f"{label}<br>%{{y}}<br>%{{base:,.1f}} → +%{{x:,.1f}}<extra></extra>",
             )
         )
@@ -235,8 +246,9 @@ def gantt(
         Frames with ``station, job, operation, start, end`` (+ ``product``, ``setup``),
         as from :func:`twin.rundir.operation_intervals` / :func:`~twin.rundir.plan_intervals`.
     shading
-        ``station, state, start, end`` rows; ``down`` and ``off`` rows are shaded (each
-        up to ``max_shading`` intervals, so a long run stays quick to open).
+        ``station, state, start, end`` rows; ``down`` and ``off`` rows are shaded and
+        ``setup`` rows drawn beside the operations (each up to ``max_shading``
+        intervals, so a long run stays quick to open).
     mode
         ``overlay``: plan as outlined boxes around the actual bars (drift is visible
         at a glance); ``stacked``: plan above, actual below, shared time axis.
@@ -246,17 +258,24 @@ def gantt(
     if color_by not in ("product", "job"):
         raise ValueError(f"color_by must be 'product' or 'job', got {color_by!r}")
     order = _station_order([actual, plan, shading], station_order)
-    shade, omitted = _shade_traces(shading, max_shading)
+    bar_width = 0.5 if plan is not None and mode == "overlay" else 0.7
+    shade, omitted = _shade_traces(shading, max_shading, bar_width)
     if omitted:
         title += f"<br><sup>not shaded here (see the state timeline): {', '.join(omitted)}</sup>"
-    bar_width = 0.5 if plan is not None and mode == "overlay" else 0.7
     act = (
         _bar_traces(actual, color_by, job_names, plan=False, width=bar_width)
         if actual is not None
         else []
     )
     pln = (
-        _bar_traces(plan, color_by, job_names, plan=True, width=0.8 if mode == "overlay" else 0.7)
+        _bar_traces(
+            plan,
+            color_by,
+            job_names,
+            plan=True,
+            width=0.8 if mode == "overlay" else 0.7,
+            outline=mode == "overlay",
+        )
         if plan is not None
         else []
     )

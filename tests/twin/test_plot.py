@@ -48,8 +48,11 @@ def big_run() -> RunData:
     return RunData(r.summary, validate_events(r.events), validate_plan(r.plan))
 
 
-def _bars(fig, name_filter=lambda n: True) -> int:
-    return sum(len(t.x) for t in fig.data if t.type == "bar" and name_filter(t.name or ""))
+def _bars(fig, layer: str = "") -> int:
+    """Number of bars in traces whose meta tag starts with ``layer`` (all bars: "")."""
+    return sum(
+        len(t.x) for t in fig.data if t.type == "bar" and str(t.meta or "").startswith(layer)
+    )
 
 
 def test_state_intervals_partition_each_unit(run: RunData) -> None:
@@ -105,7 +108,7 @@ def test_gantt_draws_every_operation_with_right_extent(run: RunData) -> None:
     """Actual bars: base = start, base + width = end, one bar per operation."""
     ops = operation_intervals(run.events)
     fig = gantt(ops, None, job_names=run.job_names)
-    assert _bars(fig) == len(ops)
+    assert _bars(fig) == _bars(fig, "actual") == len(ops)
     for t in fig.data:
         sub = ops[ops["product"] == t.name]
         assert np.allclose(np.asarray(t.base) + np.asarray(t.x), sub["end"].to_numpy())
@@ -130,18 +133,8 @@ def test_gantt_of_10000_operations_has_bounded_traces(big_run: RunData) -> None:
     for color_by in ("job", "product"):
         fig = gantt(ops, plan, shading=shading, color_by=color_by)
         assert len(fig.data) <= 25
-        assert (
-            _bars(
-                fig,
-                lambda n: (
-                    "plan" not in n
-                    and "shift" not in n
-                    and "down" not in n
-                    and "breakdown" not in n
-                ),
-            )
-            == 10_000
-        )
+        assert _bars(fig, "actual") == 10_000
+        assert _bars(fig, "plan") == 10_000
 
 
 def test_gantt_stacked_mode_puts_plan_and_actual_on_two_axes(run: RunData) -> None:
@@ -347,3 +340,13 @@ def test_setups_attach_by_job_or_to_the_next_operation() -> None:
     cols = ["time", "kind", "station", "job", "operation", "state", "value", "product"]
     ops = operation_intervals(validate_events(pd.DataFrame(rows, columns=cols)))
     assert dict(zip(ops["job"], ops["setup"], strict=True)) == {0: 0.0, 1: 4.0, 2: 3.0}
+
+
+def test_plan_is_outlined_over_actual_and_filled_when_stacked(run: RunData) -> None:
+    """Overlay: hollow plan boxes (transparent fill); stacked: translucent filled bars."""
+    assert run.plan is not None
+    ops, plan = operation_intervals(run.events), plan_intervals(run.plan, run.summary)
+    over = next(t for t in gantt(ops, plan).data if t.meta == "plan")
+    assert over.marker.color == "rgba(255,255,255,0)" and over.width == 0.8
+    stacked = next(t for t in gantt(ops, plan, mode="stacked").data if t.meta == "plan")
+    assert len(stacked.marker.color) == len(plan) and stacked.marker.opacity < 1

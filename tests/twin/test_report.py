@@ -236,7 +236,7 @@ def test_report_of_a_real_twin_run(tmp_path: Path, scenario: str) -> None:
     figures = {f.name: f.figure for f in run_figures(run)}
     assert set(figures) >= set(FIGURE_NAMES) - {"oee_stations", "replications"}
     n_ops = int((run.events["kind"] == "op_start").sum())
-    actual = [t for t in figures["gantt"].data if t.type == "bar" and t.width in (0.5, 0.7)]
+    actual = [t for t in figures["gantt"].data if t.type == "bar" and t.meta == "actual"]
     assert sum(len(t.x) for t in actual) == n_ops > 0
     page = build_report(run)
     assert page.count('class="plotly-graph-div"') == len(figures)
