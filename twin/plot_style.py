@@ -71,7 +71,7 @@ def base_layout(fig: go.Figure, title: str, height: int | None = None) -> go.Fig
         title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 17}},
         font={"family": FONT_FAMILY, "size": 13},
         template="plotly_white",
-        margin={"l": 10, "r": 20, "t": 90, "b": 50},
+        margin={"l": 10, "r": 20, "t": 110 if "<br>" in title else 90, "b": 50},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0, "xanchor": "left"},
         hoverlabel={"font": {"family": FONT_FAMILY}},
     )

@@ -350,3 +350,22 @@ def test_plan_is_outlined_over_actual_and_filled_when_stacked(run: RunData) -> N
     assert over.marker.color == "rgba(255,255,255,0)" and over.width == 0.8
     stacked = next(t for t in gantt(ops, plan, mode="stacked").data if t.meta == "plan")
     assert len(stacked.marker.color) == len(plan) and stacked.marker.opacity < 1
+
+
+def test_state_timeline_of_a_long_run_shows_the_majority_state_per_bin() -> None:
+    """Beyond max_bars: one heatmap, each bin in the state with most time in it."""
+    iv = pd.DataFrame(
+        {
+            "station": ["m1", "m1", "m2", "m2"],
+            "state": ["busy", "idle", "down", "busy"],
+            "start": [0.0, 6.0, 0.0, 3.0],
+            "end": [6.0, 10.0, 3.0, 10.0],
+        }
+    )
+    fig = state_timeline(iv, max_bars=0, bins=5)
+    heat = fig.data[0]
+    assert heat.type == "heatmap" and list(heat.y) == ["m1", "m2"]
+    # states in fixed order: busy 0, idle 1, down 2; bins of 2 time units
+    assert np.asarray(heat.z).tolist() == [[0, 0, 0, 1, 1], [2, 0, 0, 0, 0]]
+    assert [t.name.split()[0] for t in fig.data[1:]] == ["busy", "idle", "down"]
+    assert "5 bins of 2.0" in fig.layout.title.text
