@@ -97,7 +97,7 @@ def run_figures(
     if unknown:
         raise ValueError(f"unknown figure(s) {unknown}: expected some of {list(FIGURE_NAMES)}")
     ev, unit, kpis = run.events, run.time_unit, run.summary.get("kpis", {})
-    states = state_intervals(ev) if {"gantt", "states", "utilisation"} & set(names) else None
+    states = state_intervals(ev)  # vectorised; cheap next to drawing
     out: list[NamedFigure] = []
 
     def add(name: str, caption: str, build: Callable[[], go.Figure | None]) -> None:
@@ -106,30 +106,15 @@ def run_figures(
             if fig is not None:
                 out.append(NamedFigure(name, caption, fig))
 
-    add(
-        "kpi",
-        "Headline KPIs and digitalisation rates against the 70 % target.",
-        lambda: kpi_dashboard(kpis) if kpis else None,
-    )
-
-    add(
-        "replications",
-        "Every replication's value of the headline KPIs (box: quartiles, dashed: mean).",
-        lambda: replication_spread(run.summary.get("kpis_replications") or [], time_unit=unit),
-    )
-
     def _gantt() -> go.Figure | None:
         actual = operation_intervals(ev)
         plan = plan_intervals(run.plan, run.summary) if run.plan is not None else None
         if actual.empty and (plan is None or plan.empty):
             return None
-        shading = (
-            states[states["state"].isin(["down", "off", "setup"])] if states is not None else None
-        )
         return gantt(
             actual,
             plan,
-            shading=shading,
+            shading=states[states["state"].isin(["down", "off", "setup"])],
             station_order=run.machines,
             job_names=run.job_names,
             time_unit=unit,
@@ -137,6 +122,34 @@ def run_figures(
             color_by=color_by,
         )
 
+    def _wip() -> go.Figure | None:
+        series = wip_series(ev)
+        return None if series.empty else wip_throughput(series, time_unit=unit)
+
+    def _lead() -> go.Figure | None:
+        lead = lead_times(ev)
+        return None if lead.empty else lead_time_histogram(lead, time_unit=unit)
+
+    def _oee() -> go.Figure | None:
+        a, p, q = (kpi_value(kpis, k) for k in ("availability", "performance", "quality"))
+        if a is None or p is None or q is None:
+            return None
+        return oee_waterfall(a, p, q, title="OEE loss waterfall (shop) 车间OEE损失瀑布图")
+
+    def _oee_units() -> go.Figure | None:
+        per_unit = station_oee(kpis)
+        return oee_losses_by_station(per_unit) if per_unit else None
+
+    add(
+        "kpi",
+        "Headline KPIs and digitalisation rates against the 70 % target.",
+        lambda: kpi_dashboard(kpis) if kpis else None,
+    )
+    add(
+        "replications",
+        "Every replication's value of the headline KPIs (box: quartiles, dashed: mean).",
+        lambda: replication_spread(run.summary.get("kpis_replications") or [], time_unit=unit),
+    )
     add(
         "gantt",
         "Executed operations (filled, by product) inside their planned slots (outlined); "
@@ -144,59 +157,22 @@ def run_figures(
         "operation, times and setup.",
         _gantt,
     )
-    has_states = states is not None and not states.empty
     add(
         "states",
         "State of every unit over time.",
         lambda: (
-            state_timeline(states, station_order=run.machines, time_unit=unit)
-            if has_states and states is not None
-            else None
+            None
+            if states.empty
+            else state_timeline(states, station_order=run.machines, time_unit=unit)
         ),
     )
     add(
         "utilisation",
         "Share of each unit's time per state.",
-        lambda: (
-            utilisation_bars(states, station_order=run.machines)
-            if has_states and states is not None
-            else None
-        ),
+        lambda: None if states.empty else utilisation_bars(states, station_order=run.machines),
     )
-    series = wip_series(ev) if "wip" in names else None
-    add(
-        "wip",
-        "Released-not-finished lots and cumulative finished lots.",
-        lambda: (
-            wip_throughput(series, time_unit=unit)
-            if series is not None and not series.empty
-            else None
-        ),
-    )
-    lead = lead_times(ev) if "lead_time" in names else None
-    add(
-        "lead_time",
-        "Lead time (finish − release) of finished lots.",
-        lambda: (
-            lead_time_histogram(lead, time_unit=unit)
-            if lead is not None and not lead.empty
-            else None
-        ),
-    )
-    a, p, q = (kpi_value(kpis, k) for k in ("availability", "performance", "quality"))
-    add(
-        "oee",
-        "Where planned time goes: availability, performance and quality losses.",
-        lambda: (
-            oee_waterfall(a, p, q, title="OEE loss waterfall (shop) 车间OEE损失瀑布图")
-            if a is not None and p is not None and q is not None
-            else None
-        ),
-    )
-    per_station = station_oee(kpis)
-    add(
-        "oee_stations",
-        "OEE and its losses per station unit.",
-        lambda: oee_losses_by_station(per_station) if per_station else None,
-    )
+    add("wip", "Released-not-finished lots and cumulative finished lots.", _wip)
+    add("lead_time", "Lead time (finish − release) of finished lots.", _lead)
+    add("oee", "Where planned time goes: availability, performance and quality losses.", _oee)
+    add("oee_stations", "OEE and its losses per station unit.", _oee_units)
     return out
