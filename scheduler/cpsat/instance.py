@@ -7,7 +7,7 @@ to a machine keeps only that mode.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -90,3 +90,14 @@ class Instance:
         if not self.data.has_setups:
             return 0
         return int(self.setup[m, self.family[a], self.family[b]])
+
+    def restricted(self, keep: dict[int, int]) -> Instance:
+        """A copy where each operation ``o`` in ``keep`` may only use mode ``keep[o]``."""
+        modes = tuple((keep[o],) if o in keep else ms for o, ms in enumerate(self.modes))
+        durs = [self.data.mode_duration[list(ms)] for ms in modes]
+        return replace(
+            self,
+            modes=modes,
+            min_dur=np.array([int(d.min()) for d in durs], np.int64),
+            max_dur=np.array([int(d.max()) for d in durs], np.int64),
+        )

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from scheduler.cpsat.bounds import heads, tails
 from scheduler.cpsat.instance import Instance
+from scheduler.result import Schedule
 
-__all__ = ["Arc", "Variables", "ZeroPair", "build_variables"]
+__all__ = ["Arc", "Variables", "ZeroPair", "build_variables", "read_schedule"]
 
 Expr = cp_model.LinearExpr
 
@@ -99,3 +101,16 @@ def build_variables(
             if inst.due[j] >= 0 and inst.weight[j] > 0:
                 out.tardiness[j] = model.new_int_var(0, horizon, f"tardiness{j}")
     return out
+
+
+def read_schedule(solver: cp_model.CpSolver, v: Variables) -> Schedule:
+    """The schedule of the solver's last solution (chosen machine, start, end)."""
+    inst = v.inst
+    machine, start, end = [], [], []
+    for o, modes in enumerate(inst.modes):
+        chosen = next(a for a in modes if a not in v.present or solver.boolean_value(v.present[a]))
+        s = int(solver.value(v.start[o]))
+        machine.append(inst.machine(chosen))
+        start.append(s)
+        end.append(s + inst.duration(chosen))
+    return Schedule(np.array(machine), np.array(start), np.array(end))

@@ -3,9 +3,12 @@ complete, infeasibility is explained, objectives are right."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from ortools.sat.python import cp_model
 
 from scheduler import (
     ProblemData,
@@ -20,6 +23,11 @@ from scheduler import (
 )
 from scheduler.compact import left_shift
 from scheduler.cpsat import solve_cpsat
+from scheduler.cpsat.callback import Reporter
+from scheduler.cpsat.hints import greedy_schedule
+from scheduler.cpsat.instance import Instance
+from scheduler.cpsat.lns import improve
+from scheduler.objective import Objective
 from tests.scheduler.brute_force import brute_force
 from tests.scheduler.strategies import problems
 
@@ -252,3 +260,53 @@ def test_unknown_option_and_bad_hint_raise() -> None:
     with pytest.raises(ValueError, match="hint has 2 operations"):
         solve_cpsat(data, hint=Schedule([0, 0], [0, 1], [1, 2]))
     assert issubclass(SchedulerError, ValueError)
+
+
+def random_instance(n_jobs: int, n_machines: int, n_ops: int, seed: int) -> ProblemData:
+    """A Brandimarte-like random instance (1-3 eligible machines, durations 1-9)."""
+    rng = np.random.default_rng(seed)
+    jobs = []
+    for _ in range(n_jobs):
+        job = []
+        for _ in range(n_ops):
+            machines = rng.choice(n_machines, size=rng.integers(1, 4), replace=False)
+            job.append([(int(k), int(rng.integers(1, 10))) for k in machines])
+        jobs.append(job)
+    return ProblemData.from_jobs(jobs, num_machines=n_machines)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(max_jobs=6, max_machines=3, max_ops=3, extras=True))
+def test_lns_never_worsens_and_stays_feasible(data: ProblemData) -> None:
+    """Two LNS threads from a start schedule return a checked schedule no worse."""
+    inst = Instance.of(data)
+    start = greedy_schedule(inst) or solved(data, lns=False)
+    reporter = Reporter(None, time.perf_counter())
+    best, stats = improve(
+        inst,
+        start,
+        Objective.MAKESPAN,
+        (1, 1),
+        deadline=time.perf_counter() + 0.3,
+        seeds=np.random.SeedSequence(1),
+        make_solver=lambda seed: cp_model.CpSolver(),
+        reporter=reporter,
+        threads=2,
+    )
+    assert check(data, best) == []
+    assert best.makespan <= start.makespan
+    assert stats["lns_iterations"] >= 0
+
+
+def test_large_instance_goes_through_lns() -> None:
+    """With enough jobs the phased search (full solve, LNS, full solve) runs and its
+    schedule passes the checker; on_solution sees only improvements."""
+    data = random_instance(16, 5, 5, seed=7)
+    seen: list[float] = []
+    result = solve_cpsat(data, time_limit=3.0, workers=2, on_solution=lambda v, t: seen.append(v))
+    assert result.schedule is not None and check(data, result.schedule) == []
+    assert result.status in (Status.OPTIMAL, Status.FEASIBLE)
+    assert result.lower_bound is not None and result.lower_bound <= result.makespan  # type: ignore[operator]
+    assert seen == sorted(seen, reverse=True)
+    if result.status is Status.FEASIBLE:
+        assert result.stats["lns_iterations"] > 0

@@ -1,0 +1,157 @@
+"""Large neighbourhood search with CP-SAT sub-models.
+
+Each iteration frees the operations of a few random jobs (all their modes, any
+position) and keeps every other operation on its machine and in its machine order
+(as precedences, not fixed times); a short CP-SAT solve of that small model, hinted
+with the incumbent, can only return a schedule at least as good. Small, short
+sub-solves beat one long solve on two cores (see /work/shared/notes/fjsp-search.md,
+section 5); the neighbourhood grows when sub-solves finish and shrinks when not, and half the
+time it includes a job on a machine that ends at the makespan.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from scheduler.compact import left_shift
+from scheduler.cpsat.bounds import horizon_bound, makespan_lower_bound
+from scheduler.cpsat.callback import ImprovementCallback, Reporter
+from scheduler.cpsat.constraints import add_constraints
+from scheduler.cpsat.hints import add_complete_hint
+from scheduler.cpsat.instance import Instance
+from scheduler.cpsat.model import Variables, build_variables, read_schedule
+from scheduler.cpsat.objective import objective_expr
+from scheduler.objective import Objective, evaluate
+from scheduler.problem import ProblemData
+from scheduler.result import Schedule
+
+__all__ = ["improve"]
+
+
+class _Incumbent:
+    """The best schedule so far, shared by the LNS threads."""
+
+    def __init__(self, schedule: Schedule, value: float) -> None:
+        self.lock = threading.Lock()
+        self.schedule, self.value = schedule, value
+        self.iterations = self.improvements = 0
+
+    def offer(self, schedule: Schedule, value: float) -> None:
+        """Keep ``schedule`` if it is at least as good (equal moves keep the search
+        moving across plateaus)."""
+        with self.lock:
+            self.iterations += 1
+            if value <= self.value:
+                self.improvements += int(value < self.value)
+                self.schedule, self.value = schedule, value
+
+
+def improve(
+    inst: Instance,
+    incumbent: Schedule,
+    objective: Objective,
+    weights: tuple[int, int],
+    *,
+    deadline: float,
+    seeds: np.random.SeedSequence,
+    make_solver: Callable[[int], cp_model.CpSolver],
+    reporter: Reporter,
+    threads: int = 1,
+    sub_seconds: float = 0.5,
+) -> tuple[Schedule, dict[str, int]]:
+    """The best schedule found from ``incumbent`` before ``deadline`` (perf_counter).
+
+    ``threads`` searches run at once, each with a one-worker CP-SAT (``solve``
+    releases the GIL; building a sub-model is a few ms of Python).
+    """
+    best = _Incumbent(incumbent, evaluate(inst.data, incumbent, objective, weights))
+    args = (inst, best, objective, weights, deadline, make_solver, reporter, sub_seconds)
+    rngs = [np.random.default_rng(s) for s in seeds.spawn(threads)]
+    if threads == 1:
+        _search(*args, rngs[0])
+    else:
+        pool = [threading.Thread(target=_search, args=(*args, r)) for r in rngs]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+    return best.schedule, {"lns_iterations": best.iterations, "lns_improvements": best.improvements}
+
+
+def _search(
+    inst: Instance,
+    best: _Incumbent,
+    objective: Objective,
+    weights: tuple[int, int],
+    deadline: float,
+    make_solver: Callable[[int], cp_model.CpSolver],
+    reporter: Reporter,
+    sub_seconds: float,
+    rng: np.random.Generator,
+) -> None:
+    """One LNS thread: free a few jobs, re-solve, offer the result; adapt the size."""
+    data = inst.data
+    size = min(3, data.num_jobs - 1)
+    while size >= 1 and deadline - time.perf_counter() > 0.05:
+        incumbent = best.schedule
+        free = _neighbourhood(data, incumbent, size, rng)
+        v = _sub_model(inst, incumbent, free, objective, weights)
+        solver = make_solver(int(rng.integers(0, 2**31 - 1)))
+        solver.parameters.max_time_in_seconds = min(sub_seconds, deadline - time.perf_counter())
+        code = solver.solve(v.model, ImprovementCallback(reporter))
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            candidate = left_shift(data, read_schedule(solver, v))
+            best.offer(candidate, evaluate(data, candidate, objective, weights))
+        if code == cp_model.OPTIMAL:
+            size = min(size + 1, data.num_jobs - 1)
+        else:
+            size = max(size - 1, 2 if data.num_jobs > 2 else 1)
+
+
+def _sub_model(
+    inst: Instance,
+    incumbent: Schedule,
+    free_jobs: list[int],
+    objective: Objective,
+    weights: tuple[int, int],
+) -> Variables:
+    data = inst.data
+    job = data.op_job
+    free = np.isin(job, free_jobs)
+    keep = {}
+    for o in np.flatnonzero(~free).tolist():
+        keep[o] = next(a for a in inst.modes[o] if inst.machine(a) == incumbent.machine[o])
+    sub = inst.restricted(keep)
+    makespan_only = objective in (Objective.MAKESPAN, Objective.LEXICOGRAPHIC)
+    horizon = incumbent.makespan if makespan_only else horizon_bound(sub)
+    v = build_variables(sub, horizon, makespan_lower_bound(sub), tardiness=not makespan_only)
+    add_constraints(v)
+    for seq in incumbent.machine_sequences(data.num_machines):
+        kept = [o for o in seq if not free[o]]
+        for a, b in itertools.pairwise(kept):
+            v.model.add(v.start[b] >= v.end[a])
+    goal = Objective.MAKESPAN if objective is Objective.LEXICOGRAPHIC else objective
+    v.model.minimize(objective_expr(v, goal, weights))
+    add_complete_hint(v, incumbent)
+    return v
+
+
+def _neighbourhood(
+    data: ProblemData, incumbent: Schedule, size: int, rng: np.random.Generator
+) -> list[int]:
+    """``size`` random jobs; half the time one of them has an operation on a machine
+    that finishes at the makespan (the bottleneck has to change for the makespan to)."""
+    jobs = rng.permutation(data.num_jobs).tolist()
+    if rng.random() < 0.5:
+        late = np.flatnonzero(incumbent.end == incumbent.makespan)
+        machines = np.unique(incumbent.machine[late])
+        ops = np.flatnonzero(np.isin(incumbent.machine, machines))
+        first = int(data.op_job[rng.choice(ops)])
+        jobs = [first] + [j for j in jobs if j != first]
+    return jobs[:size]
