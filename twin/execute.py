@@ -18,7 +18,10 @@ and unit index. Arrivals (scenario ``arrivals``) only make sense here.
 Around every operation: a robot loads and unloads tended units, the transport fleet
 (or a plain travel delay) moves the lot between stations, and a finite buffer after a
 station keeps the finished lot until the next unit can take it; while the buffer is
-full the station is BLOCKED (capacity 0: blocked until the lot is taken).
+full the station is BLOCKED (capacity 0: blocked until the lot is taken). A unit that
+picks a lot still blocked on its upstream unit takes it straight off that unit (the
+lot never enters the buffer): it never waits for buffer room, which only the lots
+already in the buffer could make, so units waiting on each other cannot deadlock.
 
 Randomness: one stream per unit (failures, setups), one per lot (duration noise and
 scrap: common random numbers whatever the plan), one for arrivals and one for the
@@ -68,7 +71,8 @@ class _Lot:
     step: int = 0  # next operation
     location: str | None = None  # unit of the last operation
     ready_at: float = 0.0
-    held: simpy.Event | None = None  # buffer put (or pickup) holding the lot after an op
+    held: simpy.Event | None = None  # holds the finished lot's unit until the lot leaves it
+    put: simpy.Event | None = None  # the lot's pending or done put into ``buffer``
     buffer: Any = None
     work_left: float = 0.0  # for mwkr
     _rng: np.random.Generator | None = None
@@ -201,12 +205,16 @@ class _Executor:
     def move(self, lot: _Lot, unit: str) -> _Gen:
         """Pick the lot up where it waits and carry it to ``unit``."""
         if lot.held is not None:
-            if lot.buffer is not None:
-                yield lot.held  # the lot is in the buffer
+            put = lot.put
+            if put is not None and put.triggered:
+                yield put  # the lot is in the buffer
                 yield lot.buffer.get()
-            elif not lot.held.triggered:
-                lot.held.succeed()  # capacity-0 hand-off: free the blocked unit
-            lot.held, lot.buffer = None, None
+            else:
+                if put is not None:  # still blocked on its unit by the full buffer:
+                    put.cancel()  # take it straight off the unit (it never enters)
+                if not lot.held.triggered:
+                    lot.held.succeed()  # hand-off: free the blocked unit
+            lot.held, lot.put, lot.buffer = None, None, None
         origin = lot.location
         if origin is None:
             return
@@ -259,15 +267,30 @@ class _Executor:
         if not last and station in self.shop.buffer_after:
             buffer = self.shop.buffer_after[station]
             if buffer is None:
-                lot.held, lot.buffer = self.env.event(), None
+                lot.held, lot.put, lot.buffer = self.env.event(), None, None
             else:
-                lot.held, lot.buffer = buffer.put(lot.index), buffer
+                lot.put, lot.buffer = buffer.put(lot.index), buffer
+                lot.held = lot.put if lot.put.triggered else self._leaves_unit(lot.put)
         held = lot.held
         self.op_done(lot)
         if held is not None and not held.triggered:
             machine.set_state(State.BLOCKED)
             yield held
             machine.set_state(State.IDLE)
+
+    def _leaves_unit(self, put: simpy.Event) -> simpy.Event:
+        """The event that frees a unit blocked by a full buffer: the lot enters the
+        buffer (``put`` succeeds) or the next unit takes it straight off the unit
+        (:meth:`move` cancels ``put``). Never waiting on ``put`` itself is what keeps a
+        unit chosen for a blocked lot from waiting on a buffer that only it can drain."""
+        held = self.env.event()
+
+        def entered(_: simpy.Event) -> None:
+            if not held.triggered:
+                held.succeed()
+
+        put.callbacks.append(entered)
+        return held
 
     def op_done(self, lot: _Lot) -> None:
         if self.exclusive:
