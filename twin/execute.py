@@ -36,10 +36,11 @@ import logging
 import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import simpy
+from simpy.resources.base import Put
 
 from models import Machine, State
 from models.distributions import Distribution, with_cv
@@ -72,7 +73,7 @@ class _Lot:
     location: str | None = None  # unit of the last operation
     ready_at: float = 0.0
     held: simpy.Event | None = None  # holds the finished lot's unit until the lot leaves it
-    put: simpy.Event | None = None  # the lot's pending or done put into ``buffer``
+    put: Put | None = None  # the lot's pending or done put into ``buffer``
     buffer: Any = None
     work_left: float = 0.0  # for mwkr
     _rng: np.random.Generator | None = None
@@ -269,7 +270,7 @@ class _Executor:
             if buffer is None:
                 lot.held, lot.put, lot.buffer = self.env.event(), None, None
             else:
-                lot.put, lot.buffer = buffer.put(lot.index), buffer
+                lot.put, lot.buffer = cast(Put, buffer.put(lot.index)), buffer
                 lot.held = lot.put if lot.put.triggered else self._leaves_unit(lot.put)
         held = lot.held
         self.op_done(lot)
@@ -278,7 +279,7 @@ class _Executor:
             yield held
             machine.set_state(State.IDLE)
 
-    def _leaves_unit(self, put: simpy.Event) -> simpy.Event:
+    def _leaves_unit(self, put: Put) -> simpy.Event:
         """The event that frees a unit blocked by a full buffer: the lot enters the
         buffer (``put`` succeeds) or the next unit takes it straight off the unit
         (:meth:`move` cancels ``put``). Never waiting on ``put`` itself is what keeps a
