@@ -17,6 +17,20 @@ known in advance): with a solver method its rule falls back to ``edd``.
 Seeds: replication ``r`` of seed ``s`` draws every stream from
 ``SeedSequence(s, spawn_key=(r,))``, so a single run is replication 0 and replications
 are independent, reproducible children of one seed.
+
+``summary.json`` (written by :func:`write_run`; read back by :mod:`twin.rundir`) keeps
+the KPIs in three fields, whatever the number of replications, so that an MES reads
+``kpis`` by stable key names and always gets numbers:
+
+``kpis``
+    Each KPI key -> its value: for replicated runs the mean over replications (dict
+    KPIs such as ``utilisation`` hold per-name means; ``*_meets_threshold`` flags
+    follow the mean ``nc_rate_*``). One run: its own values.
+``kpis_ci95``
+    The same keys and shapes -> the 95 % Student-t confidence half-width of each mean;
+    ``null`` for a single replication, text and flags.
+``kpis_replications``
+    The list of every replication's KPI dict (replication 0 first), for the spread.
 """
 
 from __future__ import annotations
@@ -43,6 +57,7 @@ __all__ = [
     "SOLVER_METHODS",
     "Run",
     "aggregate_kpis",
+    "kpi_ci95",
     "plan_scenario",
     "replicate",
     "simulate",
@@ -270,46 +285,76 @@ _T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2
         2.060, 2.056, 2.052, 2.048, 2.045, 2.042)  # fmt: skip
 
 
-def _mean_ci(values: Sequence[Any]) -> dict[str, float | None]:
-    arr = np.array([v for v in values if v is not None and math.isfinite(v)], dtype=float)
-    if len(arr) == 0:
-        return {"mean": None, "ci95": None, "min": None, "max": None}
-    mean = float(arr.mean())
-    half = None
-    if len(arr) > 1:
-        t = _T95[len(arr) - 2] if len(arr) - 1 <= len(_T95) else 1.96
-        half = float(t * arr.std(ddof=1) / math.sqrt(len(arr)))
-    return {"mean": mean, "ci95": half, "min": float(arr.min()), "max": float(arr.max())}
+def _numbers(values: Sequence[Any]) -> np.ndarray:
+    """The finite numbers among ``values`` (None, NaN, inf and flags left out)."""
+    nums = [
+        float(v)
+        for v in values
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    ]
+    return np.array(nums, dtype=float)
 
 
-def _mean_nested(values: Sequence[Any]) -> Any:
+def _mean(values: Sequence[Any]) -> float | None:
+    arr = _numbers(values)
+    return float(arr.mean()) if len(arr) else None
+
+
+def _ci95(values: Sequence[Any]) -> float | None:
+    """95 % Student-t half-width of the mean; None below two finite values."""
+    arr = _numbers(values)
+    if len(arr) < 2:
+        return None
+    t = _T95[len(arr) - 2] if len(arr) - 1 <= len(_T95) else 1.96
+    return float(t * arr.std(ddof=1) / math.sqrt(len(arr)))
+
+
+def _reduce(values: Sequence[Any], number: Callable[[Sequence[Any]], float | None]) -> Any:
+    """Reduce one KPI over replications: numbers with ``number``, dicts key by key."""
     first = values[0]
     if isinstance(first, dict):
-        return {k: _mean_nested([v.get(k) for v in values]) for k in first}
-    nums = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
-    return float(np.mean(nums)) if nums else None
+        return {
+            k: _reduce([v.get(k) if isinstance(v, dict) else None for v in values], number)
+            for k in first
+        }
+    if (isinstance(first, int | float) and not isinstance(first, bool)) or first is None:
+        return number(values)
+    return None
 
 
 def aggregate_kpis(per_run: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """KPIs over replications: each scalar KPI becomes ``{mean, ci95, min, max}`` (95 %
-    Student-t half-width); per-unit tables hold means; threshold flags use the mean."""
+    """KPIs over replications, with the same keys and shapes as one run's: each number is
+    its mean over replications, dict-valued KPIs (``utilisation``, ...) hold per-name
+    means, text is the first run's and the ``*_meets_threshold`` flags follow the mean.
+    One replication returns its KPIs unchanged."""
+    if not per_run:
+        raise ValueError("aggregate_kpis needs at least one replication")
     if len(per_run) == 1:
         return dict(per_run[0])
     out: dict[str, Any] = {}
     for key, first in per_run[0].items():
         values = [d.get(key) for d in per_run]
         if isinstance(first, bool):
-            continue
-        if isinstance(first, dict):
-            out[key] = _mean_nested(values)
-        elif isinstance(first, int | float) or first is None:
-            out[key] = _mean_ci(values)
+            out[key] = first  # a flag: the threshold flags are recomputed below
+        elif isinstance(first, dict | int | float) or first is None:
+            out[key] = _reduce(values, _mean)
         else:
             out[key] = first
     for kind in ("equipment", "process"):
-        mean = out[f"nc_rate_{kind}"]["mean"]
-        out[f"nc_rate_{kind}_meets_threshold"] = mean is not None and mean >= NC_RATE_THRESHOLD
+        flag, mean = f"nc_rate_{kind}_meets_threshold", out.get(f"nc_rate_{kind}")
+        if flag in out:
+            threshold = out.get("nc_rate_threshold") or NC_RATE_THRESHOLD
+            out[flag] = mean is not None and mean >= threshold
     return out
+
+
+def kpi_ci95(per_run: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """95 % confidence half-widths of :func:`aggregate_kpis`'s means, same keys and
+    shapes (dicts per name); None where there is no spread to estimate (one
+    replication, fewer than two finite values, text and flags)."""
+    if not per_run:
+        raise ValueError("kpi_ci95 needs at least one replication")
+    return {key: _reduce([d.get(key) for d in per_run], _ci95) for key in per_run[0]}
 
 
 # -- the output folder -----------------------------------------------------------------
@@ -326,9 +371,9 @@ def summary(runs: Sequence[Run], scenario_file: str | Path | None = None) -> dic
         "time_unit": first.scenario.time_unit,
         "replications": len(runs),
         "kpis": aggregate_kpis(per_run),
+        "kpis_ci95": kpi_ci95(per_run),
+        "kpis_replications": per_run,
     }
-    if len(runs) > 1:
-        out["kpis_replications"] = per_run
     out.update(
         stations=first.stations(),
         machines=first.machines,

@@ -28,6 +28,7 @@ __all__ = [
     "SCHEDULE_COLUMNS",
     "RunData",
     "RunDirError",
+    "kpis_with_ci",
     "lead_times",
     "operation_intervals",
     "plan_intervals",
@@ -49,7 +50,13 @@ class RunDirError(TwinError):
 
 @dataclass(frozen=True)
 class RunData:
-    """One run: the summary dict, the event log and the plan (``None`` if absent)."""
+    """One run: the summary dict, the event log and the plan (``None`` if absent).
+
+    For a replicated run, :func:`read_run` presents each scalar KPI of
+    ``summary["kpis"]`` as ``{"mean": ..., "ci95": ...}`` (the file's mean with its
+    ``kpis_ci95`` half-width, see :func:`kpis_with_ci`): the display form the report
+    and plots read ("mean ± CI"). Single runs keep plain numbers.
+    """
 
     summary: dict[str, Any]
     events: pd.DataFrame
@@ -95,8 +102,10 @@ def read_run(run_dir: str | Path) -> RunData:
         raise RunDirError(f"{summary_path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
     if not isinstance(summary, dict):
         raise RunDirError(f"{summary_path}: expected a JSON object, got {type(summary).__name__}")
-    if not isinstance(summary.get("kpis", {}), dict):
-        raise RunDirError(f"{summary_path}: field 'kpis' must be an object")
+    for name in ("kpis", "kpis_ci95"):
+        if not isinstance(summary.get(name, {}), dict):
+            raise RunDirError(f"{summary_path}: field {name!r} must be an object")
+    summary = kpis_with_ci(summary)
     events_path = root / "events.csv"
     if not events_path.is_file():
         raise RunDirError(f"{events_path}: missing")
@@ -104,6 +113,22 @@ def read_run(run_dir: str | Path) -> RunData:
     plan_path = root / "schedule.csv"
     plan = validate_plan(_read_csv(plan_path), str(plan_path)) if plan_path.is_file() else None
     return RunData(summary=summary, events=events, plan=plan, path=root)
+
+
+def kpis_with_ci(summary: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``summary`` whose scalar ``kpis`` with a 95 % half-width in
+    ``kpis_ci95`` become ``{"mean": value, "ci95": half}``; unchanged without
+    ``kpis_ci95`` (single runs, folders written before the field existed)."""
+    kpis, ci95 = summary.get("kpis") or {}, summary.get("kpis_ci95") or {}
+    if not ci95:
+        return summary
+    shown = dict(kpis)
+    for key, value in kpis.items():
+        half = ci95.get(key)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and isinstance(half, int | float) and not isinstance(half, bool):
+            shown[key] = {"mean": value, "ci95": half}
+    return dict(summary, kpis=shown)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

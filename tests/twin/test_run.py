@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_build import small_scenario
 
@@ -13,12 +14,13 @@ import twin
 import twin.cli.run
 from twin.cli.errors import main
 from twin.eventlog import COLUMNS, EventLog
-from twin.run import aggregate_kpis, replicate, simulate, write_run
+from twin.run import aggregate_kpis, kpi_ci95, replicate, simulate, write_run
+from twin.rundir import kpis_with_ci
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 SUMMARY_KEYS = {
     "scenario", "scenario_file", "seed", "time_unit", "replications", "kpis", "stations",
-    "machines", "jobs", "solver",
+    "machines", "jobs", "solver", "kpis_ci95", "kpis_replications",
 }  # fmt: skip
 KPI_KEYS = {
     "throughput_per_hour", "lead_time_mean", "lead_time_p95", "wip_mean", "makespan",
@@ -58,11 +60,33 @@ def test_replications_share_the_plan_and_differ_by_seed() -> None:
     runs = replicate(scenario, 3, seed=4, method="mwkr")
     assert runs[0].log == simulate(scenario, seed=4, method="mwkr").log
     assert runs[1].log != runs[0].log
-    agg = aggregate_kpis([r.kpis.to_dict() for r in runs])
-    assert set(agg["oee"]) == {"mean", "ci95", "min", "max"}
-    assert agg["oee"]["min"] <= agg["oee"]["mean"] <= agg["oee"]["max"]
-    assert agg["oee"]["ci95"] > 0
+    per_run = [r.kpis.to_dict() for r in runs]
+    agg, half = aggregate_kpis(per_run), kpi_ci95(per_run)
+    oees = [k["oee"] for k in per_run]
+    assert agg["oee"] == pytest.approx(np.mean(oees)) and min(oees) < agg["oee"] < max(oees)
+    assert half["oee"] == pytest.approx(4.303 * np.std(oees, ddof=1) / np.sqrt(3))
+    saws = [k["utilisation"]["saw"] for k in per_run]
+    assert agg["utilisation"]["saw"] == pytest.approx(np.mean(saws))
+    assert half["utilisation"]["saw"] is not None and half["time_unit"] is None
     assert isinstance(agg["nc_rate_equipment_meets_threshold"], bool)
+
+
+def test_replicated_summary_kpis_are_numbers_with_spread_beside(tmp_path: Path) -> None:
+    """MES readers get numbers in ``kpis``; half-widths and every run sit beside them."""
+    runs = replicate(SCENARIOS / "pilot_workshop.yaml", 3, seed=4, method="edd")
+    doc = write_run(tmp_path, runs)
+    kpis, half = doc["kpis"], doc["kpis_ci95"]
+    assert set(kpis) >= KPI_KEYS and set(half) == set(kpis)
+    for key in KPI_KEYS - {"utilisation"}:
+        assert kpis[key] is None or isinstance(kpis[key], float), key
+    assert all(isinstance(v, float) for v in kpis["utilisation"].values())
+    assert set(half["utilisation"]) == set(kpis["utilisation"])
+    assert len(doc["kpis_replications"]) == 3
+    assert doc["kpis_replications"][0] == runs[0].kpis.to_dict()
+    assert kpis["lead_time_mean"] == pytest.approx(np.mean([r.kpis.lead_time_mean for r in runs]))
+    single = write_run(tmp_path / "one", runs[0])
+    assert single["kpis"] == runs[0].kpis.to_dict()
+    assert single["kpis_ci95"]["oee"] is None and len(single["kpis_replications"]) == 1
 
 
 def test_write_run_keeps_the_folder_contract(tmp_path: Path) -> None:
@@ -98,9 +122,13 @@ def test_twin_run_cli_writes_the_folder(tmp_path: Path, capsys: pytest.CaptureFi
     assert exit_info.value.code == 0
     summary = json.loads((out / "summary.json").read_text("utf-8"))
     assert summary["replications"] == 2 and len(summary["kpis_replications"]) == 2
-    assert "mean" in summary["kpis"]["oee"]
-    assert "数控化率" in capsys.readouterr().out
-    assert (out / "report.html").stat().st_size > 10_000
+    assert isinstance(summary["kpis"]["oee"], float) and summary["kpis_ci95"]["oee"] >= 0
+    printed = capsys.readouterr().out
+    assert "数控化率" in printed and "±" in printed
+    page = (out / "report.html").read_text("utf-8")
+    assert len(page) > 10_000 and "mean ± 95 % confidence" in page
+    oee, half = summary["kpis"]["oee"], summary["kpis_ci95"]["oee"]
+    assert f"{100 * oee:.1f} ± {100 * half:.1f} %" in page
 
 
 def test_twin_run_cli_reports_bad_input_in_one_line(
@@ -137,3 +165,16 @@ def test_arrivals_are_dispatched_online_even_with_a_solver_method() -> None:
     run = simulate(SCENARIOS / "cnc_line_robot.yaml", seed=1, method="cpsat")
     assert run.plan is None and run.execution.rule == "edd"
     assert run.kpis.jobs_released > 100
+
+
+def test_report_reader_pairs_means_with_their_half_widths() -> None:
+    """read_run's display form: mean and CI side by side; single or old runs unchanged."""
+    kpis = {"oee": 0.5, "time_unit": "min", "utilisation": {"m": 0.4}, "x": 1.0}
+    ci95 = {"oee": 0.02, "time_unit": None, "utilisation": {"m": 0.1}, "x": None}
+    summary = {"kpis": kpis, "kpis_ci95": ci95}
+    shown = kpis_with_ci(summary)["kpis"]
+    assert shown == {"oee": {"mean": 0.5, "ci95": 0.02}, "time_unit": "min",
+                     "utilisation": {"m": 0.4}, "x": 1.0}  # fmt: skip
+    assert summary["kpis"]["oee"] == 0.5  # the file's summary is not modified
+    old = {"kpis": {"oee": {"mean": 0.5, "ci95": 0.02}}}
+    assert kpis_with_ci(old) == old

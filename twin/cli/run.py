@@ -36,22 +36,23 @@ KPI_ROWS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _fmt(value: Any, unit: str, time_unit: str) -> str:
-    if isinstance(value, dict):
-        text = _fmt(value.get("mean"), unit, time_unit)
-        half = value.get("ci95")
-        return text if half is None else f"{text} ± {_fmt(half, unit, time_unit)}"
-    if value is None:
+def _fmt(value: Any, unit: str, time_unit: str, half: Any = None) -> str:
+    """``12.5 %``, ``3.46``, ``2.76 ± 0.06`` (``half``: a 95 % CI half-width)."""
+    if value is None or isinstance(value, dict | list | str):
         return "n/a"
     if unit == "%":
-        return f"{100 * float(value):.1f} %"
+        text = f"{100 * float(value):.1f}"
+        return f"{text} ± {100 * float(half):.1f} %" if half is not None else f"{text} %"
     suffix = f" {time_unit}" if unit == "t" else ""
-    return f"{float(value):,.2f}{suffix}"
+    text = f"{float(value):,.2f}"
+    return f"{text} ± {float(half):,.2f}{suffix}" if half is not None else f"{text}{suffix}"
 
 
 def kpi_table(summary: dict[str, Any]) -> Table:
-    """The KPI table ``twin run`` prints."""
+    """The KPI table ``twin run`` prints (mean ± 95 % CI half-width when replicated:
+    ``summary["kpis"]`` holds the means, ``summary["kpis_ci95"]`` the half-widths)."""
     kpis, unit = summary["kpis"], summary["time_unit"]
+    ci95 = summary.get("kpis_ci95") or {}
     reps = summary["replications"]
     title = f"{summary['scenario']} (seed {summary['seed']}"
     title += f", {reps} replications, mean ± 95 % CI)" if reps > 1 else ")"
@@ -59,15 +60,11 @@ def kpi_table(summary: dict[str, Any]) -> Table:
     table.add_column("KPI")
     table.add_column("value", justify="right")
     for key, label, kind in KPI_ROWS:
-        value = kpis.get(key)
-        mean = value.get("mean") if isinstance(value, dict) else value
-        if key in kpis and (mean is not None or key != "primary_energy_kgce"):
-            table.add_row(label, _fmt(kpis[key], kind, unit))
+        if key in kpis and (kpis[key] is not None or key != "primary_energy_kgce"):
+            table.add_row(label, _fmt(kpis[key], kind, unit, ci95.get(key)))
     meets = kpis.get("nc_rate_equipment_meets_threshold")
     if meets is not None:
-        threshold = kpis.get("nc_rate_threshold", 0.7)
-        if isinstance(threshold, dict):
-            threshold = threshold.get("mean", 0.7)
+        threshold = kpis.get("nc_rate_threshold") or 0.7
         verdict = "meets" if meets else "below"
         table.add_row(f"数控化率 target {100 * float(threshold):.0f} %", verdict)
     return table
