@@ -54,9 +54,11 @@ from twin.kpi import NC_RATE_THRESHOLD, KPIs, compute_kpis
 from twin.scenario import Scenario, load_scenario
 
 __all__ = [
+    "KERNEL_METHODS",
     "SOLVER_METHODS",
     "Run",
     "aggregate_kpis",
+    "choose_method",
     "kpi_ci95",
     "plan_scenario",
     "replicate",
@@ -67,6 +69,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SOLVER_METHODS = ("cpsat", "auto", "tabu", "dispatch")
+KERNEL_METHODS = ("auto", "tabu")  # solver methods that run numba kernels (JIT warm-up)
 FALLBACK_RULE = "edd"
 
 
@@ -138,14 +141,27 @@ def plan_scenario(
     time_limit: float,
     seed: int = 0,
     workers: int | None = None,
+    on_solution: Callable[[float, float], None] | None = None,
 ) -> tuple[Schedule | None, dict[str, Any]]:
-    """Solve the scenario's orders with ``method``; returns (plan, solver summary)."""
+    """Solve the scenario's orders with ``method``; returns (plan, solver summary).
+
+    The numba search kernels that ``auto`` and ``tabu`` use are compiled (or loaded
+    from numba's disk cache) first, so that cost never eats into ``time_limit``.
+    ``on_solution(objective, seconds)`` hears each improving plan (a live incumbent).
+    """
     import scheduler
 
     if problem.num_jobs == 0:
         return None, {"method": method, "status": "no orders", "makespan": None,
                       "lower_bound": None, "solve_seconds": 0.0}  # fmt: skip
-    result = scheduler.solve(problem, method, time_limit=time_limit, seed=seed, workers=workers)
+    if method in KERNEL_METHODS:
+        from scheduler.warmup import warmup
+
+        log.debug("search kernels ready in %.2f s", warmup())
+    result = scheduler.solve(
+        problem, method, time_limit=time_limit, seed=seed, workers=workers,
+        on_solution=on_solution,
+    )  # fmt: skip
     info = {
         "method": method,
         "status": str(result.status),
@@ -161,8 +177,9 @@ def plan_scenario(
     return result.schedule, info
 
 
-def _choose(scenario: Scenario, method: str | None) -> tuple[str | None, str | None]:
-    """(solver method, dispatch rule): exactly one is set."""
+def choose_method(scenario: Scenario, method: str | None) -> tuple[str | None, str | None]:
+    """(solver method, dispatch rule) that :func:`simulate` uses for ``method`` (default
+    ``scenario.run.scheduling``): exactly one is set."""
     how = method or scenario.run.scheduling
     if how in RULES:
         return None, how
@@ -189,6 +206,7 @@ def simulate(
     solver: dict[str, Any] | None = None,
     problem: ProblemData | None = None,
     on_progress: Callable[[float], None] | None = None,
+    on_solution: Callable[[float, float], None] | None = None,
 ) -> Run:
     """Simulate one run of ``scenario`` (a :class:`Scenario` or a YAML path).
 
@@ -211,6 +229,8 @@ def simulate(
         :func:`replicate` passes them on).
     on_progress
         ``on_progress(fraction)`` during a run with a horizon (for a progress bar).
+    on_solution
+        ``on_solution(objective, seconds)`` on each improving plan while solving.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -219,12 +239,13 @@ def simulate(
         problem = build_problem(scenario)
     rule: str | None = None
     if plan is None:
-        how, rule = _choose(scenario, method)
+        how, rule = choose_method(scenario, method)
         if how is not None:
             limit = scenario.run.time_limit if time_limit is None else time_limit
             plan, solver = plan_scenario(
-                scenario, problem, how, time_limit=limit, seed=seed, workers=workers
-            )
+                scenario, problem, how, time_limit=limit, seed=seed, workers=workers,
+                on_solution=on_solution,
+            )  # fmt: skip
     if solver is None:
         solver = {"method": rule or "plan", "status": "online" if rule else "given",
                   "makespan": None if plan is None else plan.makespan,
@@ -247,11 +268,13 @@ def replicate(
     time_limit: float | None = None,
     workers: int | None = None,
     on_progress: Callable[[float, int], None] | None = None,
+    on_solution: Callable[[float, float], None] | None = None,
 ) -> list[Run]:
     """``replications`` runs (default ``scenario.run.replications``) of one plan: the
     solver runs once, each replication simulates it with its own child seed.
     ``on_progress(done, total)`` reports replications done (fractional within a run
-    that has a horizon), for a progress bar."""
+    that has a horizon; its first call comes after the solver has finished), for a
+    progress bar; ``on_solution(objective, seconds)`` each improving plan while solving."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     n = scenario.run.replications if replications is None else int(replications)
@@ -260,20 +283,28 @@ def replicate(
 
         raise TwinError(f"replications must be >= 1, got {n}")
     seed = scenario.run.seed if seed is None else int(seed)
-    first = simulate(scenario, seed=seed, method=method, time_limit=time_limit, workers=workers)
+    report = on_progress
+
+    def within(r: int) -> Callable[[float], None] | None:
+        return None if report is None else lambda fraction: report(r + fraction, n)
+
+    first = simulate(
+        scenario, seed=seed, method=method, time_limit=time_limit, workers=workers,
+        on_progress=within(0), on_solution=on_solution,
+    )  # fmt: skip
     runs = [first]
-    if on_progress is not None:
-        on_progress(1, n)
+    if report is not None:
+        report(1, n)
     rule = first.execution.rule
     for r in range(1, n):
         runs.append(
             simulate(
                 scenario, plan=first.plan, seed=seed, method=rule, replication=r,
-                solver=first.solver, problem=first.problem,
+                solver=first.solver, problem=first.problem, on_progress=within(r),
             )
         )  # fmt: skip
-        if on_progress is not None:
-            on_progress(r + 1, n)
+        if report is not None:
+            report(r + 1, n)
     return runs
 
 

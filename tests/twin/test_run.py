@@ -178,3 +178,32 @@ def test_report_reader_pairs_means_with_their_half_widths() -> None:
     assert summary["kpis"]["oee"] == 0.5  # the file's summary is not modified
     old = {"kpis": {"oee": {"mean": 0.5, "ci95": 0.02}}}
     assert kpis_with_ci(old) == old
+
+
+def test_kernels_warm_up_before_the_timed_solve(monkeypatch: pytest.MonkeyPatch) -> None:
+    """auto compiles numba kernels before the solver's clock starts; cpsat needs none."""
+    import scheduler
+    import scheduler.warmup
+
+    calls: list[str] = []
+    solve = scheduler.solve
+    monkeypatch.setattr(scheduler.warmup, "warmup", lambda: calls.append("warmup") or 0.0)
+    monkeypatch.setattr(scheduler, "solve", lambda *a, **k: calls.append("solve") or solve(*a, **k))
+    simulate(small_scenario(), method="auto", time_limit=1, workers=1)
+    assert calls == ["warmup", "solve"]
+    calls.clear()
+    simulate(small_scenario(), method="cpsat", time_limit=1, workers=1)
+    assert calls == ["solve"]
+
+
+def test_replicate_reports_incumbents_and_progress() -> None:
+    """on_solution hears improving plans; on_progress rises to the replication count."""
+    incumbents: list[tuple[float, float]] = []
+    done: list[float] = []
+    runs = replicate(
+        small_scenario(), 2, method="auto", time_limit=1, workers=1,
+        on_solution=lambda value, seconds: incumbents.append((value, seconds)),
+        on_progress=lambda d, n: done.append(d / n),
+    )  # fmt: skip
+    assert incumbents and incumbents[-1][0] == runs[0].plan.makespan  # type: ignore[union-attr]
+    assert done == sorted(done) and done[-1] == 1.0

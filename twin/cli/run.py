@@ -4,7 +4,7 @@ run folder (``summary.json``, ``events.csv``, ``schedule.csv``) for ``twin repor
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,6 +12,10 @@ from rich.table import Table
 
 from twin.cli.app import app
 from twin.cli.errors import CliError
+
+if TYPE_CHECKING:  # the CLI imports the simulation lazily: `twin --help` stays fast
+    from twin.run import Run
+    from twin.scenario import Scenario
 
 # (key, label, unit): "%" shares, "t" the scenario's time unit
 KPI_ROWS: tuple[tuple[str, str, str], ...] = (
@@ -70,6 +74,52 @@ def kpi_table(summary: dict[str, Any]) -> Table:
     return table
 
 
+def _run_with_progress(
+    spec: Scenario, n: int, seed: int | None, method: str | None, time_limit: float | None,
+    workers: int | None, console: Console, quiet: bool,
+) -> list[Run]:  # fmt: skip
+    """:func:`twin.run.replicate` under live progress: the kernel warm-up (outside the
+    solver's time limit), the solve (elapsed time and the incumbent as it improves),
+    then the replications."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from twin.run import KERNEL_METHODS, choose_method, replicate
+
+    how, _ = choose_method(spec, method)
+    limit = spec.run.time_limit if time_limit is None else time_limit
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=True, disable=quiet) as progress:
+        if how in KERNEL_METHODS:
+            from scheduler.warmup import warmup
+
+            task = progress.add_task("compiling the search kernels (numba, cached after)")
+            warmup()
+            progress.remove_task(task)
+        label = f"planning: {how}, time limit {limit:g} s"
+        solving = progress.add_task(label, total=None, visible=how is not None)
+        reps = progress.add_task(f"{spec.name}: simulating", total=n, start=False, visible=False)
+
+        def incumbent(value: float, seconds: float) -> None:
+            progress.update(solving, description=f"{label}, best {value:,.0f} at {seconds:.1f} s")
+
+        started: list[bool] = []
+
+        def advance(done: float, total: int) -> None:
+            if not started:  # the first call comes once the plan is ready
+                started.append(True)
+                progress.update(solving, visible=False)
+                progress.update(reps, visible=True)
+                progress.start_task(reps)
+            current = min(int(done) + 1, total)
+            progress.update(reps, completed=done, description=f"replication {current}/{total}")
+
+        return replicate(
+            spec, n, seed, method=method, time_limit=time_limit, workers=workers,
+            on_progress=advance, on_solution=incumbent,
+        )  # fmt: skip
+
+
 @app.command("run")
 def run_command(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
@@ -95,10 +145,8 @@ def run_command(
     quiet: Annotated[bool, typer.Option(help="No progress, no table.")] = False,
 ) -> None:
     """Plan and simulate a scenario; print its KPIs and write the run folder."""
-    from rich.progress import Progress
-
     from twin.execute import RULES
-    from twin.run import SOLVER_METHODS, replicate, write_run
+    from twin.run import SOLVER_METHODS, write_run
     from twin.scenario import load_scenario
 
     if replications is not None and replications < 1:
@@ -115,17 +163,13 @@ def run_command(
     folder = out if out is not None else Path("runs") / scenario.stem
     n = spec.run.replications if replications is None else replications
     console = Console(stderr=True, quiet=quiet)
-    with Progress(console=console, transient=True, disable=quiet) as progress:
-        task = progress.add_task(f"{spec.name}: planning and simulating", total=n)
-
-        def advance(done: float, total: int) -> None:
-            current = min(int(done) + 1, total)
-            progress.update(task, completed=done, description=f"replication {current}/{total}")
-
-        runs = replicate(
-            spec, n, seed, method=method, time_limit=time_limit, workers=workers,
-            on_progress=advance,
-        )  # fmt: skip
+    runs = _run_with_progress(spec, n, seed, method, time_limit, workers, console, quiet)
+    solver = runs[0].solver
+    if solver.get("status") not in ("online", "given") and not quiet:
+        console.print(
+            f"plan: {solver['method']} {solver['status']}, makespan {solver['makespan']}, "
+            f"lower bound {solver['lower_bound']}, {solver['solve_seconds']:.1f} s"
+        )
     summary = write_run(folder, runs, scenario)
     written = "summary.json, events.csv, schedule.csv"
     if report:
