@@ -1,0 +1,273 @@
+"""What happens around every operation of a twin run, whoever chose it (a plan or a
+dispatch rule): the lots, their durations, moving a lot, loading and processing it on a
+unit, and holding it there while the buffer after the station is full.
+
+Around every operation: a robot loads and unloads tended units, the transport fleet
+(or a plain travel delay) moves the lot between stations, and a finite buffer after a
+station keeps the finished lot until the next unit can take it; while the buffer is
+full the station is BLOCKED (capacity 0: blocked until the lot is taken). A unit that
+picks a lot still blocked on its upstream unit takes it straight off that unit (the
+lot never enters the buffer): it never waits for buffer room, which only the lots
+already in the buffer could make, so units waiting on each other cannot deadlock.
+
+Randomness: one stream per unit (failures, setups), one per lot (duration noise and
+scrap: common random numbers whatever the plan), one for arrivals and one for the
+``random`` rule, all spawned from one :class:`numpy.random.SeedSequence`. Durations on
+a unit are ``quantity x cycle time x noise`` with noise of mean 1 and the operation's
+cv (none when the cv is 0 or ``run.variability`` is off).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+import simpy
+from simpy.resources.base import Put
+
+from models import Machine, State
+from models.distributions import Distribution, with_cv
+from models.recorder import EventKind, Recorder
+from scheduler import ProblemData
+from twin.build import Shop, build_shop, nominal_time
+from twin.kpi import JobInfo
+from twin.scenario import Product, Scenario
+
+__all__ = ["Gen", "Lot", "ShopRun"]
+
+Gen = Generator[simpy.Event, Any, Any]
+
+
+@dataclass(eq=False)
+class Lot:
+    """One order (or arrival) moving through its routing."""
+
+    index: int
+    id: str
+    product: Product
+    quantity: int
+    release: float
+    due: float | None
+    seed: tuple[Any, tuple[int, ...]]  # (entropy, spawn key) of the lot's own stream
+    step: int = 0  # next operation
+    location: str | None = None  # unit of the last operation
+    ready_at: float = 0.0
+    held: simpy.Event | None = None  # holds the finished lot's unit until the lot leaves it
+    put: Put | None = None  # the lot's pending or done put into ``buffer``
+    buffer: Any = None
+    work_left: float = 0.0  # for mwkr
+    _rng: np.random.Generator | None = None
+
+    @property
+    def rng(self) -> np.random.Generator:
+        if self._rng is None:  # made on first use: runs without noise or scrap never pay
+            entropy, key = self.seed
+            self._rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=key))
+        return self._rng
+
+    @property
+    def info(self) -> JobInfo:
+        return JobInfo(self.id, self.product.id, self.quantity, self.release, self.due)
+
+
+class ShopRun(ABC):
+    """The shop and the lots of one run, and what happens around every operation;
+    :class:`twin.execute_plan.PlanRun` and :class:`twin.execute_dispatch.DispatchRun`
+    decide which unit takes which lot next (:meth:`op_done`)."""
+
+    exclusive = False  # True: each unit has one driver (a plan), no resource request
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        problem: ProblemData,
+        recorder: Recorder,
+        seed: np.random.SeedSequence,
+    ) -> None:
+        self.scenario = scenario
+        self.problem = problem
+        self.rec = recorder.record
+        self.env = simpy.Environment()
+        units_seed, self.jobs_seed, arrivals_seed, rule_seed = seed.spawn(4)
+        self.arrivals_rng = np.random.default_rng(arrivals_seed)
+        self.rule_rng = np.random.default_rng(rule_seed)
+        self.shop: Shop = build_shop(
+            self.env, scenario, recorder, units_seed.spawn(len(scenario.units))
+        )
+        self.station_units = {s.id: s.unit_names for s in scenario.stations}
+        self.unit_rank = {u: i for i, u in enumerate(scenario.units)}
+        self.lots: list[Lot] = []
+        self.finished = 0
+        self.all_done = self.env.event()
+        self.expected: int | None = None
+        self._noise: dict[tuple[str, float], Distribution] = {}
+        self._nominal: dict[tuple[str, int], float] = {}
+        self.stations = {s.id: s for s in scenario.stations}
+        self.products = {p.id: p for p in scenario.products}
+        self.variability = scenario.run.variability
+        self.unit_setups = {
+            u: s.setup.default > 0 or bool(s.setup.families)
+            for s in scenario.stations
+            for u in s.unit_names
+        }
+        self._travels: dict[tuple[str, str], bool] = {}
+
+    # -- lots -----------------------------------------------------------------------
+
+    def new_lot(self, order_id: str, product_id: str, qty: int, release: float, due: Any) -> Lot:
+        j = len(self.lots)
+        key = self.jobs_seed
+        seed = (key.entropy, (*key.spawn_key, j))
+        lot = Lot(j, order_id, self.products[product_id], qty, release, due, seed)
+        self.lots.append(lot)
+        return lot
+
+    def nominal(self, lot: Lot, step: int, station_id: str) -> float:
+        """Nominal time without the robot's handling (simulated separately)."""
+        station = self.stations[station_id]
+        cycle = lot.product.routing[step].stations[station_id]
+        if station.kind != "printer3d":
+            return lot.quantity * cycle
+        key = (station_id, lot.quantity)
+        value = self._nominal.get(key)
+        if value is None:
+            value = self._nominal[key] = nominal_time(station, lot.quantity, cycle)
+        return value
+
+    def work(self, lot: Lot, step: int, station_id: str) -> float:
+        """Actual processing time: nominal x noise drawn from the lot's stream (the
+        step's cv overrides the station's; see :meth:`Scenario.operation_variability`)."""
+        nominal = self.nominal(lot, step, station_id)
+        if not self.variability:
+            return nominal
+        spec = lot.product.routing[step]
+        cv = spec.cv if spec.cv is not None else self.stations[station_id].cv
+        dist = spec.dist or "lognormal"
+        if cv == 0 or dist == "constant":
+            return nominal
+        noise = self._noise.get((dist, cv))
+        if noise is None:
+            noise = self._noise[(dist, cv)] = with_cv(1.0, cv, dist)
+        return nominal * noise.sample(lot.rng)
+
+    def release(self, lot: Lot) -> None:
+        self.rec(
+            self.env.now, EventKind.RELEASE, "", job=lot.index, value=lot.quantity,
+            product=lot.product.id,
+        )  # fmt: skip
+        lot.ready_at = self.env.now
+
+    def finish(self, lot: Lot) -> None:
+        rate = lot.product.scrap_rate
+        scrap = rate > 0 and lot.rng.random() < rate
+        self.rec(
+            self.env.now, EventKind.FINISH, lot.location or "", job=lot.index,
+            value=0.0 if scrap else lot.quantity, state="scrap" if scrap else "",
+            product=lot.product.id,
+        )  # fmt: skip
+        self.finished += 1
+        expected = self.expected
+        if expected is not None and self.finished >= expected and not self.all_done.triggered:
+            self.all_done.succeed()
+
+    # -- one operation --------------------------------------------------------------
+
+    def family(self, lot: Lot, unit: str) -> str | None:
+        return lot.product.family_name if self.unit_setups[unit] else None
+
+    def move(self, lot: Lot, unit: str) -> Gen:
+        """Pick the lot up where it waits and carry it to ``unit``."""
+        if lot.held is not None:
+            put = lot.put
+            if put is not None and put.triggered:
+                yield put  # the lot is in the buffer
+                yield lot.buffer.get()
+            else:
+                if put is not None:  # still blocked on its unit by the full buffer:
+                    put.cancel()  # take it straight off the unit (it never enters)
+                if not lot.held.triggered:
+                    lot.held.succeed()  # hand-off: free the blocked unit
+            lot.held, lot.put, lot.buffer = None, None, None
+        origin = lot.location
+        if origin is None:
+            return
+        stations = self.shop.unit_station
+        if stations[origin] == stations[unit]:
+            return
+        fleet = self.shop.fleet
+        if fleet is not None:
+            yield from fleet.move(
+                origin, unit, lot.index, operation=lot.step, product=lot.product.id
+            )
+        else:
+            t = self.scenario.travel_time(stations[origin], stations[unit])
+            if t > 0:
+                yield self.env.timeout(t)
+
+    def operate(self, lot: Lot, unit: str) -> Gen:
+        """Process the lot's current operation on ``unit``, tell the plan (or the
+        dispatcher) that the lot may leave, then hand it off."""
+        printer = self.shop.printers.get(unit)
+        if printer is not None:
+            k, product = lot.step, lot.product.id
+            parts = [printer.submit(lot.index, k, product) for _ in range(lot.quantity)]
+            yield self.env.all_of(parts)
+            lot.location = unit
+            self.op_done(lot)
+            return
+        machine = self.shop.machines[unit]
+        if self.exclusive:  # following a plan: the unit's driver is its only user
+            yield from self.on_machine(machine, lot, unit)
+            return
+        with machine.resource.request() as req:
+            yield req
+            yield from self.on_machine(machine, lot, unit)
+
+    def on_machine(self, machine: Machine, lot: Lot, unit: str) -> Gen:
+        """Load, process, unload, then hold the lot (BLOCKED) until the buffer takes it."""
+        k = lot.step
+        station = self.shop.unit_station[unit]
+        product = lot.product.id
+        robot = self.shop.robot_of.get(unit)
+        if robot is not None:
+            yield from robot[0].load(unit, robot[1], job=lot.index, operation=k, product=product)
+        work = self.work(lot, k, station)
+        yield from machine.process(lot.index, k, work, self.family(lot, unit), product)
+        if robot is not None:
+            yield from robot[0].unload(unit, robot[1], job=lot.index, operation=k, product=product)
+        lot.location = unit
+        last = k == len(lot.product.routing) - 1
+        if not last and station in self.shop.buffer_after:
+            buffer = self.shop.buffer_after[station]
+            if buffer is None:
+                lot.held, lot.put, lot.buffer = self.env.event(), None, None
+            else:
+                lot.put, lot.buffer = cast(Put, buffer.put(lot.index)), buffer
+                lot.held = lot.put if lot.put.triggered else self._leaves_unit(lot.put)
+        held = lot.held
+        self.op_done(lot)
+        if held is not None and not held.triggered:
+            machine.set_state(State.BLOCKED)
+            yield held
+            machine.set_state(State.IDLE)
+
+    def _leaves_unit(self, put: Put) -> simpy.Event:
+        """The event that frees a unit blocked by a full buffer: the lot enters the
+        buffer (``put`` succeeds) or the next unit takes it straight off the unit
+        (:meth:`move` cancels ``put``). Never waiting on ``put`` itself is what keeps a
+        unit chosen for a blocked lot from waiting on a buffer that only it can drain."""
+        held = self.env.event()
+
+        def entered(_: simpy.Event) -> None:
+            if not held.triggered:
+                held.succeed()
+
+        put.callbacks.append(entered)
+        return held
+
+    @abstractmethod
+    def op_done(self, lot: Lot) -> None:
+        """The lot's current operation is done (it may still be held on its unit)."""

@@ -1,0 +1,140 @@
+"""Following a plan in the twin (see :mod:`twin.execute`).
+
+Each machine works through its planned sequence (a :class:`scheduler.Schedule` over
+:func:`twin.build.build_problem` of the same scenario). As soon as it has finished one
+operation it sets up for the next (setup needs no part, as in the scheduler), then
+waits for the lot; a lot moves to the unit of its next operation as soon as an
+operation ends. So an operation starts when its unit has finished its previous planned
+operation (+ setup) and the lot's previous operation is done (+ transport): with no
+randomness, no breakdowns and no shifts the twin reproduces a left-shifted plan
+exactly. A print cell takes the lots as they come (it batches).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models import Machine
+from scheduler import ProblemData, Schedule
+from twin.errors import TwinError
+from twin.execute_core import Gen, Lot, ShopRun
+
+__all__ = ["PlanRun", "check_plan"]
+
+
+class PlanRun(ShopRun):
+    """A run whose units follow a plan (each unit's driver is its only user)."""
+
+    exclusive = True
+
+    def op_done(self, lot: Lot) -> None:
+        self.advance(lot)
+
+    def presetup(self, machine: Machine, lot: Lot, k: int, family: str) -> Gen:
+        """Set the machine up for the next planned operation before its lot arrives
+        (only the unit's driver uses it: no resource request)."""
+        yield from machine.setup(family, job=lot.index, operation=k, product=lot.product.id)
+
+    def follow(self, plan: Schedule) -> None:
+        """Start one driver process per machine; lots advance by callbacks (no process
+        per lot unless it must travel or wait in a buffer: the replay's hot path)."""
+        data = self.problem
+        n = data.num_ops
+        event = self.env.event
+        self.arrived = [event() for _ in range(n)]
+        # a unit announces it is ready for an op only to lots waiting in a buffer
+        self.unit_ready = [event() for _ in range(n)] if self.shop.buffer_after else []
+        self.first_op = data.job_op_ptr.tolist()
+        ptr = data.job_op_ptr
+        self.op_loc = list(
+            zip(data.op_job.tolist(), (np.arange(n) - ptr[data.op_job]).tolist(), strict=True)
+        )
+        names = data.machine_names
+        self.plan_unit = [names[m] for m in plan.machine.tolist()]
+        for m, seq in enumerate(plan.machine_sequences(data.num_machines)):
+            if names[m] in self.shop.machines:
+                self.env.process(self.drive(names[m], seq))
+            elif self.unit_ready:
+                for o in seq:
+                    self.unit_ready[o].succeed()
+        for lot in self.lots:
+            if lot.release > 0:
+                wake = self.env.timeout(lot.release)
+                wake.callbacks.append(lambda _, lot=lot: self.start_lot(lot))  # type: ignore[misc]
+            else:
+                self.start_lot(lot)
+
+    def drive(self, unit: str, seq: list[int]) -> Gen:
+        machine = self.shop.machines[unit]
+        ready = self.unit_ready
+        for o in seq:
+            j, k = self.op_loc[o]
+            lot = self.lots[j]
+            fam = self.family(lot, unit)
+            if fam is not None and machine.family is not None and fam != machine.family:
+                yield from self.presetup(machine, lot, k, fam)
+            if ready:
+                ready[o].succeed()
+            yield self.arrived[o]
+            yield from self.on_machine(machine, lot, unit)
+
+    def start_lot(self, lot: Lot) -> None:
+        self.release(lot)
+        self.hand_over(lot, 0)
+
+    def advance(self, lot: Lot) -> None:
+        """Plan mode: the lot's operation is done; send it on (or finish it)."""
+        if lot.step == len(lot.product.routing) - 1:
+            self.finish(lot)
+        else:
+            self.hand_over(lot, lot.step + 1)
+
+    def hand_over(self, lot: Lot, k: int) -> None:
+        o = self.first_op[lot.index] + k
+        unit = self.plan_unit[o]
+        lot.step = k
+        if lot.held is None and unit in self.shop.machines and not self.travels(lot, unit):
+            self.arrived[o].succeed()
+        else:
+            self.env.process(self.transfer(lot, o, unit))
+
+    def travels(self, lot: Lot, unit: str) -> bool:
+        origin = lot.location
+        if origin is None:
+            return False
+        key = (origin, unit)
+        moves = self._travels.get(key)
+        if moves is None:
+            a, b = self.shop.unit_station[origin], self.shop.unit_station[unit]
+            moves = a != b and (self.shop.fleet is not None or self.scenario.travel_time(a, b) > 0)
+            self._travels[key] = moves
+        return moves
+
+    def transfer(self, lot: Lot, o: int, unit: str) -> Gen:
+        if lot.held is not None:
+            yield self.unit_ready[o]
+        yield from self.move(lot, unit)
+        if unit in self.shop.printers:
+            yield from self.operate(lot, unit)
+        else:
+            self.arrived[o].succeed()
+
+
+def check_plan(problem: ProblemData, plan: Schedule) -> None:
+    """A plan must give every operation one of its eligible machines (the order on each
+    machine is the plan's business: ``scheduler.check`` verifies the rest)."""
+    if len(plan) != problem.num_ops:
+        raise TwinError(
+            f"plan has {len(plan)} operations, the scenario's problem has {problem.num_ops}"
+        )
+    ptr, modes, chosen = problem.op_mode_ptr.tolist(), problem.mode_machine.tolist(), plan.machine
+    for o, m in enumerate(chosen.tolist()):
+        eligible = modes[ptr[o] : ptr[o + 1]]
+        if m not in eligible:
+            j, k = problem.locate(o)
+            names = problem.machine_names
+            raise TwinError(
+                f"plan: operation {o} (job {problem.job_names[j]}, operation {k}) is on "
+                f"machine {m} ({names[m] if 0 <= m < len(names) else '?'}), not eligible "
+                f"(eligible: {', '.join(names[e] for e in eligible)})"
+            )
