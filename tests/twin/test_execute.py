@@ -196,10 +196,11 @@ def test_execute_rejects_bad_requests() -> None:
         execute(scenario, data, EventLog(), seed=seed, rule="fastest")
     with pytest.raises(TwinError, match="exactly one"):
         execute(scenario, data, EventLog(), seed=seed)
-    plan = scheduler.Schedule([0], [0], [1])
+    a = np.array
+    plan = scheduler.Schedule(a([0]), a([0]), a([1]))
     with pytest.raises(TwinError, match="plan has 1 operations"):
         execute(scenario, data, EventLog(), seed=seed, plan=plan)
-    wrong = scheduler.Schedule([0, 0, 2], [0, 10, 20], [10, 22, 25])  # op 1 is a mill op
+    wrong = scheduler.Schedule(a([0, 0, 2]), a([0, 10, 20]), a([10, 22, 25]))  # op 1: mill
     with pytest.raises(TwinError, match=r"operation 1 \(job A, operation 1\) is on machine 0"):
         execute(scenario, data, EventLog(), seed=seed, plan=wrong)
 

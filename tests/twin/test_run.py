@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -171,7 +172,7 @@ def test_report_reader_pairs_means_with_their_half_widths() -> None:
     """read_run's display form: mean and CI side by side; single or old runs unchanged."""
     kpis = {"oee": 0.5, "time_unit": "min", "utilisation": {"m": 0.4}, "x": 1.0}
     ci95 = {"oee": 0.02, "time_unit": None, "utilisation": {"m": 0.1}, "x": None}
-    summary = {"kpis": kpis, "kpis_ci95": ci95}
+    summary: dict[str, Any] = {"kpis": kpis, "kpis_ci95": ci95}
     shown = kpis_with_ci(summary)["kpis"]
     assert shown == {"oee": {"mean": 0.5, "ci95": 0.02}, "time_unit": "min",
                      "utilisation": {"m": 0.4}, "x": 1.0}  # fmt: skip
@@ -187,8 +188,17 @@ def test_kernels_warm_up_before_the_timed_solve(monkeypatch: pytest.MonkeyPatch)
 
     calls: list[str] = []
     solve = scheduler.solve
-    monkeypatch.setattr(scheduler.warmup, "warmup", lambda: calls.append("warmup") or 0.0)
-    monkeypatch.setattr(scheduler, "solve", lambda *a, **k: calls.append("solve") or solve(*a, **k))
+
+    def warmup() -> float:
+        calls.append("warmup")
+        return 0.0
+
+    def timed_solve(*args: Any, **kwargs: Any) -> Any:
+        calls.append("solve")
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(scheduler.warmup, "warmup", warmup)
+    monkeypatch.setattr(scheduler, "solve", timed_solve)
     simulate(small_scenario(), method="auto", time_limit=1, workers=1)
     assert calls == ["warmup", "solve"]
     calls.clear()
