@@ -19,6 +19,7 @@ import argparse
 import fnmatch
 import json
 import statistics
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -33,6 +34,16 @@ from scheduler.generate import generate
 from scheduler.instances import family_instances
 from scheduler.problem import ProblemData
 from scheduler.warmup import warmup
+
+
+def _commit() -> str:
+    """The checkout's commit, recorded with every row."""
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True)
+    return out.stdout.decode().strip()
+
+
+COMMIT = _commit()
 
 
 def _one(data: ProblemData, method: str, seconds: float, seed: int, workers: int) -> dict[str, Any]:
@@ -54,6 +65,7 @@ def _one(data: ProblemData, method: str, seconds: float, seed: int, workers: int
         "wall": round(wall, 3),
         "first_solution": round(first[0], 3) if first else None,
         "feasible": ok,
+        "commit": COMMIT,
     }
 
 

@@ -4,9 +4,9 @@ One time budget, shared in phases (fractions of ``time_limit``):
 
 1. starts (instant): every dispatch rule, the caller's hint and a few decoded
    global/local-selection solutions; the best is the incumbent.
-2. tabu (about half the budget on the plain FJSP, a quarter otherwise): one search
-   thread per worker, numba kernels without the GIL.
-3. CP-SAT (about a third, more when the graph search does not apply): hinted with
+2. tabu (70 % of the budget on the plain FJSP, a quarter otherwise): one search
+   thread per worker (numba kernels without the GIL), with different tenures.
+3. CP-SAT (a fifth, 60 % when the graph search does not apply): hinted with
    the incumbent completely, so it starts from it, improves it by its own LNS and
    proves a lower bound.
 4. polish (the rest): tabu continues, restarted from CP-SAT's schedule if that one is
@@ -41,6 +41,7 @@ from scheduler.search.tabu import (
     graph_search_applies,
     run_searches,
     starting_solutions,
+    worker_options,
 )
 
 __all__ = ["solve_auto"]
@@ -48,7 +49,7 @@ __all__ = ["solve_auto"]
 log = logging.getLogger(__name__)
 
 # (tabu, cpsat) shares of the budget; the polish gets the rest
-SHARES_GRAPH = (0.5, 0.35)
+SHARES_GRAPH = (0.7, 0.2)
 SHARES_DECODER = (0.25, 0.6)
 
 
@@ -134,7 +135,10 @@ def solve_auto(
         """Run the local search from ``start`` (or resume ``searches``) until ``when``."""
         if graph:
             if searches is None:
-                searches = [GraphSearch.from_schedule(data, kd, start, s, options) for s in seeds]
+                searches = [
+                    GraphSearch.from_schedule(data, kd, start, s, worker_options(data, options, i))
+                    for i, s in enumerate(seeds)
+                ]
             run_searches(searches, when, options, target, incumbent)
             top = min(searches, key=lambda s: s.best)
             return top.best_schedule(), searches

@@ -44,6 +44,7 @@ __all__ = [
     "run_searches",
     "solve_tabu",
     "starting_solutions",
+    "worker_options",
 ]
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,14 @@ def graph_search_applies(data: ProblemData, objective: Objective) -> bool:
         and not (data.has_setups or data.has_transport or data.has_windows)
         and not bool(np.any(data.fixed_start >= 0))
     )
+
+
+def worker_options(data: ProblemData, options: dict[str, Any], worker: int) -> dict[str, Any]:
+    """Options of one search thread: odd workers use half the default tenure (about
+    10 + n/m), so two threads explore differently (unless ``tenure`` is given)."""
+    if "tenure" in options or worker % 2 == 0:
+        return options
+    return {**options, "tenure": max(6, (10 + data.num_ops // data.num_machines) // 2)}
 
 
 def _mode_range(data: ProblemData) -> tuple[IntArray, IntArray]:
@@ -316,7 +325,10 @@ def solve_tabu(
         buf, _, ms, first = _best_start(data, kd, candidates)
         incumbent = Incumbent(t0, on_solution)
         incumbent(float(first))
-        searches = [GraphSearch(data, kd, ms, buf.seq, buf.mlen, sd, options) for sd in seeds]
+        searches = [
+            GraphSearch(data, kd, ms, buf.seq, buf.mlen, sd, worker_options(data, options, i))
+            for i, sd in enumerate(seeds)
+        ]
         run_searches(searches, deadline, options, int(np.ceil(lb)), incumbent)
         winner = min(searches, key=lambda s: s.best)
         schedule = winner.best_schedule()
