@@ -33,6 +33,8 @@ from scheduler.result import Schedule
 
 __all__ = ["improve"]
 
+WINDOW_SHARE = 0.5
+
 
 class _Incumbent:
     """The best schedule so far, shared by the LNS threads."""
@@ -117,13 +119,12 @@ def _search(
 def _sub_model(
     inst: Instance,
     incumbent: Schedule,
-    free_jobs: list[int],
+    free: np.ndarray,
     objective: Objective,
     weights: tuple[int, int],
 ) -> Variables:
+    """The model with only the ``free`` operations (a boolean mask) movable."""
     data = inst.data
-    job = data.op_job
-    free = np.isin(job, free_jobs)
     keep = {}
     for o in np.flatnonzero(~free).tolist():
         keep[o] = next(a for a in inst.modes[o] if inst.machine(a) == incumbent.machine[o])
@@ -144,14 +145,23 @@ def _sub_model(
 
 def _neighbourhood(
     data: ProblemData, incumbent: Schedule, size: int, rng: np.random.Generator
-) -> list[int]:
-    """``size`` random jobs; half the time one of them has an operation on a machine
-    that finishes at the makespan (the bottleneck has to change for the makespan to)."""
+) -> np.ndarray:
+    """Mask of the operations to free, ``size`` jobs' worth of them: either whole jobs
+    (half the time one with an operation on a machine that finishes at the makespan,
+    whose load has to change for the makespan to) or, with probability
+    ``WINDOW_SHARE``, the operations with consecutive starts in a random time window."""
+    n_free = size * data.num_ops // data.num_jobs
+    if rng.random() < WINDOW_SHARE:
+        order = np.argsort(incumbent.start, kind="stable")
+        first = int(rng.integers(0, max(1, data.num_ops - n_free + 1)))
+        free = np.zeros(data.num_ops, bool)
+        free[order[first : first + n_free]] = True
+        return free
     jobs = rng.permutation(data.num_jobs).tolist()
     if rng.random() < 0.5:
         late = np.flatnonzero(incumbent.end == incumbent.makespan)
         machines = np.unique(incumbent.machine[late])
         ops = np.flatnonzero(np.isin(incumbent.machine, machines))
-        first = int(data.op_job[rng.choice(ops)])
-        jobs = [first] + [j for j in jobs if j != first]
-    return jobs[:size]
+        critical = int(data.op_job[rng.choice(ops)])
+        jobs = [critical] + [j for j in jobs if j != critical]
+    return np.isin(data.op_job, jobs[:size])
