@@ -37,11 +37,14 @@ DEFAULT_PARAMS: dict[str, Any] = {}
 # Measured (30 s, 2 workers, shared machine): LNS beat the full model alone on mk02
 # (26 vs 27), mk06 (58 vs 59) and mk10 (210-218 vs 224); 0.85 beat 0.6 on mk10.
 FIRST_SHARE, LNS_SHARE = 0.05, 0.85
+FIRST_MIN_SECONDS = 1.0  # small instances are often proved optimal within a second
 # With fewer jobs a sub-model frees most of the problem: just solve the full model.
 MIN_LNS_JOBS = 4
 # One LNS thread of one-worker sub-solves beat two threads on mk10 (219-229 against
 # 258-265 in 15 s, measured on the shared 2-core machine).
 LNS_THREADS = 1
+
+_MAKESPAN_FIRST = (Objective.MAKESPAN, Objective.LEXICOGRAPHIC)
 
 _STATUS = {
     cp_model.OPTIMAL: Status.OPTIMAL,
@@ -85,7 +88,7 @@ def solve_cpsat(
         Raw CP-SAT parameters, applied last (e.g. ``{"num_search_workers": 4}``).
     lns
         Spend part of the time on large neighbourhood search with small sub-models
-        (needs a starting schedule and at least ``MIN_LNS_JOBS`` jobs).
+        (at least ``MIN_LNS_JOBS`` jobs).
     """
     if options:
         raise TypeError(f"solve_cpsat got unknown option(s) {sorted(options)}")
@@ -99,10 +102,10 @@ def solve_cpsat(
     lower = makespan_lower_bound(inst)
     start_from = _starting_schedule(data, inst, hint)
     horizon = horizon_bound(inst)
-    if start_from is not None and obj in (Objective.MAKESPAN, Objective.LEXICOGRAPHIC):
-        horizon = min(horizon, start_from.makespan)
+    if hint is None and start_from is not None and obj in _MAKESPAN_FIRST:
+        horizon = min(horizon, start_from.makespan)  # the greedy schedule is feasible
     if start_from is not None:
-        horizon = max(horizon, start_from.makespan)
+        horizon = max(horizon, start_from.makespan)  # a caller's hint is not trusted
     v = build_variables(inst, horizon, lower, tardiness=obj is not Objective.MAKESPAN)
     add_constraints(v)
     v.model.minimize(objective_expr(v, obj, weights))
@@ -116,12 +119,9 @@ def solve_cpsat(
     reporter = Reporter(on_solution, t0)
     callback = ImprovementCallback(reporter)
     search = _Search(v, obj, weights, make_solver(seed), callback, deadline)
-    use_lns = lns and start_from is not None and data.num_jobs >= MIN_LNS_JOBS
-    if use_lns and start_from is not None:
+    if lns and data.num_jobs >= MIN_LNS_JOBS:
         seeds = np.random.SeedSequence(seed)
-        status, schedule = search.phased(
-            start_from, seeds, lambda s: make_solver(s, 1), LNS_THREADS
-        )
+        status, schedule = search.phased(seeds, lambda s: make_solver(s, 1), LNS_THREADS)
     else:
         status, schedule = search.run(deadline)
     stats = {**_stats(search.solver, reporter, lower, horizon), **search.stats}
@@ -184,24 +184,30 @@ class _Search:
         return status, None
 
     def phased(
-        self, start: Schedule, seeds: np.random.SeedSequence, make_solver: Any, threads: int
+        self, seeds: np.random.SeedSequence, make_solver: Any, threads: int
     ) -> tuple[Status, Schedule | None]:
-        """A short full solve (small instances end here), LNS from the best schedule,
-        then a full solve hinted with the LNS result for the remaining time."""
+        """A short full solve (small instances end here), LNS from its schedule, then a
+        full solve hinted with the LNS result for the remaining time.
+
+        LNS starts from CP-SAT's own solution (a complete feasible hint comes back as
+        the first one), so a caller's hint is never trusted as feasible on its own.
+        """
         data = self.v.inst.data
         now = time.perf_counter()
         total = self.deadline - now
-        status, found = self.run(now + FIRST_SHARE * total)
+        first = max(FIRST_SHARE * total, min(FIRST_MIN_SECONDS, 0.3 * total))
+        status, found = self.run(now + first)
         if status in (Status.OPTIMAL, Status.INFEASIBLE):
             return status, found
-        best = self._better(left_shift(data, found) if found is not None else None, start)
+        if found is None:
+            return self.run(self.deadline)
         goal = Objective.MAKESPAN if self.obj is Objective.LEXICOGRAPHIC else self.obj
         best, self.stats = improve(
             self.v.inst,
-            best,
+            left_shift(data, found),
             goal,
             self.weights,
-            deadline=now + (FIRST_SHARE + LNS_SHARE) * total,
+            deadline=now + first + LNS_SHARE * total,
             seeds=seeds,
             make_solver=make_solver,
             reporter=self.callback.reporter,

@@ -310,3 +310,30 @@ def test_large_instance_goes_through_lns() -> None:
     assert seen == sorted(seen, reverse=True)
     if result.status is Status.FEASIBLE:
         assert result.stats["lns_iterations"] > 0
+
+
+def test_infeasible_hint_is_not_trusted() -> None:
+    """A wrong hint (ineligible machines, everything at time 0) neither shrinks the
+    horizon nor leaks into the result: the schedule is still feasible and optimal."""
+    data = random_instance(5, 3, 3, seed=2)
+    bad = Schedule(
+        np.zeros(data.num_ops, np.int64),
+        np.zeros(data.num_ops, np.int64),
+        np.ones(data.num_ops, np.int64),
+    )
+    assert check(data, bad) != []
+    for lns in (True, False):
+        result = solve_cpsat(data, time_limit=5.0, workers=1, hint=bad, lns=lns)
+        assert result.schedule is not None and check(data, result.schedule) == []
+        assert result.status is Status.OPTIMAL
+
+
+@FAST
+@given(problems(max_jobs=4, max_machines=3, max_ops=3, extras=True))
+def test_greedy_start_is_feasible(data: ProblemData) -> None:
+    """The earliest-completion-time start (the default hint and horizon) passes check."""
+    start = greedy_schedule(Instance.of(data))
+    if start is None:
+        assert np.any(data.fixed_start >= 0)  # type: ignore[operator]
+        return
+    assert check(data, start) == []
