@@ -20,7 +20,6 @@ from scheduler.cpsat.lns import improve
 from scheduler.cpsat.model import Variables, build_variables, read_schedule
 from scheduler.cpsat.objective import objective_expr, weighted_tardiness
 from scheduler.cpsat.precheck import infeasibility_reason
-from scheduler.errors import SchedulerError
 from scheduler.objective import Objective, evaluate
 from scheduler.problem import ProblemData
 from scheduler.result import Result, Schedule, Status
@@ -124,7 +123,12 @@ def solve_cpsat(
         status, schedule = search.phased(seeds, lambda s: make_solver(s, 1), LNS_THREADS)
     else:
         status, schedule = search.run(deadline)
-    stats = {**_stats(search.solver, reporter, lower, horizon), **search.stats}
+    stats = {
+        **search.stats,
+        "solutions": reporter.solutions,
+        "cheap_lower_bound": lower,
+        "horizon": horizon,
+    }
     if schedule is None:
         message = (
             "CP-SAT proved that no schedule satisfies the constraints"
@@ -175,8 +179,14 @@ class _Search:
         """One full solve until ``until``; the schedule is ``None`` if none was found."""
         self.solver.parameters.max_time_in_seconds = max(until - time.perf_counter(), 0.01)
         code = self.solver.solve(self.v.model, self.callback)
+        for key, value in (
+            ("conflicts", self.solver.num_conflicts),
+            ("branches", self.solver.num_branches),
+            ("wall_time", self.solver.wall_time),
+        ):
+            self.stats[key] = self.stats.get(key, 0) + value
         if code == cp_model.MODEL_INVALID:
-            raise SchedulerError(f"internal error: CP-SAT model invalid: {self.v.model.validate()}")
+            raise RuntimeError(f"internal error: CP-SAT model invalid: {self.v.model.validate()}")
         status = _STATUS[code]
         if status in (Status.OPTIMAL, Status.FEASIBLE):
             self.bound = max(self.bound, float(self.solver.best_objective_bound))
@@ -202,7 +212,7 @@ class _Search:
         if found is None:
             return self.run(self.deadline)
         goal = Objective.MAKESPAN if self.obj is Objective.LEXICOGRAPHIC else self.obj
-        best, self.stats = improve(
+        best, lns_stats = improve(
             self.v.inst,
             left_shift(data, found),
             goal,
@@ -213,6 +223,7 @@ class _Search:
             reporter=self.callback.reporter,
             threads=threads,
         )
+        self.stats.update(lns_stats)
         add_complete_hint(self.v, best)
         status, found = self.run(self.deadline)
         if status is Status.OPTIMAL:
@@ -273,19 +284,6 @@ def _second_phase(search: _Search, first: Schedule, status: Status) -> tuple[Sta
         return Status.FEASIBLE, first
     both = status is Status.OPTIMAL and second is Status.OPTIMAL
     return (Status.OPTIMAL if both else Status.FEASIBLE), found
-
-
-def _stats(
-    solver: cp_model.CpSolver, reporter: Reporter, lower: int, horizon: int
-) -> dict[str, Any]:
-    return {
-        "conflicts": int(solver.num_conflicts),
-        "branches": int(solver.num_branches),
-        "wall_time": float(solver.wall_time),
-        "solutions": reporter.solutions,
-        "cheap_lower_bound": lower,
-        "horizon": horizon,
-    }
 
 
 def _result(

@@ -337,3 +337,48 @@ def test_greedy_start_is_feasible(data: ProblemData) -> None:
         assert np.any(data.fixed_start >= 0)  # type: ignore[operator]
         return
     assert check(data, start) == []
+
+
+@pytest.mark.parametrize("objective", ["makespan", "tardiness", "weighted", "lexicographic"])
+def test_every_objective_with_every_extra(objective: str) -> None:
+    """Eight jobs with due dates, setups, windows, transport and a fixed operation:
+    each objective returns a checked schedule whose value is reported correctly."""
+    base = random_instance(8, 3, 3, seed=5)
+    rng = np.random.default_rng(5)
+    setup = rng.integers(0, 3, size=(3, 2, 2))
+    fixed_machine = np.full(base.num_ops, -1)
+    fixed_start = np.full(base.num_ops, -1)
+    fixed_machine[0], fixed_start[0] = base.modes(0)[0][0], 0
+    data = base.replace(
+        due=rng.integers(5, 40, size=8),
+        weight=rng.integers(1, 4, size=8),
+        op_family=rng.integers(0, 2, size=base.num_ops),
+        setup=setup,
+        transport=rng.integers(0, 3, size=(3, 3)),
+        window_ptr=[0, 1, 1, 2],
+        window_start=[30, 12],
+        window_end=[34, 15],
+        fixed_machine=fixed_machine,
+        fixed_start=fixed_start,
+    )
+    result = solve_cpsat(data, time_limit=3.0, workers=2, objective=objective, weights=(2, 1))
+    assert result.schedule is not None and check(data, result.schedule) == []
+    assert result.objective == evaluate(data, result.schedule, objective, (2, 1))
+    assert result.lower_bound is None or result.lower_bound <= result.objective  # type: ignore[operator]
+
+
+def test_model_invalid_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A variable hinted twice makes CP-SAT's model invalid: a clear RuntimeError, not
+    a wrong status (guards the 'every variable exactly once' rule of the hints)."""
+    import scheduler.cpsat.solver as solver_module
+
+    real = solver_module.add_complete_hint
+
+    def twice(v, schedule):  # type: ignore[no-untyped-def]
+        real(v, schedule)
+        v.model.add_hint(v.makespan, schedule.makespan)
+
+    monkeypatch.setattr(solver_module, "add_complete_hint", twice)
+    data = ProblemData.from_jobs([[[(0, 2)], [(1, 3)]], [[(1, 2)]]])
+    with pytest.raises(RuntimeError, match="internal error"):
+        solve_cpsat(data, time_limit=2.0, lns=False)
