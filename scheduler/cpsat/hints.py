@@ -62,7 +62,8 @@ def greedy_schedule(inst: Instance) -> Schedule | None:
                 key = (s + d, s, -int(work_left[j]), j, k, d)
                 if best is None or key < best:
                     best = key
-        assert best is not None
+        if best is None:  # unreachable: some job has an operation left
+            raise RuntimeError("greedy dispatch found no ready operation")
         c, s, _, j, k, d = best
         o = int(nxt[j])
         machine[o], start[o], end[o] = k, s, c

@@ -56,7 +56,7 @@ def infeasibility_reason(inst: Instance) -> str:
             placed.append(fits[0])
     for i, (m1, s1, e1, o1) in enumerate(placed):
         for m2, s2, e2, o2 in placed[i + 1 :]:
-            if m1 == m2 and (_meets(s1, e1, s2, e2) or (s1 == s2 and e1 > s1 and e2 > s2)):
+            if m1 == m2 and _meets(s1, e1, s2, e2):
                 return (
                     f"operations {o1} [{s1}, {e1}) and {o2} [{s2}, {e2}) are both fixed on "
                     f"machine {m1} and overlap"
