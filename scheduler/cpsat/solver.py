@@ -279,6 +279,8 @@ def _second_phase(search: _Search, first: Schedule, status: Status) -> tuple[Sta
     v.model.add(v.makespan <= first.makespan)
     v.model.minimize(weighted_tardiness(v))
     add_complete_hint(v, first)
+    # tardiness values are not makespans: keep them away from on_solution
+    search.callback = ImprovementCallback(Reporter(None, time.perf_counter()))
     second, found = search.run(search.deadline)
     if found is None:
         return Status.FEASIBLE, first

@@ -145,7 +145,16 @@ def test_lexicographic_keeps_best_makespan() -> None:
     data = ProblemData.from_jobs(
         [[[(0, 2), (1, 2)]] for _ in range(3)], due=[4, 2, 2], weight=[1, 3, 3]
     )
-    lex = solve_cpsat(data, time_limit=5.0, workers=1, objective="lexicographic")
+    seen: list[float] = []
+    lex = solve_cpsat(
+        data,
+        time_limit=5.0,
+        workers=1,
+        objective="lexicographic",
+        hint=Schedule.from_starts(data, [0, 0, 1], [0, 2, 0]),  # makespan 4, tardy
+        on_solution=lambda v, t: seen.append(v),
+    )
+    assert seen == [4.0]  # makespans only, never the tardiness of the second phase
     assert lex.status is Status.OPTIMAL
     assert lex.objective == 4 and lex.makespan == 4
     assert lex.schedule is not None and lex.schedule.total_weighted_tardiness(data) == 0
