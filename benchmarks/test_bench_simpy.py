@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 import simpy
 
+from benchmarks.stats import per_second
 from models import ListRecorder, Machine, NullRecorder, Recorder
 
 N_MACHINES, N_JOBS, N_OPS = 20, 50, 10
@@ -101,7 +102,9 @@ def interleaved_ratio(fn: Callable[[], float], rounds: int = RATIO_ROUNDS) -> fl
 def _report(benchmark: Any, fn: Callable[[], float], ratio: bool = True) -> None:
     makespan = benchmark(fn)
     assert makespan == EXPECTED
-    benchmark.extra_info["ops_per_s"] = round(OPS / benchmark.stats.stats.median)
+    rate = per_second(benchmark, OPS)
+    if rate is not None:
+        benchmark.extra_info["ops_per_s"] = round(rate)
     if ratio:
         benchmark.extra_info["ratio_vs_plain"] = round(interleaved_ratio(fn), 3)
 

@@ -1,0 +1,1 @@
+"""pytest-benchmark suites (run with ``python -m pytest benchmarks --benchmark-only``)."""
