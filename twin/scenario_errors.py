@@ -300,7 +300,7 @@ class _Problems(list[Problem]):
 def cross_check(s: Scenario) -> list[Problem]:
     """Every problem no single field can see, in document order. Also resolves each
     routing step's ``key_process`` default (it depends on the stations)."""
-    from twin.scenario import PRINTER_FIELDS, ROBOT_FIELDS
+    from twin.scenario_station import PRINTER_FIELDS, ROBOT_FIELDS
 
     found = _Problems()
     for key in ("stations", "buffers", "products", "orders"):

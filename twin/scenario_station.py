@@ -1,0 +1,231 @@
+"""Scenario sections that describe equipment: stations, calendars, buffers, transport."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import networkx as nx
+from pydantic import (
+    Field,
+    model_validator,
+)
+
+from twin.durations import (
+    WEEKDAYS,
+    Clock,
+    Duration,
+    Weekday,
+    field_error,
+    parse_clock,
+    week_on_intervals,
+)
+from twin.scenario_types import (
+    Id,
+    MeanTime,
+    NonNeg,
+    Positive,
+    StationKind,
+    StrictModel,
+)
+
+# -- stations -----------------------------------------------------------------------
+
+
+class PowerDraw(StrictModel):
+    """Electrical power in kW per station state; blocked/starved draw ``idle``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml11_off(cls, data: Any) -> Any:
+        # YAML 1.1 parsers (yaml.safe_load) read the key ``off`` as False.
+        if isinstance(data, Mapping) and False in data and "off" not in data:
+            return {("off" if k is False else k): v for k, v in data.items()}
+        return data
+
+    off: NonNeg = 0.0
+    idle: NonNeg = 0.0
+    setup: NonNeg = 0.0
+    busy: NonNeg = 0.0
+    down: NonNeg = 0.0
+
+
+class SetupSpec(StrictModel):
+    """Sequence-dependent setups by product family: ``families[from][to]``, else
+    ``default`` on a family change; none within a family or before the first job."""
+
+    default: Duration = 0.0
+    families: dict[str, dict[str, Duration]] = Field(default_factory=dict)
+
+    def time(self, from_family: str | None, to_family: str) -> float:
+        """Setup before an operation of ``to_family`` after one of ``from_family``."""
+        if from_family is None or from_family == to_family:
+            return 0.0
+        return self.families.get(from_family, {}).get(to_family, self.default)
+
+
+class BuildTime(StrictModel):
+    """3D-print build duration: ``base + per_part * n`` or
+    ``base + per_layer * layers_per_part * n`` for ``n`` parts on the plate."""
+
+    base: Duration = 0.0
+    per_part: Duration | None = None
+    per_layer: Duration | None = None
+    layers_per_part: Positive | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> BuildTime:
+        layered = self.per_layer is not None or self.layers_per_part is not None
+        if self.per_part is not None and layered:
+            raise field_error(
+                "build_time", "give per_part or per_layer with layers_per_part, not both"
+            )
+        if self.per_part is None and (self.per_layer is None or self.layers_per_part is None):
+            raise field_error("build_time", "expected per_part, or per_layer with layers_per_part")
+        return self
+
+    def for_parts(self, parts: int) -> float:
+        """Build time of one plate carrying ``parts`` parts."""
+        if self.per_part is not None:
+            return self.base + self.per_part * parts
+        assert self.per_layer is not None and self.layers_per_part is not None
+        return self.base + self.per_layer * self.layers_per_part * parts
+
+
+_KIND_DEFAULTS: dict[str, tuple[bool, bool, bool, float]] = {
+    # kind: (numerically controlled, key process, unattended, variability cv)
+    "cnc": (True, True, True, 0.03),
+    "manual": (False, True, False, 0.15),
+    "robot": (True, False, True, 0.05),
+    "printer3d": (True, True, True, 0.05),
+    "generic": (False, True, False, 0.05),
+}
+PRINTER_FIELDS = ("plate_capacity", "max_wait", "build_time", "cooldown", "post_process")
+ROBOT_FIELDS = ("tends", "load_time")
+
+
+class Station(StrictModel):
+    """A kind of equipment with ``count`` identical units (named ``id`` or ``id#1..#n``)."""
+
+    id: Id
+    name: str = ""
+    kind: StationKind = "generic"
+    count: int = Field(default=1, ge=1)
+    numerically_controlled: bool | None = None
+    networked: bool | None = None
+    key_process: bool | None = None
+    unattended: bool | None = None
+    variability_cv: NonNeg | None = None
+    power_kw: PowerDraw = Field(default_factory=PowerDraw)
+    mtbf: MeanTime | None = None
+    mttr: MeanTime | None = None
+    setup: SetupSpec = Field(default_factory=SetupSpec)
+    calendar: str | None = None
+    plate_capacity: int | None = Field(default=None, ge=1)
+    max_wait: Duration | None = None
+    build_time: BuildTime | None = None
+    cooldown: Duration | None = None
+    post_process: Duration | None = None
+    tends: list[str] | None = None
+    load_time: Duration | None = None
+
+    @model_validator(mode="after")
+    def _resolve_defaults(self) -> Station:
+        nc, key, unattended, cv = _KIND_DEFAULTS[self.kind]
+        if self.numerically_controlled is None:
+            self.numerically_controlled = nc
+        if self.networked is None:
+            self.networked = self.numerically_controlled
+        if self.key_process is None:
+            self.key_process = key
+        if self.unattended is None:
+            self.unattended = unattended
+        if self.variability_cv is None:
+            self.variability_cv = cv
+        return self
+
+    @property
+    def unit_names(self) -> list[str]:
+        """``[id]`` for one unit, else ``[id#1, ..., id#count]``."""
+        if self.count == 1:
+            return [self.id]
+        return [f"{self.id}#{k}" for k in range(1, self.count + 1)]
+
+    @property
+    def is_nc(self) -> bool:
+        return bool(self.numerically_controlled)
+
+    @property
+    def is_networked(self) -> bool:
+        return bool(self.networked)
+
+    @property
+    def is_key_process(self) -> bool:
+        return bool(self.key_process)
+
+    @property
+    def is_unattended(self) -> bool:
+        return bool(self.unattended)
+
+    @property
+    def cv(self) -> float:
+        return float(self.variability_cv or 0.0)
+
+
+class CalendarSpec(StrictModel):
+    """Weekly shifts: ``shifts``/``breaks`` as ``["HH:MM", "HH:MM"]`` (end <= start runs
+    past midnight), ``days_off`` as weekday names."""
+
+    shifts: list[tuple[Clock, Clock]] = Field(min_length=1)
+    breaks: list[tuple[Clock, Clock]] = Field(default_factory=list)
+    days_off: list[Weekday] = Field(default_factory=list)
+
+    def week_minutes(self) -> list[tuple[float, float]]:
+        """On-intervals in minutes of a week starting Monday 00:00."""
+        return week_on_intervals(
+            [(parse_clock(a), parse_clock(b)) for a, b in self.shifts],
+            [(parse_clock(a), parse_clock(b)) for a, b in self.breaks],
+            [WEEKDAYS.index(d) for d in self.days_off],
+        )
+
+
+class Buffer(StrictModel):
+    """A finite buffer after a station: the station blocks when it is full."""
+
+    id: Id
+    capacity: int = Field(ge=0)
+    after: str
+
+
+class Fleet(StrictModel):
+    id: Id = "agv"
+    count: int = Field(default=1, ge=1)
+
+
+class TravelTimes(StrictModel):
+    """Symmetric travel times between stations; ``default`` for unlisted pairs."""
+
+    default: Duration = 0.0
+    pairs: list[tuple[str, str, Duration]] = Field(default_factory=list)
+
+
+class Layout(StrictModel):
+    """A graph of travel times (edges between stations or aisle nodes); the travel time
+    is the shortest path."""
+
+    edges: list[tuple[str, str, Duration]] = Field(min_length=1)
+
+    def graph(self) -> nx.Graph:
+        """Undirected graph with the travel time as edge ``weight`` (shortest of repeats)."""
+        graph = nx.Graph()
+        for a, b, t in self.edges:
+            if graph.has_edge(a, b):
+                t = min(t, graph[a][b]["weight"])
+            graph.add_edge(a, b, weight=t)
+        return graph
+
+
+class Transport(StrictModel):
+    fleet: Fleet | None = None
+    travel_time: TravelTimes | None = None
+    layout: Layout | None = None
