@@ -178,6 +178,21 @@ class ShopRun(ABC):
     def family(self, lot: Lot, unit: str) -> str | None:
         return lot.product.family_name if self.unit_setups[unit] else None
 
+    def blocked_on(self, lot: Lot, unit: str) -> bool:
+        """True if ``lot`` is done on ``unit`` and still blocks it (the buffer after the
+        station is full): only a hand-off (:meth:`take_off`) frees the unit."""
+        return lot.location == unit and lot.held is not None and not lot.held.triggered
+
+    def take_off(self, lot: Lot) -> None:
+        """Take a lot still blocked on its unit straight off it (it never enters the
+        buffer) and free the unit."""
+        assert lot.held is not None
+        if lot.put is not None:
+            lot.put.cancel()
+        if not lot.held.triggered:
+            lot.held.succeed()
+        lot.held, lot.put, lot.buffer = None, None, None
+
     def move(self, lot: Lot, unit: str) -> Gen:
         """Pick the lot up where it waits and carry it to ``unit``."""
         if lot.held is not None:
@@ -185,12 +200,9 @@ class ShopRun(ABC):
             if put is not None and put.triggered:
                 yield put  # the lot is in the buffer
                 yield lot.buffer.get()
-            else:
-                if put is not None:  # still blocked on its unit by the full buffer:
-                    put.cancel()  # take it straight off the unit (it never enters)
-                if not lot.held.triggered:
-                    lot.held.succeed()  # hand-off: free the blocked unit
-            lot.held, lot.put, lot.buffer = None, None, None
+                lot.held, lot.put, lot.buffer = None, None, None
+            else:  # still blocked on its unit by the full buffer
+                self.take_off(lot)
         origin = lot.location
         if origin is None:
             return

@@ -4,6 +4,12 @@ Rules ``spt lpt mwkr mor edd fifo random ect`` (the scheduler's names): whenever
 unit falls idle or a lot becomes ready, the rule picks among the (ready lot, idle
 eligible unit) pairs; ties go to the faster unit, then the lower lot and unit index.
 Arrivals (scenario ``arrivals``) only make sense here.
+
+A unit blocked by the lot it has just finished (the buffer after its station is full)
+is not idle, but it may take that same lot for its next operation when the routing
+returns to the station (re-entrant flow): the lot is handed off to the unit itself.
+Without this, the lot waits for an idle unit of a station whose only unit waits for
+the lot to leave: a deadlock (found by the property tests).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ class DispatchRun(ShopRun):
         self.rule = rule
         self.ready: list[Lot] = []
         self.idle = set(self.shop.machines)
+        self.claim: dict[str, object] = {}  # unit -> token of the run_op that owns it
         for lot in self.lots:
             self.env.process(self.enter(lot))
 
@@ -85,7 +92,11 @@ class DispatchRun(ShopRun):
                 for station_id in step.stations:
                     d = self.nominal(lot, lot.step, station_id)
                     for unit in self.station_units[station_id]:
-                        if unit not in self.idle and unit not in self.shop.printers:
+                        if (
+                            unit not in self.idle
+                            and unit not in self.shop.printers
+                            and not self.blocked_on(lot, unit)
+                        ):
                             continue
                         k = (*self.key(lot, unit, d), d, lot.index, self.unit_rank[unit])
                         if best is None or k < best[0]:
@@ -95,12 +106,15 @@ class DispatchRun(ShopRun):
             _, lot, unit = best
             self.ready.remove(lot)
             self.idle.discard(unit)
-            self.env.process(self.run_op(lot, unit))
+            token = self.claim[unit] = object()
+            self.env.process(self.run_op(lot, unit, token))
 
-    def run_op(self, lot: Lot, unit: str) -> Gen:
+    def run_op(self, lot: Lot, unit: str, token: object) -> Gen:
         yield from self.move(lot, unit)
         yield from self.operate(lot, unit)
-        if unit in self.shop.machines:
+        # A blocked unit that took its own lot back is already claimed again.
+        if unit in self.shop.machines and self.claim.get(unit) is token:
+            del self.claim[unit]
             self.idle.add(unit)
             self.dispatch()
 

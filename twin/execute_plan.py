@@ -8,9 +8,17 @@ operation ends. So an operation starts when its unit has finished its previous p
 operation (+ setup) and the lot's previous operation is done (+ transport): with no
 randomness, no breakdowns and no shifts the twin reproduces a left-shifted plan
 exactly. A print cell takes the lots as they come (it batches).
+
+A lot that blocks its unit (the buffer after the station is full) and whose next
+planned operation is the unit's next one (a routing that returns to the station) is
+handed off to the unit itself; otherwise the unit would wait for the lot to leave and
+the lot for the unit. A plan that gives a blocked unit another lot first can still
+lock the shop (the solver does not model finite buffers): see :func:`twin.execute.execute`.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 
@@ -51,7 +59,10 @@ class PlanRun(ShopRun):
         )
         names = data.machine_names
         self.plan_unit = [names[m] for m in plan.machine.tolist()]
+        self.next_on_unit = [-1] * n  # the op its unit runs next in the plan
         for m, seq in enumerate(plan.machine_sequences(data.num_machines)):
+            for a, b in itertools.pairwise(seq):
+                self.next_on_unit[a] = b
             if names[m] in self.shop.machines:
                 self.env.process(self.drive(names[m], seq))
             elif self.unit_ready:
@@ -93,6 +104,8 @@ class PlanRun(ShopRun):
         o = self.first_op[lot.index] + k
         unit = self.plan_unit[o]
         lot.step = k
+        if k > 0 and self.next_on_unit[o - 1] == o and self.blocked_on(lot, unit):
+            self.take_off(lot)  # same unit next: the lot stays where it is
         if lot.held is None and unit in self.shop.machines and not self.travels(lot, unit):
             self.arrived[o].succeed()
         else:
