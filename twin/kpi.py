@@ -296,13 +296,18 @@ def _lots(shop: ShopInfo, log: EventLog) -> tuple[dict[int, _Lot], dict[str, lis
             acc = per_unit.setdefault(station, [0.0, 0.0])
             op = shop.products[lot.product][o]
             began = started.pop((j, o, station), t)
+            # the share of the operation inside the window: an operation cut by the
+            # warm-up counts only its part after it, like its busy time
+            if t > began:
+                inside = max(0.0, min(t, hi) - max(began, lo)) / (t - began)
+            else:
+                inside = 1.0 if lo <= t <= hi else 0.0
             if lo <= t <= hi:  # a print cell ends each part of a lot separately
                 parts = 1 if station in printers else lot.quantity
-                acc[0] += parts * op.cycle.get(unit_station.get(station, station), 0.0)
+                acc[0] += parts * op.cycle.get(unit_station.get(station, station), 0.0) * inside
             if op.key_process and t > began:
                 # operation hours: the processing time the unit reports (op_end value),
                 # else the elapsed time; prorated to the part inside the window
-                inside = max(0.0, min(t, hi) - max(began, lo)) / (t - began)
                 acc[1] += (value if value > 0 else t - began) * inside
         elif kind == "finish" and j in lots:
             lots[j].finish = t
