@@ -271,6 +271,28 @@ class _Lot:
     last_unit: str = ""
 
 
+class _BusyClock:
+    """Busy time of each unit so far, in total and before the window opens (``lo``):
+    the share of an operation's processing inside the window, however failures or
+    breaks stretch the operation."""
+
+    def __init__(self, lo: float) -> None:
+        self.lo = lo
+        self.units: dict[str, tuple[str, float, float, float]] = {}  # state, since, total, pre
+
+    def read(self, unit: str, now: float) -> tuple[float, float]:
+        """(busy time up to ``now``, busy time before the window) of ``unit``."""
+        state, since, total, pre = self.units.get(unit, ("", now, 0.0, 0.0))
+        if state == "busy":
+            total += now - since
+            pre += max(0.0, min(now, self.lo) - since)
+        return total, pre
+
+    def enter(self, unit: str, state: str, now: float) -> None:
+        total, pre = self.read(unit, now)
+        self.units[unit] = (state, now, total, pre)
+
+
 def _lots(shop: ShopInfo, log: EventLog) -> tuple[dict[int, _Lot], dict[str, list[float]]]:
     """Lots from the metadata and the ``release``/``op_end``/``finish`` events, and the
     nominal and key-process time of operations per unit."""
@@ -278,10 +300,13 @@ def _lots(shop: ShopInfo, log: EventLog) -> tuple[dict[int, _Lot], dict[str, lis
     per_unit: dict[str, list[float]] = {}  # unit -> [nominal of ops ended in window, key op time]
     unit_station = {u.name: u.station for u in shop.units}
     printers = {u.name for u in shop.units if u.kind == "printer3d"}
-    started: dict[tuple[int, int, str], float] = {}
+    started: dict[tuple[int, int, str], tuple[float, float, float]] = {}
     lo, hi = shop.warmup, math.inf if shop.horizon is None else shop.horizon
+    clock = _BusyClock(lo)
     for t, kind, station, j, o, state, value, product in log.rows():
-        if kind == "release":
+        if kind == "state":
+            clock.enter(station, state, t)
+        elif kind == "release":
             info = shop.jobs[j] if 0 <= j < len(shop.jobs) else None
             if info is not None:
                 lots[j] = _Lot(info.product, info.quantity, t, info.due)
@@ -289,22 +314,29 @@ def _lots(shop: ShopInfo, log: EventLog) -> tuple[dict[int, _Lot], dict[str, lis
                 due = None if shop.due_after is None else t + shop.due_after
                 lots[j] = _Lot(product, int(value), t, due)
         elif kind == "op_start":
-            started[(j, o, station)] = t
+            started[(j, o, station)] = (t, *clock.read(station, t))
         elif kind == "op_end" and j in lots:
             lot = lots[j]
             lot.last_unit = station
             acc = per_unit.setdefault(station, [0.0, 0.0])
             op = shop.products[lot.product][o]
-            began = started.pop((j, o, station), t)
-            # the share of the operation inside the window: an operation cut by the
-            # warm-up counts only its part after it, like its busy time
+            began, busy0, pre0 = started.pop((j, o, station), (t, 0.0, 0.0))
+            # the share of the operation inside the window (an operation cut by the
+            # warm-up counts only its part after it): elapsed time, or for a machine
+            # (one operation at a time) its busy time, which failures and breaks
+            # do not stretch
             if t > began:
                 inside = max(0.0, min(t, hi) - max(began, lo)) / (t - began)
             else:
                 inside = 1.0 if lo <= t <= hi else 0.0
+            busy_inside = inside
+            busy1, pre1 = clock.read(station, t)
+            if station not in printers and busy1 > busy0:
+                busy_inside = 1.0 - (pre1 - pre0) / (busy1 - busy0)
             if lo <= t <= hi:  # a print cell ends each part of a lot separately
                 parts = 1 if station in printers else lot.quantity
-                acc[0] += parts * op.cycle.get(unit_station.get(station, station), 0.0) * inside
+                cycle = op.cycle.get(unit_station.get(station, station), 0.0)
+                acc[0] += parts * cycle * busy_inside
             if op.key_process and t > began:
                 # operation hours: the processing time the unit reports (op_end value),
                 # else the elapsed time; prorated to the part inside the window

@@ -266,3 +266,30 @@ def test_an_operation_cut_by_the_warm_up_counts_only_its_part_after_it() -> None
     # ops run 0-4, 10-14, 20-24, 30-34; the window 12-40 holds 2 + 4 + 4 busy minutes
     assert run.kpis.performance == pytest.approx(1.0)
     assert run.kpis.availability == pytest.approx(10 / 28)
+
+
+def test_a_failure_inside_an_operation_cut_by_the_warm_up_is_not_production() -> None:
+    """The share of an operation inside the window is its busy share, not its elapsed
+    share: busy 0-10, down 10-20, busy 20-30, warm-up 5 -> 15 of 20 busy minutes count
+    (the elapsed share, 25 of 30, gave performance 1.11 without noise)."""
+    from twin.eventlog import EventLog
+    from twin.kpi import JobInfo, OpInfo, ShopInfo, UnitInfo, compute_kpis
+
+    log = EventLog()
+    r = log.record
+    r(0, "release", "", job=0, value=1, product="p")
+    r(0, "state", "m", state="busy")
+    r(0, "op_start", "m", job=0, operation=0, value=20, product="p")
+    r(10, "state", "m", state="down")
+    r(20, "state", "m", state="busy")
+    r(30, "op_end", "m", job=0, operation=0, value=20, product="p")
+    r(30, "state", "m", state="idle")
+    r(30, "finish", "m", job=0, value=1, product="p")
+    shop = ShopInfo(
+        name="t", time_unit="min", units=(UnitInfo("m", "m", "cnc", True, True, True),),
+        products={"p": (OpInfo(True, {"m": 20.0}),)}, jobs=(JobInfo("J", "p", 1, 0, None),),
+        warmup=5.0, horizon=30.0,
+    )  # fmt: skip
+    kpis = compute_kpis(shop, log)
+    assert kpis.performance == pytest.approx(1.0)
+    assert kpis.availability == pytest.approx(15 / 25)
