@@ -293,3 +293,26 @@ def test_a_failure_inside_an_operation_cut_by_the_warm_up_is_not_production() ->
     kpis = compute_kpis(shop, log)
     assert kpis.performance == pytest.approx(1.0)
     assert kpis.availability == pytest.approx(15 / 25)
+
+
+@pytest.mark.xfail(strict=True, reason="two units blocked on each other's lot: no swap modelled")
+def test_two_blocked_units_waiting_for_each_other_swap_their_lots() -> None:
+    """Known limit: x and y, zero buffers after both, lot A goes x->y and B y->x; each
+    unit ends blocked by the lot the other needs (a real cell would swap them). The run
+    stops at its cap with both lots unfinished (conservation still holds)."""
+    data: dict[str, Any] = {
+        "name": "swap",
+        "stations": [{"id": s, "kind": "cnc", "variability_cv": 0} for s in ("x", "y")],
+        "buffers": [
+            {"id": "bx", "capacity": 0, "after": "x"},
+            {"id": "by", "capacity": 0, "after": "y"},
+        ],
+        "products": [
+            {"id": "a", "routing": [{"stations": {"x": 1}}, {"stations": {"y": 1}}]},
+            {"id": "b", "routing": [{"stations": {"y": 1}}, {"stations": {"x": 1}}]},
+        ],
+        "orders": [{"id": "A", "product": "a"}, {"id": "B", "product": "b"}],
+        "run": {"breakdowns": False, "variability": False},
+    }
+    run = _run(data, 0, "fifo")
+    check_conservation(run)
