@@ -55,6 +55,12 @@ def schedule_command(
         raise CliError(f"--method {method!r}: expected one of {', '.join(scheduler.METHODS)}")
     data = scheduler.read_instance(path)
     console = Console(stderr=True, quiet=quiet)
+    if method in ("auto", "tabu", "dispatch"):
+        # Compile (or load from numba's cache) before the solver's clock starts.
+        from scheduler.warmup import warmup
+
+        with console.status("compiling the search kernels ..."):
+            warmup()
     with console.status(f"solving {data.name or path.name} with {method} ...") as status:
 
         def on_solution(value: float, elapsed: float) -> None:
