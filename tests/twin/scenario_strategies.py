@@ -9,6 +9,7 @@ property tests exercise the interactions, not one feature at a time. Sizes stay 
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from hypothesis import strategies as st
@@ -97,12 +98,18 @@ def scenarios(draw: st.DrawFn, arrivals: bool | None = None) -> dict[str, Any]:
         )
     data: dict[str, Any] = {"name": "generated", "time_unit": "min", "stations": stations}
     if with_calendar:
-        data["calendars"] = {"shifts": CALENDAR}
+        data["calendars"] = {"shifts": dict(CALENDAR)}
+        if draw(st.booleans()):
+            data["calendars"]["shifts"]["days_off"] = ["sun"]
+            data["start"] = draw(st.sampled_from(["2026-01-03T21:30:00", "2026-01-05T06:00:00"]))
     if draw(st.booleans()):
         after = draw(st.sampled_from(ids))
         data["buffers"] = [{"id": "buf", "capacity": draw(st.integers(0, 2)), "after": after}]
-    transport = draw(st.integers(0, 2))
-    if transport:
+    transport = draw(st.integers(0, 3))
+    if transport == 3:  # a layout graph: a chain of aisles through every station
+        edges = [[a, b, draw(st.integers(0, 3))] for a, b in itertools.pairwise(ids)]
+        data["transport"] = {"layout": {"edges": edges}, "fleet": {"count": 1}}
+    elif transport:
         travel: dict[str, Any] = {"default": draw(st.integers(0, 4))}
         if len(ids) >= 2 and draw(st.booleans()):
             travel["pairs"] = [[ids[0], ids[1], draw(st.integers(1, 6))]]
