@@ -12,6 +12,11 @@ One time budget, shared in phases (fractions of ``time_limit``):
 4. polish (the rest): tabu continues, restarted from CP-SAT's schedule if that one is
    better.
 
+On job-shop-like instances (:func:`job_shop_like`) with two or more workers, phases
+2 and 3 run at once instead: CP-SAT (its full solves and LNS, as strong as ``cpsat``
+alone) for 95 % of the budget, one tabu thread beside it, then the polish from the
+better of the two. With one worker they run in turn with CP-SAT's share at 65 %.
+
 Each phase stops early when the incumbent meets the best lower bound. The result is
 left-shifted, and its lower bound is the best of the trivial bounds and CP-SAT's.
 """
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -51,9 +57,24 @@ log = logging.getLogger(__name__)
 # (tabu, cpsat) shares of the budget; the polish gets the rest
 SHARES_GRAPH = (0.7, 0.2)
 SHARES_DECODER = (0.25, 0.6)
+# Job-shop-like instances (few machines per operation, not many more jobs than
+# machines: Hurink rdata la36-40, Barnes) are where CP-SAT's propagation and its own
+# LNS beat the graph search; there CP-SAT runs for almost the whole budget, with a
+# tabu thread beside it (nogil), when there are at least two workers.
+JOB_SHOP_FLEX = 2.2  # mean eligible machines per operation, at most
+JOB_SHOP_RATIO = 1.4  # jobs per machine, at most
+SHARES_CONCURRENT = (0.0, 0.95)
+SHARES_JOB_SHOP = (0.25, 0.65)  # one worker: phases in turn, CP-SAT the larger one
+SLICE_SECONDS = 0.25  # the tabu thread beside CP-SAT checks whether CP-SAT ended
 # above this many operations CP-SAT rarely even finds a first solution within a
 # phase (measured: none in 30 s at 10,000 operations), so the graph search keeps it all
 CPSAT_MAX_OPS = 3000
+
+
+def job_shop_like(data: ProblemData) -> bool:
+    """Low flexibility and no more than ``JOB_SHOP_RATIO`` jobs per machine."""
+    flex = int(data.op_mode_ptr[-1]) / max(1, data.num_ops)
+    return flex <= JOB_SHOP_FLEX and data.num_jobs <= JOB_SHOP_RATIO * data.num_machines
 
 
 def _starts(
@@ -87,6 +108,38 @@ def _starts(
     return out
 
 
+def _cpsat_beside(
+    data: ProblemData,
+    cp_args: dict[str, Any],
+    search: GraphSearch,
+    options: dict[str, Any],
+    target: int,
+    incumbent: Incumbent,
+) -> Result:
+    """CP-SAT in a thread (it releases the GIL) while ``search`` runs beside it in
+    slices until CP-SAT returns; CP-SAT's result (``search`` keeps its best)."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["res"] = solve_cpsat(data, **cp_args)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["exc"] = exc
+
+    thread = threading.Thread(target=run, name="auto-cpsat", daemon=True)
+    thread.start()
+    end = time.perf_counter() + float(cp_args["time_limit"])
+    while thread.is_alive() and (search.best < 0 or search.best > target):
+        now = time.perf_counter()
+        if now >= end:
+            break
+        run_searches([search], min(end, now + SLICE_SECONDS), options, target, incumbent)
+    thread.join()
+    if "exc" in box:
+        raise box["exc"]
+    return box["res"]
+
+
 def solve_auto(
     data: ProblemData,
     *,
@@ -103,7 +156,8 @@ def solve_auto(
 
     Options: ``cpsat_params`` (raw CP-SAT parameters for phase 3), ``shares``
     ((tabu, cpsat) fractions of the budget), ``cpsat_max_ops`` (larger plain FJSP
-    instances skip CP-SAT, default 3000), and the tabu options of
+    instances skip CP-SAT, default 3000), ``adaptive`` (False: job-shop-like
+    instances get the default phases too), and the tabu options of
     :func:`scheduler.search.tabu.solve_tabu`.
     """
     t0 = time.perf_counter()
@@ -129,9 +183,18 @@ def solve_auto(
     build = time.perf_counter() - t0
     stats: dict[str, Any] = {"start": origin, "start_value": best_value}
     graph = graph_search_applies(data, objective)
-    tabu_share, cp_share = options.pop("shares", SHARES_GRAPH if graph else SHARES_DECODER)
+    jobshop = graph and job_shop_like(data) and bool(options.pop("adaptive", True))
+    concurrent = jobshop and workers >= 2
+    default_shares = SHARES_DECODER
+    if graph:
+        default_shares = SHARES_GRAPH
+        if jobshop:
+            default_shares = SHARES_CONCURRENT if concurrent else SHARES_JOB_SHOP
+    tabu_share, cp_share = options.pop("shares", default_shares)
     if graph and data.num_ops > int(options.pop("cpsat_max_ops", CPSAT_MAX_OPS)):
-        tabu_share, cp_share = 1.0, 0.0
+        tabu_share, cp_share, concurrent = 1.0, 0.0, False
+    stats["mode"] = "concurrent" if concurrent else "phased"
+    concurrent_own_start = bool(options.pop("cpsat_own_start", True))
     cpsat_params = options.pop("cpsat_params", None)
     kd = kernel_data(data)
     seeds = np.random.SeedSequence(seed).spawn(max(1, workers))
@@ -162,17 +225,29 @@ def solve_auto(
             stats["improved_by"] = label
 
     searches = None
-    if not done():
+    if not done() and not concurrent:
         found, searches = tabu_until(t0 + tabu_share * time_limit, best, None)
         consider(found, "tabu")
     stats["after_tabu"] = best_value
     cp_budget = min(cp_share * time_limit, deadline - time.perf_counter() - 0.05)
     if not done() and cp_budget > 0.2:
-        res = solve_cpsat(
-            data, time_limit=cp_budget, workers=workers, seed=seed, objective=objective,
+        cp_args: dict[str, Any] = dict(
+            time_limit=cp_budget, workers=workers, seed=seed, objective=objective,
             weights=weights, hint=best, on_solution=lambda v, _e: incumbent(v),
             params=cpsat_params,
         )  # fmt: skip
+        if concurrent:
+            # CP-SAT from its own greedy start, as `cpsat` alone (a tighter horizon and
+            # a different region than the tabu thread's start)
+            cp_args["hint"] = None if concurrent_own_start else best
+            beside = GraphSearch.from_schedule(
+                data, kd, best, seeds[0], worker_options(data, options, 0)
+            )
+            res = _cpsat_beside(data, cp_args, beside, options, target, incumbent)
+            consider(beside.best_schedule(), "tabu")
+            stats["after_tabu"] = float(beside.best)
+        else:
+            res = solve_cpsat(data, **cp_args)
         stats["cpsat_status"] = res.status.value
         if res.lower_bound is not None:
             bound = max(bound, float(res.lower_bound))

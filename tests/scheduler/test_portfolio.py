@@ -9,7 +9,7 @@ from scheduler.check import check
 from scheduler.dispatch import dispatch_all
 from scheduler.instances import fjsp_dir
 from scheduler.objective import Objective, evaluate
-from scheduler.portfolio import solve_auto
+from scheduler.portfolio import job_shop_like, solve_auto
 from scheduler.result import Status
 from tests import naive
 
@@ -70,3 +70,36 @@ def test_auto_tardiness_objective() -> None:
     assert check(data, res.schedule) == []
     assert res.objective == evaluate(data, res.schedule, "tardiness")
     assert res.lower_bound is not None and res.lower_bound <= res.objective
+
+
+def _barnes(name: str):  # type: ignore[no-untyped-def]
+    return read_fjs(fjsp_dir() / "barnes" / f"{name}.fjs")
+
+
+def test_job_shop_like_separates_square_low_flexibility_instances() -> None:
+    """Barnes mt10c1 and rdata la38 are job-shop-like; Brandimarte mk06/mk10 are not."""
+    assert job_shop_like(_barnes("mt10c1"))
+    assert job_shop_like(read_fjs(fjsp_dir() / "hurink_rdata" / "la38.fjs"))
+    assert not job_shop_like(_mk("mk06")) and not job_shop_like(_mk("mk10"))
+    assert not job_shop_like(read_fjs(fjsp_dir() / "hurink_rdata" / "la21.fjs"))
+
+
+def test_auto_runs_cpsat_and_tabu_at_once_on_a_job_shop_like_instance() -> None:
+    """Two workers on mt10c1: concurrent mode, checked, no worse than either search."""
+    data = _barnes("mt10c1")
+    res = solve_auto(data, time_limit=3, workers=2, seed=0)
+    assert res.stats["mode"] == "concurrent" and "cpsat_status" in res.stats
+    assert check(data, res.schedule) == []
+    assert res.objective is not None
+    assert res.objective <= min(res.stats["after_tabu"], res.stats["after_cpsat"])
+    assert res.objective <= res.stats["start_value"]
+
+
+def test_auto_one_worker_on_a_job_shop_like_instance_runs_phases() -> None:
+    """One worker, or adaptive=False: the phases run in turn (no thread beside CP-SAT)."""
+    data = _barnes("mt10c1")
+    one = solve_auto(data, time_limit=1.5, workers=1, seed=0)
+    fixed = solve_auto(data, time_limit=1.5, workers=2, seed=0, adaptive=False)
+    for res in (one, fixed):
+        assert res.stats["mode"] == "phased"
+        assert check(data, res.schedule) == []
