@@ -27,9 +27,9 @@ import twin
 from twin.run import Run
 from twin.scenario import Scenario
 
-FAST = int(os.environ.get("TWIN_PROPERTY_EXAMPLES", "40"))
+FAST = int(os.environ.get("TWIN_PROPERTY_EXAMPLES", "60"))
 SETTINGS = settings(max_examples=FAST, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
+SLOW = settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
 RATES = ("availability", "quality", "on_time_rate", "networked_rate", "nc_rate_equipment",
          "nc_rate_process")  # fmt: skip
 # Performance (nominal time / busy time, ISO 22400-2) exceeds 1 when noise makes parts run
