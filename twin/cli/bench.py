@@ -61,6 +61,8 @@ def bench_command(
 
         warmup()
     console = Console()
+    if not console.is_terminal:  # a log file or a pipe: do not cut the table to 80 columns
+        console = Console(width=120)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
