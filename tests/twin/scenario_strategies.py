@@ -35,7 +35,7 @@ def _station(draw: st.DrawFn, index: int, kind: str, with_calendar: bool) -> dic
     if draw(st.booleans()):
         station["variability_cv"] = draw(cvs)
     if draw(st.integers(0, 3)) == 0:
-        station["mtbf"] = draw(st.sampled_from([40.0, 120.0, "5h"]))
+        station["mtbf"] = draw(st.sampled_from([10.0, 40.0, 120.0, "5h"]))
         station["mttr"] = draw(
             st.sampled_from([5.0, {"dist": "lognormal", "mean": 10, "cv": 0.5}, "15min"])
         )
@@ -102,9 +102,6 @@ def scenarios(draw: st.DrawFn, arrivals: bool | None = None) -> dict[str, Any]:
         if draw(st.booleans()):
             data["calendars"]["shifts"]["days_off"] = ["sun"]
             data["start"] = draw(st.sampled_from(["2026-01-03T21:30:00", "2026-01-05T06:00:00"]))
-    if draw(st.booleans()):
-        after = draw(st.sampled_from(ids))
-        data["buffers"] = [{"id": "buf", "capacity": draw(st.integers(0, 2)), "after": after}]
     transport = draw(st.integers(0, 3))
     if transport == 3:  # a layout graph: a chain of aisles through every station
         edges = [[a, b, draw(st.integers(0, 3))] for a, b in itertools.pairwise(ids)]
@@ -126,6 +123,11 @@ def scenarios(draw: st.DrawFn, arrivals: bool | None = None) -> dict[str, Any]:
         products.append(product)
     data["products"] = products
     _keep_known_families(stations, {p.get("family", p["id"]) for p in products})
+    # a finite buffer after a station some lot leaves for a next step (else it never fills)
+    feeding = sorted({s for p in products for step in p["routing"][:-1] for s in step["stations"]})
+    if draw(st.booleans()):
+        after = draw(st.sampled_from(feeding or ids))
+        data["buffers"] = [{"id": "buf", "capacity": draw(st.integers(0, 2)), "after": after}]
     product_ids = [p["id"] for p in products]
     open_ended = draw(st.integers(0, 3)) == 0 if arrivals is None else arrivals
     n_orders = draw(st.integers(0 if open_ended else 1, 8))
@@ -143,7 +145,7 @@ def scenarios(draw: st.DrawFn, arrivals: bool | None = None) -> dict[str, Any]:
         orders.append(order)
     data["orders"] = orders
     run: dict[str, Any] = {
-        "breakdowns": draw(st.booleans()),
+        "breakdowns": draw(st.integers(0, 3)) > 0,
         "variability": draw(st.booleans()),
     }
     if open_ended:

@@ -85,7 +85,8 @@ def check_conservation(run: Run, must_finish: bool = True) -> None:
 
 
 def check_event_log(run: Run) -> None:
-    """Times ordered; one op at a time per machine; ops matched, ordered, eligible; setups."""
+    """Times ordered; one op at a time per machine and one move per robot or vehicle; ops
+    matched, in routing order, on eligible units; setups only on a family change."""
     scenario = run.scenario
     unit_station = scenario.unit_station
     printers = {u for s in scenario.stations if s.kind == "printer3d" for u in s.unit_names}
@@ -100,6 +101,7 @@ def check_event_log(run: Run) -> None:
     starts: dict[tuple[int, int], list[tuple[float, str]]] = defaultdict(list)
     ends: dict[tuple[int, int], list[float]] = defaultdict(list)
     finished: set[int] = set()
+    moving: set[str] = set()  # robots and vehicles carry one lot at a time
     for t, kind, unit, j, o, st_, _, product in run.log.rows():
         assert t >= last_t, f"time goes back at {t} < {last_t}"
         last_t = t
@@ -126,6 +128,12 @@ def check_event_log(run: Run) -> None:
             current = set_up_for.get(unit) or unit_family.get(unit)
             assert current is not None and current != st_, f"{unit}: setup {current}->{st_}"
             set_up_for[unit] = st_
+        elif kind == "transport_start":
+            assert unit not in moving, f"{unit} starts a second move at {t}"
+            moving.add(unit)
+        elif kind == "transport_end":
+            assert unit in moving, f"{unit} ends a move it never started at {t}"
+            moving.remove(unit)
         elif kind == "finish":
             finished.add(j)
     for j in finished:
