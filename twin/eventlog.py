@@ -16,6 +16,7 @@ import csv
 import json
 import math
 from collections.abc import Iterator
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,11 +50,12 @@ class EventLog:
     for str-enum kinds and states) the first time they are read, in place.
     """
 
-    __slots__ = ("_clean", "_rows")
+    __slots__ = ("_clean", "_end", "_rows")
 
     def __init__(self) -> None:
         self._rows: list[tuple[Any, ...]] = []
         self._clean = 0  # rows before this index are normalised
+        self._end = (0, 0.0)  # (rows counted, their latest time): cache of end()
 
     # -- recording (hot path) -------------------------------------------------------
 
@@ -102,6 +104,23 @@ class EventLog:
     def __repr__(self) -> str:
         end = float(self._rows[-1][0]) if self._rows else 0.0
         return f"EventLog(events={len(self)}, end={end:g})"
+
+    def end(self) -> float:
+        """The latest event time: ``column("time").max()`` (NaN if a time is NaN) without
+        building a column; 0.0 for an empty log. The maximum over all rows, not the last
+        row's time: a log read from a file (an MES export) need not be in time order,
+        though a simulated one is (SimPy appends in simulation time order)."""
+        rows = self._normalised()
+        counted, end = self._end
+        if counted != len(rows):
+            times = list(map(itemgetter(0), rows))
+            total = sum(times)
+            if total != total:  # a NaN, or +inf and -inf together: numpy's rules decide
+                end = float(np.max(np.asarray(times, dtype=np.float64)))
+            else:
+                end = max(times)
+            self._end = (len(rows), end)
+        return end
 
     def column(self, name: str) -> NDArray[Any]:
         """One column as a numpy array (float64, int64 or object for text)."""

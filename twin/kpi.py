@@ -260,7 +260,7 @@ def energy_kwh(unit: UnitInfo, times: Mapping[str, float], hours_per_unit: float
 # -- assembly ------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Lot:
     product: str
     quantity: int
@@ -271,55 +271,79 @@ class _Lot:
     last_unit: str = ""
 
 
-class _BusyClock:
-    """Busy time of each unit so far, in total and before the window opens (``lo``):
-    the share of an operation's processing inside the window, however failures or
-    breaks stretch the operation."""
+@dataclass
+class _Scan:
+    """What one pass over the event log yields (see :func:`_scan`)."""
 
-    def __init__(self, lo: float) -> None:
-        self.lo = lo
-        self.units: dict[str, tuple[str, float, float, float]] = {}  # state, since, total, pre
-
-    def read(self, unit: str, now: float) -> tuple[float, float]:
-        """(busy time up to ``now``, busy time before the window) of ``unit``."""
-        state, since, total, pre = self.units.get(unit, ("", now, 0.0, 0.0))
-        if state == "busy":
-            total += now - since
-            pre += max(0.0, min(now, self.lo) - since)
-        return total, pre
-
-    def enter(self, unit: str, state: str, now: float) -> None:
-        total, pre = self.read(unit, now)
-        self.units[unit] = (state, now, total, pre)
+    times: dict[str, dict[str, float]]  # unit -> state -> time, open intervals excluded
+    open: dict[str, tuple[str, float]]  # unit -> (current state, since)
+    lots: dict[int, _Lot]
+    per_unit: dict[str, list[float]]  # unit -> [nominal of ops ended in window, key op time]
 
 
-def _lots(shop: ShopInfo, log: EventLog) -> tuple[dict[int, _Lot], dict[str, list[float]]]:
-    """Lots from the metadata and the ``release``/``op_end``/``finish`` events, and the
-    nominal and key-process time of operations per unit."""
+def _scan(shop: ShopInfo, log: EventLog, end: float | None) -> _Scan:
+    """State times (as :func:`state_times`, up to each unit's last ``state`` event),
+    lots from the metadata and the ``release``/``op_end``/``finish`` events, and the
+    nominal and key-process time of operations per unit, in one pass over the rows.
+
+    ``end`` clips the state intervals (the horizon; None: no clipping, since the window
+    then ends at or after the last event). Alongside, each unit's busy clock: its busy
+    time so far, in total and before the window opens, so that an operation counts the
+    share of its processing inside the window however failures or breaks stretch it.
+    """
+    start = float(shop.warmup)
+    clip = math.inf if end is None else end  # min(t, clip) == t without a horizon
+    lo, hi = shop.warmup, math.inf if shop.horizon is None else shop.horizon
+    names = [u.name for u in shop.units]
+    times = {u: dict.fromkeys(STATES, 0.0) for u in names}
+    # unit -> [state, since, busy time up to since, busy time before lo up to since];
+    # a unit is idle before its first state event
+    clock: dict[str, list[Any]] = {u: ["idle", 0.0, 0.0, 0.0] for u in names}
     lots: dict[int, _Lot] = {}
-    per_unit: dict[str, list[float]] = {}  # unit -> [nominal of ops ended in window, key op time]
+    per_unit: dict[str, list[float]] = {}
     unit_station = {u.name: u.station for u in shop.units}
     printers = {u.name for u in shop.units if u.kind == "printer3d"}
     started: dict[tuple[int, int, str], tuple[float, float, float]] = {}
-    lo, hi = shop.warmup, math.inf if shop.horizon is None else shop.horizon
-    clock = _BusyClock(lo)
+    jobs, products, due_after = shop.jobs, shop.products, shop.due_after
     for t, kind, station, j, o, state, value, product in log.rows():
         if kind == "state":
-            clock.enter(station, state, t)
-        elif kind == "release":
-            info = shop.jobs[j] if 0 <= j < len(shop.jobs) else None
-            if info is not None:
-                lots[j] = _Lot(info.product, info.quantity, t, info.due)
-            else:
-                due = None if shop.due_after is None else t + shop.due_after
-                lots[j] = _Lot(product, int(value), t, due)
+            c = clock.get(station)
+            if c is None:
+                clock[station] = [state, t, 0.0, 0.0]
+                continue
+            old, since = c[0], c[1]
+            if old == "busy":
+                c[2] += t - since
+                c[3] += max(0.0, min(t, lo) - since)
+            spent = times.get(station)
+            if spent is not None:
+                span = min(t, clip) - max(since, start)
+                if span > 0:
+                    spent[old] = spent.get(old, 0.0) + span
+            c[0] = state
+            c[1] = t
         elif kind == "op_start":
-            started[(j, o, station)] = (t, *clock.read(station, t))
-        elif kind == "op_end" and j in lots:
-            lot = lots[j]
+            c = clock.get(station)
+            if c is None:
+                started[(j, o, station)] = (t, 0.0, 0.0)
+            elif c[0] == "busy":
+                since = c[1]
+                started[(j, o, station)] = (
+                    t,
+                    c[2] + (t - since),
+                    c[3] + max(0.0, min(t, lo) - since),
+                )
+            else:
+                started[(j, o, station)] = (t, c[2], c[3])
+        elif kind == "op_end":
+            lot = lots.get(j)
+            if lot is None:
+                continue
             lot.last_unit = station
-            acc = per_unit.setdefault(station, [0.0, 0.0])
-            op = shop.products[lot.product][o]
+            acc = per_unit.get(station)
+            if acc is None:
+                acc = per_unit[station] = [0.0, 0.0]
+            op = products[lot.product][o]
             began, busy0, pre0 = started.pop((j, o, station), (t, 0.0, 0.0))
             # the share of the operation inside the window (an operation cut by the
             # warm-up counts only its part after it): elapsed time, or for a machine
@@ -330,9 +354,17 @@ def _lots(shop: ShopInfo, log: EventLog) -> tuple[dict[int, _Lot], dict[str, lis
             else:
                 inside = 1.0 if lo <= t <= hi else 0.0
             busy_inside = inside
-            busy1, pre1 = clock.read(station, t)
-            if station not in printers and busy1 > busy0:
-                busy_inside = 1.0 - (pre1 - pre0) / (busy1 - busy0)
+            if station not in printers:
+                c = clock.get(station)
+                if c is None:
+                    busy1, pre1 = 0.0, 0.0
+                elif c[0] == "busy":
+                    since = c[1]
+                    busy1, pre1 = c[2] + (t - since), c[3] + max(0.0, min(t, lo) - since)
+                else:
+                    busy1, pre1 = c[2], c[3]
+                if busy1 > busy0:
+                    busy_inside = 1.0 - (pre1 - pre0) / (busy1 - busy0)
             if lo <= t <= hi:  # a print cell ends each part of a lot separately
                 parts = 1 if station in printers else lot.quantity
                 cycle = op.cycle.get(unit_station.get(station, station), 0.0)
@@ -341,10 +373,20 @@ def _lots(shop: ShopInfo, log: EventLog) -> tuple[dict[int, _Lot], dict[str, lis
                 # operation hours: the processing time the unit reports (op_end value),
                 # else the elapsed time; prorated to the part inside the window
                 acc[1] += (value if value > 0 else t - began) * inside
-        elif kind == "finish" and j in lots:
-            lots[j].finish = t
-            lots[j].good = 0.0 if state == "scrap" else value
-    return lots, per_unit
+        elif kind == "release":
+            info = jobs[j] if 0 <= j < len(jobs) else None
+            if info is not None:
+                lots[j] = _Lot(info.product, info.quantity, t, info.due)
+            else:
+                due = None if due_after is None else t + due_after
+                lots[j] = _Lot(product, int(value), t, due)
+        elif kind == "finish":
+            lot = lots.get(j)
+            if lot is not None:
+                lot.finish = t
+                lot.good = 0.0 if state == "scrap" else value
+    open_ = {u: (clock[u][0], clock[u][1]) for u in names}
+    return _Scan(times, open_, lots, per_unit)
 
 
 def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
@@ -368,15 +410,17 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
       ``primary_energy_kgce`` uses the scenario's dated 等价值 coefficient and is
       reported separately, never added to ``energy_kgce``.
     """
-    times_col = log.column("time")
-    last = float(times_col.max()) if len(times_col) else 0.0
     t0 = float(shop.warmup)
-    t1 = float(shop.horizon) if shop.horizon is not None else max(last, t0)
+    horizon = None if shop.horizon is None else float(shop.horizon)
+    scan = _scan(shop, log, horizon)
+    # read after the scan: the log is normalised by then
+    t1 = horizon if horizon is not None else max(log.end(), t0)
     window = t1 - t0
     hpu = HOURS_PER_UNIT[shop.time_unit]
     names = [u.name for u in shop.units]
-    times = state_times(log, names, t0, t1)
-    lots, per_unit = _lots(shop, log)
+    times, lots, per_unit = scan.times, scan.lots, scan.per_unit
+    for name, (state, since) in scan.open.items():
+        _add(times[name], state, since, t1, t0, t1)
 
     done = [lot for lot in lots.values() if t0 <= lot.finish <= t1]
     good = sum(lot.good for lot in done)

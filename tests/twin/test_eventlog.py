@@ -83,3 +83,16 @@ def test_read_csv_names_the_bad_line(tmp_path: Path) -> None:
     path.write_text("a,b\n")
     with pytest.raises(ValueError, match="expected header"):
         EventLog.read_csv(path)
+
+
+def test_end_is_the_latest_time_like_the_column_max() -> None:
+    """end() is 0 when empty, the maximum (not the last row) otherwise, NaN-propagating."""
+    log = EventLog()
+    assert log.end() == 0.0
+    log.record(5, "state", "a", state="idle")
+    log.record(2, "state", "a", state="busy")
+    assert log.end() == 5.0 == log.column("time").max()
+    log.record(9.5, "state", "a", state="idle")
+    assert log.end() == 9.5
+    log.record(float("nan"), "buffer", "b")
+    assert np.isnan(log.end()) and np.isnan(log.column("time").max())

@@ -189,3 +189,25 @@ def test_process_nc_rate_counts_reported_processing_time() -> None:
     products = {"shaft": (OpInfo(True, {"lathe": 2.0}), OpInfo(True, {"mill": 6.0}))}
     k = compute_kpis(_shop(products=products, jobs=()), log)
     assert k.nc_rate_process == pytest.approx(2 / 8)
+
+
+@pytest.mark.parametrize(
+    ("warmup", "horizon"), [(0.0, None), (10.0, None), (7.0, 26.0), (0.0, 12.5)]
+)
+def test_kpi_state_times_match_state_times(warmup: float, horizon: float | None) -> None:
+    """compute_kpis's one-pass state times equal state_times over the same window."""
+    log = _log()
+    log.record(27, "state", "ghost", state="busy")  # a unit unknown to the metadata
+    k = compute_kpis(_shop(warmup=warmup, horizon=horizon), log)
+    end = 30.0 if horizon is None else horizon
+    assert k.state_time == state_times(log, ["lathe", "mill", "robot"], warmup, end)
+    assert k.window_end == end
+
+
+def test_window_ends_at_the_latest_event_of_an_unordered_log() -> None:
+    """A log read from an MES need not be in time order: the window ends at its maximum."""
+    log = _log()
+    log.record(3, "state", "robot", state="busy")
+    log.record(1, "state", "robot", state="idle")  # out of time order: the last row is at 1
+    k = compute_kpis(_shop(), log)
+    assert k.window_end == 30.0
