@@ -89,20 +89,40 @@ def build_problem(scenario: Scenario) -> ProblemData:
     fam_index = {f: i for i, f in enumerate(families)}
     jobs: list[list[list[tuple[int, int]]]] = []
     op_family: list[int] = []
-    stations = {s.id: s for s in scenario.stations}
-    products = {p.id: p for p in scenario.products}
+    products = {p.id: (p, fam_index[p.family_name]) for p in scenario.products}
     handling = {t: 2.0 * (r.load_time or 0.0) for t, r in tending(scenario).items()}
+    # per station, looked up once per mode: (station, a print cell?, robot load + unload
+    # time, its machine indices)
+    where = {
+        s.id: (
+            s,
+            s.kind == "printer3d" and s.build_time is not None,
+            handling.get(s.id, 0.0),
+            index.get(s.id, []),
+        )
+        for s in scenario.stations
+    }
     for order in scenario.orders:
-        product = products[order.product]
+        product, family = products[order.product]
+        quantity = order.quantity
         ops = []
         for step in product.routing:
             modes: list[tuple[int, int]] = []
             for station_id, cycle in step.stations.items():
-                extra = handling.get(station_id, 0.0)
-                d = ceil_time(nominal_time(stations[station_id], order.quantity, cycle, extra))
-                modes.extend((m, d) for m in index.get(station_id, []))
+                station, printer, extra, machines = where[station_id]
+                if printer:
+                    d = ceil_time(nominal_time(station, quantity, cycle, extra))
+                else:  # nominal_time and ceil_time inlined: the per-operation hot path
+                    value = quantity * cycle + extra
+                    if value <= 0:
+                        d = 0
+                    else:
+                        d = math.ceil(value - 1e-9 * (value if value > 1.0 else 1.0))
+                        if d < 1:
+                            d = 1
+                modes += [(m, d) for m in machines]
             ops.append(modes)
-            op_family.append(fam_index[product.family_name])
+        op_family += [family] * len(ops)
         jobs.append(ops)
     optional: dict[str, object] = {
         "release": [math.ceil(o.release - 1e-9) for o in scenario.orders],
@@ -146,18 +166,18 @@ def shop_info(scenario: Scenario) -> ShopInfo:
         for s in scenario.stations
         for u in s.unit_names
     ]
-    key_station = {s.id: s.is_key_process for s in scenario.stations}
+    key_station = {s.id: s.is_key_process for s in scenario.stations}.__getitem__
     products = {
         p.id: tuple(
-            OpInfo(
-                key_process=(
+            [
+                OpInfo(
                     step.key_process
                     if step.key_process is not None
-                    else any(key_station[st] for st in step.stations)
-                ),
-                cycle=dict(step.stations),
-            )
-            for step in p.routing
+                    else any(map(key_station, step.stations)),
+                    dict(step.stations),
+                )
+                for step in p.routing
+            ]
         )
         for p in scenario.products
     }
