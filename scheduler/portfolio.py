@@ -34,6 +34,7 @@ import numpy as np
 
 from scheduler.compact import left_shift
 from scheduler.cpsat import solve_cpsat
+from scheduler.cpsat.solver import FIRST_MIN_SECONDS, FIRST_SHARE, LNS_SHARE
 from scheduler.dispatch import dispatch_all, lower_bound
 from scheduler.kernels.decode import kernel_data
 from scheduler.objective import Objective, evaluate
@@ -117,7 +118,12 @@ def _cpsat_beside(
     incumbent: Incumbent,
 ) -> Result:
     """CP-SAT in a thread (it releases the GIL) while ``search`` runs beside it in
-    slices until CP-SAT returns; CP-SAT's result (``search`` keeps its best)."""
+    slices until CP-SAT returns; CP-SAT's result (``search`` keeps its best).
+
+    With ``yield_to_cpsat`` (default) the search pauses while CP-SAT's full solves use
+    every worker and runs only during its one-worker LNS (phase lengths as in
+    :mod:`scheduler.cpsat.solver`); ``beside=False`` leaves CP-SAT alone.
+    """
     box: dict[str, Any] = {}
 
     def run() -> None:
@@ -127,13 +133,21 @@ def _cpsat_beside(
             box["exc"] = exc
 
     thread = threading.Thread(target=run, name="auto-cpsat", daemon=True)
+    start = time.perf_counter()
+    total = float(cp_args["time_limit"])
+    lo, hi = start, start + total
+    if options.get("yield_to_cpsat", True):
+        lo = start + max(FIRST_SHARE * total, min(FIRST_MIN_SECONDS, 0.3 * total))
+        hi = lo + LNS_SHARE * total
+    if not options.get("beside", True):
+        lo = hi = start + total
     thread.start()
-    end = time.perf_counter() + float(cp_args["time_limit"])
+    thread.join(max(0.0, lo - time.perf_counter()))
     while thread.is_alive() and (search.best < 0 or search.best > target):
         now = time.perf_counter()
-        if now >= end:
+        if now >= hi:
             break
-        run_searches([search], min(end, now + SLICE_SECONDS), options, target, incumbent)
+        run_searches([search], min(hi, now + SLICE_SECONDS), options, target, incumbent)
     thread.join()
     if "exc" in box:
         raise box["exc"]
@@ -157,7 +171,8 @@ def solve_auto(
     Options: ``cpsat_params`` (raw CP-SAT parameters for phase 3), ``shares``
     ((tabu, cpsat) fractions of the budget), ``cpsat_max_ops`` (larger plain FJSP
     instances skip CP-SAT, default 3000), ``adaptive`` (False: job-shop-like
-    instances get the default phases too), and the tabu options of
+    instances get the default phases too), ``yield_to_cpsat`` and ``beside`` (see
+    :func:`_cpsat_beside`), and the tabu options of
     :func:`scheduler.search.tabu.solve_tabu`.
     """
     t0 = time.perf_counter()
@@ -244,8 +259,9 @@ def solve_auto(
                 data, kd, best, seeds[0], worker_options(data, options, 0)
             )
             res = _cpsat_beside(data, cp_args, beside, options, target, incumbent)
-            consider(beside.best_schedule(), "tabu")
-            stats["after_tabu"] = float(beside.best)
+            if beside.best >= 0:
+                consider(beside.best_schedule(), "tabu")
+                stats["after_tabu"] = float(beside.best)
         else:
             res = solve_cpsat(data, **cp_args)
         stats["cpsat_status"] = res.status.value
