@@ -314,10 +314,13 @@ def _scan(shop: ShopInfo, log: EventLog, end: float | None) -> _Scan:
             old, since = c[0], c[1]
             if old == "busy":
                 c[2] += t - since
-                c[3] += max(0.0, min(t, lo) - since)
+                if not since >= lo:  # else the term below is 0.0
+                    c[3] += max(0.0, min(t, lo) - since)
             spent = times.get(station)
             if spent is not None:
-                span = min(t, clip) - max(since, start)
+                # min(t, clip) - max(since, start) as conditionals (same results, NaN
+                # included; cheaper than builtin calls in this per-event loop)
+                span = (clip if clip < t else t) - (start if start > since else since)
                 if span > 0:
                     spent[old] = spent.get(old, 0.0) + span
             c[0] = state
@@ -327,12 +330,10 @@ def _scan(shop: ShopInfo, log: EventLog, end: float | None) -> _Scan:
             if c is None:
                 started[(j, o, station)] = (t, 0.0, 0.0)
             elif c[0] == "busy":
-                since = c[1]
-                started[(j, o, station)] = (
-                    t,
-                    c[2] + (t - since),
-                    c[3] + max(0.0, min(t, lo) - since),
-                )
+                since, pre = c[1], c[3]
+                if not since >= lo:
+                    pre += max(0.0, min(t, lo) - since)
+                started[(j, o, station)] = (t, c[2] + (t - since), pre)
             else:
                 started[(j, o, station)] = (t, c[2], c[3])
         elif kind == "op_end":
@@ -349,8 +350,9 @@ def _scan(shop: ShopInfo, log: EventLog, end: float | None) -> _Scan:
             # warm-up counts only its part after it): elapsed time, or for a machine
             # (one operation at a time) its busy time, which failures and breaks
             # do not stretch
-            if t > began:
-                inside = max(0.0, min(t, hi) - max(began, lo)) / (t - began)
+            if t > began:  # max(0.0, min(t, hi) - max(began, lo)) / (t - began)
+                part = (hi if hi < t else t) - (lo if lo > began else began)
+                inside = (part if part > 0.0 else 0.0) / (t - began)
             else:
                 inside = 1.0 if lo <= t <= hi else 0.0
             busy_inside = inside
@@ -359,8 +361,10 @@ def _scan(shop: ShopInfo, log: EventLog, end: float | None) -> _Scan:
                 if c is None:
                     busy1, pre1 = 0.0, 0.0
                 elif c[0] == "busy":
-                    since = c[1]
-                    busy1, pre1 = c[2] + (t - since), c[3] + max(0.0, min(t, lo) - since)
+                    since, pre1 = c[1], c[3]
+                    busy1 = c[2] + (t - since)
+                    if not since >= lo:
+                        pre1 += max(0.0, min(t, lo) - since)
                 else:
                     busy1, pre1 = c[2], c[3]
                 if busy1 > busy0:
@@ -433,10 +437,13 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
 
     by_unit: dict[str, dict[str, float]] = {}
     by_station: dict[str, list[float]] = {}
+    last_of: dict[str, list[_Lot]] = {}  # unit -> the done lots it ended, in order
+    for lot in done:
+        last_of.setdefault(lot.last_unit, []).append(lot)
     for u in shop.units:
         if not u.processing:
             continue
-        mine = [lot for lot in done if lot.last_unit == u.name]
+        mine = last_of.get(u.name, [])
         nominal = per_unit.get(u.name, [0.0, 0.0])[0]
         unit_good, unit_made = sum(x.good for x in mine), sum(x.quantity for x in mine)
         by_unit[u.name] = oee(times[u.name], nominal, unit_good, unit_made)
