@@ -241,19 +241,24 @@ class ShopRun(ABC):
     def on_machine(self, machine: Machine, lot: Lot, unit: str) -> Gen:
         """Load, process, unload, then hold the lot (BLOCKED) until the buffer takes it."""
         k = lot.step
-        station = self.shop.unit_station[unit]
-        product = lot.product.id
-        robot = self.shop.robot_of.get(unit)
+        shop = self.shop
+        station = shop.unit_station[unit]
+        product = lot.product
+        robot = shop.robot_of.get(unit)
         if robot is not None:
-            yield from robot[0].load(unit, robot[1], job=lot.index, operation=k, product=product)
-        work = self.work(lot, k, station)
-        yield from machine.process(lot.index, k, work, self.family(lot, unit), product)
+            yield from robot[0].load(unit, robot[1], job=lot.index, operation=k, product=product.id)
+        # work() and family() inlined for the common case (no noise, no setups)
+        work = self.work(lot, k, station) if self.variability else self.nominal(lot, k, station)
+        family = product.family_name if self.unit_setups[unit] else None
+        yield from machine.process(lot.index, k, work, family, product.id)
         if robot is not None:
-            yield from robot[0].unload(unit, robot[1], job=lot.index, operation=k, product=product)
+            yield from robot[0].unload(
+                unit, robot[1], job=lot.index, operation=k, product=product.id
+            )
         lot.location = unit
-        last = k == len(lot.product.routing) - 1
-        if not last and station in self.shop.buffer_after:
-            buffer = self.shop.buffer_after[station]
+        buffer_after = shop.buffer_after
+        if buffer_after and station in buffer_after and k != len(product.routing) - 1:
+            buffer = buffer_after[station]
             if buffer is None:
                 lot.held, lot.put, lot.buffer = self.env.event(), None, None
             else:

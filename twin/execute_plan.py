@@ -35,9 +35,6 @@ class PlanRun(ShopRun):
 
     exclusive = True
 
-    def op_done(self, lot: Lot) -> None:
-        self.advance(lot)
-
     def presetup(self, machine: Machine, lot: Lot, k: int, family: str) -> Gen:
         """Set the machine up for the next planned operation before its lot arrives
         (only the unit's driver uses it: no resource request)."""
@@ -79,18 +76,22 @@ class PlanRun(ShopRun):
         machine = self.shop.machines[unit]
         ready = self.unit_ready
         queue = self.queue[unit]  # seq, possibly reordered by :meth:`hand_over`
+        done_on, op_loc, lots, arrived = self.done_on, self.op_loc, self.lots, self.arrived
+        setups = self.unit_setups[unit]  # family() inlined: the replay's hot path
+        on_machine = self.on_machine
         for i in range(len(seq)):
             o = queue[i]
-            self.done_on[unit] = i + 1
-            j, k = self.op_loc[o]
-            lot = self.lots[j]
-            fam = self.family(lot, unit)
-            if fam is not None and machine.family is not None and fam != machine.family:
-                yield from self.presetup(machine, lot, k, fam)
+            done_on[unit] = i + 1
+            j, k = op_loc[o]
+            lot = lots[j]
+            if setups:
+                fam = lot.product.family_name
+                if machine.family is not None and fam != machine.family:
+                    yield from self.presetup(machine, lot, k, fam)
             if ready:
                 ready[o].succeed()
-            yield self.arrived[o]
-            yield from self.on_machine(machine, lot, unit)
+            yield arrived[o]
+            yield from on_machine(machine, lot, unit)
 
     def start_lot(self, lot: Lot) -> None:
         self.release(lot)
@@ -103,18 +104,27 @@ class PlanRun(ShopRun):
         else:
             self.hand_over(lot, lot.step + 1)
 
+    op_done = advance
+
     def hand_over(self, lot: Lot, k: int) -> None:
         o = self.first_op[lot.index] + k
         unit = self.plan_unit[o]
         lot.step = k
-        if self.blocked_on(lot, unit):  # the same unit again: the lot stays where it is
+        held = lot.held
+        if held is not None and lot.location == unit and not held.triggered:
+            # blocked_on(lot, unit): the same unit again, the lot stays where it is
             queue, i = self.queue[unit], self.done_on[unit]
             queue.insert(i, queue.pop(queue.index(o, i)))
             self.take_off(lot)
-        if lot.held is None and unit in self.shop.machines and not self.travels(lot, unit):
-            self.arrived[o].succeed()
-        else:
-            self.env.process(self.transfer(lot, o, unit))
+        if lot.held is None and unit in self.shop.machines:
+            origin = lot.location  # travels() inlined for known moves
+            moves = False if origin is None else self._travels.get((origin, unit))
+            if moves is None:
+                moves = self.travels(lot, unit)
+            if not moves:
+                self.arrived[o].succeed()
+                return
+        self.env.process(self.transfer(lot, o, unit))
 
     def travels(self, lot: Lot, unit: str) -> bool:
         origin = lot.location
