@@ -87,7 +87,11 @@ def build_problem(scenario: Scenario) -> ProblemData:
         index.setdefault(station.id, []).append(m)
     families = sorted({p.family_name for p in scenario.products})
     fam_index = {f: i for i, f in enumerate(families)}
-    jobs: list[list[list[tuple[int, int]]]] = []
+    # the CSR arrays of ProblemData straight away (as ProblemData.from_jobs builds them,
+    # without a list per operation and a tuple per mode)
+    job_op_ptr, op_mode_ptr = [0], [0]
+    mode_machine: list[int] = []
+    mode_duration: list[int] = []
     op_family: list[int] = []
     products = {p.id: (p, fam_index[p.family_name]) for p in scenario.products}
     handling = {t: 2.0 * (r.load_time or 0.0) for t, r in tending(scenario).items()}
@@ -105,9 +109,7 @@ def build_problem(scenario: Scenario) -> ProblemData:
     for order in scenario.orders:
         product, family = products[order.product]
         quantity = order.quantity
-        ops = []
         for step in product.routing:
-            modes: list[tuple[int, int]] = []
             for station_id, cycle in step.stations.items():
                 station, printer, extra, machines = where[station_id]
                 if printer:
@@ -120,10 +122,11 @@ def build_problem(scenario: Scenario) -> ProblemData:
                         d = math.ceil(value - 1e-9 * (value if value > 1.0 else 1.0))
                         if d < 1:
                             d = 1
-                modes += [(m, d) for m in machines]
-            ops.append(modes)
-        op_family += [family] * len(ops)
-        jobs.append(ops)
+                mode_machine += machines
+                mode_duration += [d] * len(machines)
+            op_mode_ptr.append(len(mode_machine))
+            op_family.append(family)
+        job_op_ptr.append(len(op_mode_ptr) - 1)
     optional: dict[str, object] = {
         "release": [math.ceil(o.release - 1e-9) for o in scenario.orders],
         "due": [-1 if o.due is None else math.floor(o.due + 1e-9) for o in scenario.orders],
@@ -148,7 +151,14 @@ def build_problem(scenario: Scenario) -> ProblemData:
                 transport[i, k] = ceil_time(scenario.travel_time(origin.id, dest.id))
         if transport.any():
             optional["transport"] = transport
-    return ProblemData.from_jobs(jobs, num_machines=len(units), **optional)
+    return ProblemData(
+        len(units),
+        np.asarray(job_op_ptr, np.int64),
+        np.asarray(op_mode_ptr, np.int64),
+        np.asarray(mode_machine, np.int64),
+        np.asarray(mode_duration, np.int64),
+        **optional,  # type: ignore[arg-type]
+    )
 
 
 def shop_info(scenario: Scenario) -> ShopInfo:
