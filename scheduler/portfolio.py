@@ -8,14 +8,16 @@ One time budget, shared in phases (fractions of ``time_limit``):
    thread per worker (numba kernels without the GIL), with different tenures.
 3. CP-SAT (a fifth, 60 % when the graph search does not apply): hinted with
    the incumbent completely, so it starts from it, improves it by its own LNS and
-   proves a lower bound.
+   proves a lower bound. Its LNS uses one worker: with two or more, the first tabu
+   thread keeps searching beside it meanwhile (``phased_beside``).
 4. polish (the rest): tabu continues, restarted from CP-SAT's schedule if that one is
    better.
 
 On job-shop-like instances (:func:`job_shop_like`) with two or more workers, phases
 2 and 3 run at once instead: CP-SAT (its full solves and LNS, as strong as ``cpsat``
-alone) for 95 % of the budget, one tabu thread beside it, then the polish from the
-better of the two. With one worker they run in turn with CP-SAT's share at 65 %.
+alone, from its own greedy start) for 95 % of the budget, one tabu thread beside it
+(paused during CP-SAT's all-worker full solves), then the polish from the better of
+the two. With one worker they run in turn with CP-SAT's share at 65 %.
 
 Each phase stops early when the incumbent meets the best lower bound. The result is
 left-shifted, and its lower bound is the best of the trivial bounds and CP-SAT's.
@@ -67,6 +69,7 @@ JOB_SHOP_RATIO = 1.4  # jobs per machine, at most
 SHARES_CONCURRENT = (0.0, 0.95)
 SHARES_JOB_SHOP = (0.25, 0.65)  # one worker: phases in turn, CP-SAT the larger one
 SLICE_SECONDS = 0.25  # the tabu thread beside CP-SAT checks whether CP-SAT ended
+PHASED_BESIDE = True  # phase 3 on two or more workers: a tabu thread beside CP-SAT's LNS
 # above this many operations CP-SAT rarely even finds a first solution within a
 # phase (measured: none in 30 s at 10,000 operations), so the graph search keeps it all
 CPSAT_MAX_OPS = 3000
@@ -210,6 +213,7 @@ def solve_auto(
         tabu_share, cp_share, concurrent = 1.0, 0.0, False
     stats["mode"] = "concurrent" if concurrent else "phased"
     concurrent_own_start = bool(options.pop("cpsat_own_start", True))
+    phased_beside = bool(options.pop("phased_beside", PHASED_BESIDE)) and workers >= 2
     cpsat_params = options.pop("cpsat_params", None)
     kd = kernel_data(data)
     seeds = np.random.SeedSequence(seed).spawn(max(1, workers))
@@ -262,6 +266,10 @@ def solve_auto(
             if beside.best >= 0:
                 consider(beside.best_schedule(), "tabu")
                 stats["after_tabu"] = float(beside.best)
+        elif searches is not None and phased_beside:
+            # CP-SAT's LNS uses one worker: the first tabu thread continues beside it
+            res = _cpsat_beside(data, cp_args, searches[0], options, target, incumbent)
+            consider(min(searches, key=lambda x: x.best).best_schedule(), "tabu")
         else:
             res = solve_cpsat(data, **cp_args)
         stats["cpsat_status"] = res.status.value

@@ -103,3 +103,13 @@ def test_auto_one_worker_on_a_job_shop_like_instance_runs_phases() -> None:
     for res in (one, fixed):
         assert res.stats["mode"] == "phased"
         assert check(data, res.schedule) == []
+
+
+def test_auto_phased_with_tabu_beside_cpsat_on_mk10() -> None:
+    """mk10 (not job-shop-like): phases in turn, a tabu thread beside CP-SAT's LNS."""
+    data = _mk("mk10")
+    res = solve_auto(data, time_limit=3, workers=2, seed=0)
+    assert res.stats["mode"] == "phased" and "cpsat_status" in res.stats
+    assert check(data, res.schedule) == []
+    assert res.objective is not None
+    assert res.objective <= res.stats["after_cpsat"] <= res.stats["after_tabu"]
