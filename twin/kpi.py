@@ -296,9 +296,10 @@ def _scan(shop: ShopInfo, log: EventLog, end: float | None) -> _Scan:
     lo, hi = shop.warmup, math.inf if shop.horizon is None else shop.horizon
     names = [u.name for u in shop.units]
     times = {u: dict.fromkeys(STATES, 0.0) for u in names}
-    # unit -> [state, since, busy time up to since, busy time before lo up to since];
-    # a unit is idle before its first state event
-    clock: dict[str, list[Any]] = {u: ["idle", 0.0, 0.0, 0.0] for u in names}
+    # unit -> [state, since, busy time up to since, busy time before lo up to since,
+    # its state times (None: a unit unknown to the metadata)]; a unit is idle before
+    # its first state event
+    clock: dict[str, list[Any]] = {u: ["idle", 0.0, 0.0, 0.0, times[u]] for u in names}
     lots: dict[int, _Lot] = {}
     per_unit: dict[str, list[float]] = {}
     unit_station = {u.name: u.station for u in shop.units}
@@ -309,14 +310,13 @@ def _scan(shop: ShopInfo, log: EventLog, end: float | None) -> _Scan:
         if kind == "state":
             c = clock.get(station)
             if c is None:
-                clock[station] = [state, t, 0.0, 0.0]
+                clock[station] = [state, t, 0.0, 0.0, None]
                 continue
-            old, since = c[0], c[1]
+            old, since, spent = c[0], c[1], c[4]
             if old == "busy":
                 c[2] += t - since
                 if not since >= lo:  # else the term below is 0.0
                     c[3] += max(0.0, min(t, lo) - since)
-            spent = times.get(station)
             if spent is not None:
                 # min(t, clip) - max(since, start) as conditionals (same results, NaN
                 # included; cheaper than builtin calls in this per-event loop)
