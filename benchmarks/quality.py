@@ -148,6 +148,16 @@ def table(args: argparse.Namespace) -> None:
     for m in methods:
         means += ["", f"**{statistics.mean(gaps[m]):.2f}**" if gaps[m] else "-"]
     print("| " + " | ".join(means) + " |")
+    if {"auto", "cpsat"} <= set(methods):
+        worse = []
+        for (_fam, inst, _t), by_method in sorted(groups.items(), key=lambda kv: kv[0]):
+            meds = {}
+            for m in ("auto", "cpsat"):
+                vals = [r["makespan"] for r in by_method.get(m, []) if r["makespan"] is not None]
+                meds[m] = statistics.median(vals) if vals else float("inf")
+            if meds["auto"] > meds["cpsat"]:
+                worse.append(f"{inst} ({meds['auto']:g} vs {meds['cpsat']:g})")
+        print(f"\nauto median worse than cpsat on: {', '.join(worse) or 'none'}")
 
 
 def main() -> None:
