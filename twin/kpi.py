@@ -302,8 +302,8 @@ def _scan(shop: ShopInfo, log: EventLog, end: float | None) -> _Scan:
     clock: dict[str, list[Any]] = {u: ["idle", 0.0, 0.0, 0.0, times[u]] for u in names}
     lots: dict[int, _Lot] = {}
     per_unit: dict[str, list[float]] = {}
-    unit_station = {u.name: u.station for u in shop.units}
-    printers = {u.name for u in shop.units if u.kind == "printer3d"}
+    # unit -> (its clock, a print cell?, its station): one lookup per op_end
+    meta = {u.name: (clock[u.name], u.kind == "printer3d", u.station) for u in shop.units}
     started: dict[tuple[int, int, str], tuple[float, float, float]] = {}
     jobs, products, due_after = shop.jobs, shop.products, shop.due_after
     for t, kind, station, j, o, state, value, product in log.rows():
@@ -345,7 +345,8 @@ def _scan(shop: ShopInfo, log: EventLog, end: float | None) -> _Scan:
             if acc is None:
                 acc = per_unit[station] = [0.0, 0.0]
             op = products[lot.product][o]
-            began, busy0, pre0 = started.pop((j, o, station), (t, 0.0, 0.0))
+            begun = started.pop((j, o, station), None)
+            began, busy0, pre0 = (t, 0.0, 0.0) if begun is None else begun
             # the share of the operation inside the window (an operation cut by the
             # warm-up counts only its part after it): elapsed time, or for a machine
             # (one operation at a time) its busy time, which failures and breaks
@@ -356,8 +357,12 @@ def _scan(shop: ShopInfo, log: EventLog, end: float | None) -> _Scan:
             else:
                 inside = 1.0 if lo <= t <= hi else 0.0
             busy_inside = inside
-            if station not in printers:
-                c = clock.get(station)
+            unit = meta.get(station)
+            if unit is None:  # a unit unknown to the metadata
+                c, printer, station_id = clock.get(station), False, station
+            else:
+                c, printer, station_id = unit
+            if not printer:
                 if c is None:
                     busy1, pre1 = 0.0, 0.0
                 elif c[0] == "busy":
@@ -370,8 +375,8 @@ def _scan(shop: ShopInfo, log: EventLog, end: float | None) -> _Scan:
                 if busy1 > busy0:
                     busy_inside = 1.0 - (pre1 - pre0) / (busy1 - busy0)
             if lo <= t <= hi:  # a print cell ends each part of a lot separately
-                parts = 1 if station in printers else lot.quantity
-                cycle = op.cycle.get(unit_station.get(station, station), 0.0)
+                parts = 1 if printer else lot.quantity
+                cycle = op.cycle.get(station_id, 0.0)
                 acc[0] += parts * cycle * busy_inside
             if op.key_process and t > began:
                 # operation hours: the processing time the unit reports (op_end value),
