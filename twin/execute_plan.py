@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models import Machine
+from models import Machine, State
 from scheduler import ProblemData, Schedule
 from twin.errors import TwinError
 from twin.execute_core import Gen, Lot, ShopRun
@@ -79,6 +79,11 @@ class PlanRun(ShopRun):
         done_on, op_loc, lots, arrived = self.done_on, self.op_loc, self.lots, self.arrived
         setups = self.unit_setups[unit]  # family() inlined: the replay's hot path
         on_machine = self.on_machine
+        station = self.shop.unit_station[unit]
+        # no robot to load it and no buffer after it: on_machine() inlined below (one
+        # generator less per operation)
+        plain = unit not in self.shop.robot_of and station not in self.shop.buffer_after
+        variability = self.variability
         for i in range(len(seq)):
             o = queue[i]
             done_on[unit] = i + 1
@@ -91,7 +96,21 @@ class PlanRun(ShopRun):
             if ready:
                 ready[o].succeed()
             yield arrived[o]
-            yield from on_machine(machine, lot, unit)
+            if not plain:
+                yield from on_machine(machine, lot, unit)
+                continue
+            k = lot.step
+            product = lot.product
+            work = self.work(lot, k, station) if variability else self.nominal(lot, k, station)
+            family = product.family_name if setups else None
+            yield from machine.process(lot.index, k, work, family, product.id)
+            lot.location = unit
+            held = lot.held
+            self.op_done(lot)
+            if held is not None and not held.triggered:
+                machine.set_state(State.BLOCKED)
+                yield held
+                machine.set_state(State.IDLE)
 
     def start_lot(self, lot: Lot) -> None:
         self.release(lot)
