@@ -83,7 +83,9 @@ class PlanRun(ShopRun):
         # no robot to load it and no buffer after it: on_machine() inlined below (one
         # generator less per operation)
         plain = unit not in self.shop.robot_of and station not in self.shop.buffer_after
-        variability = self.variability
+        # nominal() inlined too when it is quantity x cycle (no noise, no print estimate)
+        exact = not self.variability and self.stations[station].kind != "printer3d"
+        finish, hand_over = self.finish, self.hand_over
         for i in range(len(seq)):
             o = queue[i]
             done_on[unit] = i + 1
@@ -101,12 +103,18 @@ class PlanRun(ShopRun):
                 continue
             k = lot.step
             product = lot.product
-            work = self.work(lot, k, station) if variability else self.nominal(lot, k, station)
+            if exact:
+                work = lot.quantity * product.routing[k].stations[station]
+            else:
+                work = self.work(lot, k, station)
             family = product.family_name if setups else None
             yield from machine.process(lot.index, k, work, family, product.id)
             lot.location = unit
             held = lot.held
-            self.op_done(lot)
+            if k == len(product.routing) - 1:  # op_done() (advance()) inlined
+                finish(lot)
+            else:
+                hand_over(lot, k + 1)
             if held is not None and not held.triggered:
                 machine.set_state(State.BLOCKED)
                 yield held
