@@ -16,12 +16,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from twin.eventlog import EventLog
+from twin.kpi_inputs import (
+    HOURS_PER_UNIT,
+    KGCE_PER_KWH,
+    STATES,
+    JobInfo,
+    OpInfo,
+    ShopInfo,
+    UnitInfo,
+)
+from twin.kpi_scan import Lot, scan_log
 
 __all__ = [
     "KGCE_PER_KWH",
@@ -38,68 +48,10 @@ __all__ = [
     "state_times",
 ]
 
-#: Coal-equivalent of electricity, 当量值 (calorific equivalent): 0.1229 kgce/kWh,
-#: GB/T 2589-2020 《综合能耗计算通则》 Appendix A.
-KGCE_PER_KWH = 0.1229
 #: 数控化率 target: the MIIT 2013-2018 action plan target (信息化和工业化深度融合专项行动计划)
 #: for key industries, and GB/T 37393-2019 《数字化车间 通用技术要求》 asks >= 70 %
 #: digitised (numerically controlled) equipment in a digital workshop.
 NC_RATE_THRESHOLD = 0.70
-HOURS_PER_UNIT = {"s": 1 / 3600, "min": 1 / 60, "h": 1.0}
-STATES = ("off", "idle", "setup", "busy", "blocked", "starved", "down")
-
-
-@dataclass(frozen=True)
-class UnitInfo:
-    """One station unit: what the KPIs need to know about it."""
-
-    name: str
-    station: str
-    kind: str  # cnc | manual | robot | printer3d | generic
-    numerically_controlled: bool
-    networked: bool
-    key_process: bool
-    power_kw: Mapping[str, float] = field(default_factory=dict)
-
-    @property
-    def processing(self) -> bool:
-        """Units that make parts (robots only handle them)."""
-        return self.kind != "robot"
-
-
-@dataclass(frozen=True)
-class OpInfo:
-    """A routing step: key-process flag and cycle time per part on each eligible station."""
-
-    key_process: bool
-    cycle: Mapping[str, float]
-
-
-@dataclass(frozen=True)
-class JobInfo:
-    """A lot (order) known before the run; arrivals are read from ``release`` events."""
-
-    id: str
-    product: str
-    quantity: int
-    release: float
-    due: float | None
-
-
-@dataclass(frozen=True)
-class ShopInfo:
-    """Everything the KPIs read besides the event log."""
-
-    name: str
-    time_unit: str
-    units: Sequence[UnitInfo]
-    products: Mapping[str, Sequence[OpInfo]]
-    jobs: Sequence[JobInfo] = ()
-    warmup: float = 0.0
-    horizon: float | None = None
-    due_after: float | None = None  # due = release + due_after for arrivals
-    primary_energy_coefficient: float | None = None  # 等价值 kgce/kWh, dated, optional
-    kgce_per_kwh: float = KGCE_PER_KWH  # 当量值
 
 
 @dataclass
@@ -257,147 +209,6 @@ def energy_kwh(unit: UnitInfo, times: Mapping[str, float], hours_per_unit: float
     return total * hours_per_unit
 
 
-# -- assembly ------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Lot:
-    product: str
-    quantity: int
-    release: float
-    due: float | None
-    finish: float = math.inf
-    good: float = 0.0
-    last_unit: str = ""
-
-
-@dataclass
-class _Scan:
-    """What one pass over the event log yields (see :func:`_scan`)."""
-
-    times: dict[str, dict[str, float]]  # unit -> state -> time, open intervals excluded
-    open: dict[str, tuple[str, float]]  # unit -> (current state, since)
-    lots: dict[int, _Lot]
-    per_unit: dict[str, list[float]]  # unit -> [nominal of ops ended in window, key op time]
-
-
-def _scan(shop: ShopInfo, log: EventLog, end: float | None) -> _Scan:
-    """State times (as :func:`state_times`, up to each unit's last ``state`` event),
-    lots from the metadata and the ``release``/``op_end``/``finish`` events, and the
-    nominal and key-process time of operations per unit, in one pass over the rows.
-
-    ``end`` clips the state intervals (the horizon; None: no clipping, since the window
-    then ends at or after the last event). Alongside, each unit's busy clock: its busy
-    time so far, in total and before the window opens, so that an operation counts the
-    share of its processing inside the window however failures or breaks stretch it.
-    """
-    start = float(shop.warmup)
-    clip = math.inf if end is None else end  # min(t, clip) == t without a horizon
-    lo, hi = shop.warmup, math.inf if shop.horizon is None else shop.horizon
-    names = [u.name for u in shop.units]
-    times = {u: dict.fromkeys(STATES, 0.0) for u in names}
-    # unit -> [state, since, busy time up to since, busy time before lo up to since,
-    # its state times (None: a unit unknown to the metadata)]; a unit is idle before
-    # its first state event
-    clock: dict[str, list[Any]] = {u: ["idle", 0.0, 0.0, 0.0, times[u]] for u in names}
-    lots: dict[int, _Lot] = {}
-    per_unit: dict[str, list[float]] = {}
-    # unit -> (its clock, a print cell?, its station): one lookup per op_end
-    meta = {u.name: (clock[u.name], u.kind == "printer3d", u.station) for u in shop.units}
-    started: dict[tuple[int, int, str], tuple[float, float, float]] = {}
-    jobs, products, due_after = shop.jobs, shop.products, shop.due_after
-    for t, kind, station, j, o, state, value, product in log.rows():
-        if kind == "state":
-            c = clock.get(station)
-            if c is None:
-                clock[station] = [state, t, 0.0, 0.0, None]
-                continue
-            old, since, spent = c[0], c[1], c[4]
-            if old == "busy":
-                c[2] += t - since
-                if not since >= lo:  # else the term below is 0.0
-                    c[3] += max(0.0, min(t, lo) - since)
-            if spent is not None:
-                # min(t, clip) - max(since, start) as conditionals (same results, NaN
-                # included; cheaper than builtin calls in this per-event loop)
-                span = (clip if clip < t else t) - (start if start > since else since)
-                if span > 0:
-                    spent[old] = spent.get(old, 0.0) + span
-            c[0] = state
-            c[1] = t
-        elif kind == "op_start":
-            c = clock.get(station)
-            if c is None:
-                started[(j, o, station)] = (t, 0.0, 0.0)
-            elif c[0] == "busy":
-                since, pre = c[1], c[3]
-                if not since >= lo:
-                    pre += max(0.0, min(t, lo) - since)
-                started[(j, o, station)] = (t, c[2] + (t - since), pre)
-            else:
-                started[(j, o, station)] = (t, c[2], c[3])
-        elif kind == "op_end":
-            lot = lots.get(j)
-            if lot is None:
-                continue
-            lot.last_unit = station
-            acc = per_unit.get(station)
-            if acc is None:
-                acc = per_unit[station] = [0.0, 0.0]
-            op = products[lot.product][o]
-            begun = started.pop((j, o, station), None)
-            began, busy0, pre0 = (t, 0.0, 0.0) if begun is None else begun
-            # the share of the operation inside the window (an operation cut by the
-            # warm-up counts only its part after it): elapsed time, or for a machine
-            # (one operation at a time) its busy time, which failures and breaks
-            # do not stretch
-            if t > began:  # max(0.0, min(t, hi) - max(began, lo)) / (t - began)
-                part = (hi if hi < t else t) - (lo if lo > began else began)
-                inside = (part if part > 0.0 else 0.0) / (t - began)
-            else:
-                inside = 1.0 if lo <= t <= hi else 0.0
-            busy_inside = inside
-            unit = meta.get(station)
-            if unit is None:  # a unit unknown to the metadata
-                c, printer, station_id = clock.get(station), False, station
-            else:
-                c, printer, station_id = unit
-            if not printer:
-                if c is None:
-                    busy1, pre1 = 0.0, 0.0
-                elif c[0] == "busy":
-                    since, pre1 = c[1], c[3]
-                    busy1 = c[2] + (t - since)
-                    if not since >= lo:
-                        pre1 += max(0.0, min(t, lo) - since)
-                else:
-                    busy1, pre1 = c[2], c[3]
-                if busy1 > busy0:
-                    busy_inside = 1.0 - (pre1 - pre0) / (busy1 - busy0)
-            if lo <= t <= hi:  # a print cell ends each part of a lot separately
-                parts = 1 if printer else lot.quantity
-                cycle = op.cycle.get(station_id, 0.0)
-                acc[0] += parts * cycle * busy_inside
-            if op.key_process and t > began:
-                # operation hours: the processing time the unit reports (op_end value),
-                # else the elapsed time; prorated to the part inside the window
-                acc[1] += (value if value > 0 else t - began) * inside
-        elif kind == "release":
-            info = jobs[j] if 0 <= j < len(jobs) else None
-            if info is not None:
-                lots[j] = _Lot(info.product, info.quantity, t, info.due)
-            else:
-                due = None if due_after is None else t + due_after
-                lots[j] = _Lot(product, int(value), t, due)
-        elif kind == "finish":
-            lot = lots.get(j)
-            if lot is not None:
-                lot.finish = t
-                lot.good = 0.0 if state == "scrap" else value
-    open_ = {u: (clock[u][0], clock[u][1]) for u in names}
-    return _Scan(times, open_, lots, per_unit)
-
-
 def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
     """All KPIs of one run (see the module docstring for the window).
 
@@ -421,7 +232,7 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
     """
     t0 = float(shop.warmup)
     horizon = None if shop.horizon is None else float(shop.horizon)
-    scan = _scan(shop, log, horizon)
+    scan = scan_log(shop, log, horizon)
     # read after the scan: the log is normalised by then
     t1 = horizon if horizon is not None else max(log.end(), t0)
     window = t1 - t0
@@ -442,7 +253,7 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
 
     by_unit: dict[str, dict[str, float]] = {}
     by_station: dict[str, list[float]] = {}
-    last_of: dict[str, list[_Lot]] = {}  # unit -> the done lots it ended, in order
+    last_of: dict[str, list[Lot]] = {}  # unit -> the done lots it ended, in order
     for lot in done:
         last_of.setdefault(lot.last_unit, []).append(lot)
     for u in shop.units:

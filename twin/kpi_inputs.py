@@ -1,0 +1,71 @@
+"""What the KPIs know about a shop besides the event log: units, operations, lots.
+
+Plain values (no pydantic, no SimPy), so KPIs can be recomputed from a saved event log or
+one reported by a real MES; :func:`twin.build.shop_info` derives them from a scenario.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["HOURS_PER_UNIT", "KGCE_PER_KWH", "STATES", "JobInfo", "OpInfo", "ShopInfo", "UnitInfo"]
+
+#: Coal-equivalent of electricity, 当量值 (calorific equivalent): 0.1229 kgce/kWh,
+#: GB/T 2589-2020 《综合能耗计算通则》 Appendix A.
+KGCE_PER_KWH = 0.1229
+HOURS_PER_UNIT = {"s": 1 / 3600, "min": 1 / 60, "h": 1.0}
+STATES = ("off", "idle", "setup", "busy", "blocked", "starved", "down")
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """One station unit: what the KPIs need to know about it."""
+
+    name: str
+    station: str
+    kind: str  # cnc | manual | robot | printer3d | generic
+    numerically_controlled: bool
+    networked: bool
+    key_process: bool
+    power_kw: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def processing(self) -> bool:
+        """Units that make parts (robots only handle them)."""
+        return self.kind != "robot"
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    """A routing step: key-process flag and cycle time per part on each eligible station."""
+
+    key_process: bool
+    cycle: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """A lot (order) known before the run; arrivals are read from ``release`` events."""
+
+    id: str
+    product: str
+    quantity: int
+    release: float
+    due: float | None
+
+
+@dataclass(frozen=True)
+class ShopInfo:
+    """Everything the KPIs read besides the event log."""
+
+    name: str
+    time_unit: str
+    units: Sequence[UnitInfo]
+    products: Mapping[str, Sequence[OpInfo]]
+    jobs: Sequence[JobInfo] = ()
+    warmup: float = 0.0
+    horizon: float | None = None
+    due_after: float | None = None  # due = release + due_after for arrivals
+    primary_energy_coefficient: float | None = None  # 等价值 kgce/kWh, dated, optional
+    kgce_per_kwh: float = KGCE_PER_KWH  # 当量值

@@ -1,0 +1,150 @@
+"""One pass over an event log: state times, busy clocks and lots, for :mod:`twin.kpi`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from twin.eventlog import EventLog
+from twin.kpi_inputs import STATES, ShopInfo
+
+__all__ = ["Lot", "Scan", "scan_log"]
+
+
+@dataclass(slots=True)
+class Lot:
+    product: str
+    quantity: int
+    release: float
+    due: float | None
+    finish: float = math.inf
+    good: float = 0.0
+    last_unit: str = ""
+
+
+@dataclass
+class Scan:
+    """What one pass over the event log yields (see :func:`scan_log`)."""
+
+    times: dict[str, dict[str, float]]  # unit -> state -> time, open intervals excluded
+    open: dict[str, tuple[str, float]]  # unit -> (current state, since)
+    lots: dict[int, Lot]
+    per_unit: dict[str, list[float]]  # unit -> [nominal of ops ended in window, key op time]
+
+
+def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
+    """State times (as :func:`state_times`, up to each unit's last ``state`` event),
+    lots from the metadata and the ``release``/``op_end``/``finish`` events, and the
+    nominal and key-process time of operations per unit, in one pass over the rows.
+
+    ``end`` clips the state intervals (the horizon; None: no clipping, since the window
+    then ends at or after the last event). Alongside, each unit's busy clock: its busy
+    time so far, in total and before the window opens, so that an operation counts the
+    share of its processing inside the window however failures or breaks stretch it.
+    """
+    start = float(shop.warmup)
+    clip = math.inf if end is None else end  # min(t, clip) == t without a horizon
+    lo, hi = shop.warmup, math.inf if shop.horizon is None else shop.horizon
+    names = [u.name for u in shop.units]
+    times = {u: dict.fromkeys(STATES, 0.0) for u in names}
+    # unit -> [state, since, busy time up to since, busy time before lo up to since,
+    # its state times (None: a unit unknown to the metadata)]; a unit is idle before
+    # its first state event
+    clock: dict[str, list[Any]] = {u: ["idle", 0.0, 0.0, 0.0, times[u]] for u in names}
+    lots: dict[int, Lot] = {}
+    per_unit: dict[str, list[float]] = {}
+    # unit -> (its clock, a print cell?, its station): one lookup per op_end
+    meta = {u.name: (clock[u.name], u.kind == "printer3d", u.station) for u in shop.units}
+    started: dict[tuple[int, int, str], tuple[float, float, float]] = {}
+    jobs, products, due_after = shop.jobs, shop.products, shop.due_after
+    for t, kind, station, j, o, state, value, product in log.rows():
+        if kind == "state":
+            c = clock.get(station)
+            if c is None:
+                clock[station] = [state, t, 0.0, 0.0, None]
+                continue
+            old, since, spent = c[0], c[1], c[4]
+            if old == "busy":
+                c[2] += t - since
+                if not since >= lo:  # else the term below is 0.0
+                    c[3] += max(0.0, min(t, lo) - since)
+            if spent is not None:
+                # min(t, clip) - max(since, start) as conditionals (same results, NaN
+                # included; cheaper than builtin calls in this per-event loop)
+                span = (clip if clip < t else t) - (start if start > since else since)
+                if span > 0:
+                    spent[old] = spent.get(old, 0.0) + span
+            c[0] = state
+            c[1] = t
+        elif kind == "op_start":
+            c = clock.get(station)
+            if c is None:
+                started[(j, o, station)] = (t, 0.0, 0.0)
+            elif c[0] == "busy":
+                since, pre = c[1], c[3]
+                if not since >= lo:
+                    pre += max(0.0, min(t, lo) - since)
+                started[(j, o, station)] = (t, c[2] + (t - since), pre)
+            else:
+                started[(j, o, station)] = (t, c[2], c[3])
+        elif kind == "op_end":
+            lot = lots.get(j)
+            if lot is None:
+                continue
+            lot.last_unit = station
+            acc = per_unit.get(station)
+            if acc is None:
+                acc = per_unit[station] = [0.0, 0.0]
+            op = products[lot.product][o]
+            begun = started.pop((j, o, station), None)
+            began, busy0, pre0 = (t, 0.0, 0.0) if begun is None else begun
+            # the share of the operation inside the window (an operation cut by the
+            # warm-up counts only its part after it): elapsed time, or for a machine
+            # (one operation at a time) its busy time, which failures and breaks
+            # do not stretch
+            if t > began:  # max(0.0, min(t, hi) - max(began, lo)) / (t - began)
+                part = (hi if hi < t else t) - (lo if lo > began else began)
+                inside = (part if part > 0.0 else 0.0) / (t - began)
+            else:
+                inside = 1.0 if lo <= t <= hi else 0.0
+            busy_inside = inside
+            unit = meta.get(station)
+            if unit is None:  # a unit unknown to the metadata
+                c, printer, station_id = clock.get(station), False, station
+            else:
+                c, printer, station_id = unit
+            if not printer:
+                if c is None:
+                    busy1, pre1 = 0.0, 0.0
+                elif c[0] == "busy":
+                    since, pre1 = c[1], c[3]
+                    busy1 = c[2] + (t - since)
+                    if not since >= lo:
+                        pre1 += max(0.0, min(t, lo) - since)
+                else:
+                    busy1, pre1 = c[2], c[3]
+                if busy1 > busy0:
+                    busy_inside = 1.0 - (pre1 - pre0) / (busy1 - busy0)
+            if lo <= t <= hi:  # a print cell ends each part of a lot separately
+                parts = 1 if printer else lot.quantity
+                cycle = op.cycle.get(station_id, 0.0)
+                acc[0] += parts * cycle * busy_inside
+            if op.key_process and t > began:
+                # operation hours: the processing time the unit reports (op_end value),
+                # else the elapsed time; prorated to the part inside the window
+                acc[1] += (value if value > 0 else t - began) * inside
+        elif kind == "release":
+            info = jobs[j] if 0 <= j < len(jobs) else None
+            if info is not None:
+                lots[j] = Lot(info.product, info.quantity, t, info.due)
+            else:
+                due = None if due_after is None else t + due_after
+                lots[j] = Lot(product, int(value), t, due)
+        elif kind == "finish":
+            lot = lots.get(j)
+            if lot is not None:
+                lot.finish = t
+                lot.good = 0.0 if state == "scrap" else value
+    open_ = {u: (clock[u][0], clock[u][1]) for u in names}
+    return Scan(times, open_, lots, per_unit)
