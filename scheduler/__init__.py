@@ -12,9 +12,10 @@ from scheduler.model import Job, Machine, Model, Operation
 from scheduler.objective import Objective, evaluate
 from scheduler.problem import ProblemData
 from scheduler.result import Result, Schedule, Status
-from scheduler.solve import METHODS, solve
+from scheduler.solve import KERNEL_METHODS, METHODS, solve
 
 __all__ = [
+    "KERNEL_METHODS",
     "METHODS",
     "InstanceFormatError",
     "Job",

@@ -11,7 +11,7 @@ from scheduler.objective import Objective
 from scheduler.problem import ProblemData
 from scheduler.result import Result, Schedule
 
-__all__ = ["METHODS", "SolutionCallback", "solve"]
+__all__ = ["KERNEL_METHODS", "METHODS", "SolutionCallback", "solve"]
 
 
 SolutionCallback = Callable[[float, float], None]
@@ -26,6 +26,11 @@ METHODS: dict[str, str] = {
     "dispatch": "scheduler.dispatch:solve_dispatch",
     "auto": "scheduler.portfolio:solve_auto",
 }
+
+
+#: Methods whose solvers run numba kernels: callers with a clock (the CLI, the twin)
+#: call :func:`scheduler.warmup.warmup` first so compilation stays out of time limits.
+KERNEL_METHODS = ("auto", "tabu", "dispatch")
 
 
 def _resolve(method: str) -> Callable[..., Result]:

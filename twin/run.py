@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from scheduler import ProblemData, Schedule
+from scheduler.solve import KERNEL_METHODS
 from twin.build import build_problem, shop_info
 from twin.eventlog import EventLog
 from twin.execute import RULES, Execution, execute
@@ -69,7 +70,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SOLVER_METHODS = ("cpsat", "auto", "tabu", "dispatch")
-KERNEL_METHODS = ("auto", "tabu")  # solver methods that run numba kernels (JIT warm-up)
 FALLBACK_RULE = "edd"
 
 

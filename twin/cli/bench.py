@@ -13,6 +13,7 @@ from rich.table import Table
 
 from twin.cli.app import app
 from twin.cli.errors import CliError
+from twin.cli.options import check_out_folder, check_solver_options
 
 
 def _parse_seeds(text: str) -> list[int]:
@@ -44,19 +45,15 @@ def bench_command(
     import scheduler
     from scheduler.benchmark import COLUMNS, mean_gap, run_benchmark, select_instances
 
-    if method not in scheduler.METHODS:
-        raise CliError(f"--method {method!r}: expected one of {', '.join(scheduler.METHODS)}")
-    if time_limit <= 0:
-        raise CliError(f"--time-limit must be > 0 seconds, got {time_limit}")
-    if out is not None and not out.parent.exists():
-        raise CliError(f"--out {out}: folder {out.parent} does not exist")
+    check_solver_options(method, time_limit)
+    check_out_folder(out)
     root = scheduler.fjsp_dir(data)
     if not (root / "bounds.csv").is_file():
         raise CliError(f"no benchmark data in {root} (set --data or SHOPFLOOR_FJSP_DIR)")
     seed_list = _parse_seeds(seeds)
     names = [s.strip() for s in instances.split(",")] if instances else None
     total = len(select_instances(family, names, root)) * len(seed_list)
-    if method in ("auto", "tabu", "dispatch"):
+    if method in scheduler.KERNEL_METHODS:
         from scheduler.warmup import warmup  # compile kernels before any timed solve
 
         warmup()

@@ -9,6 +9,7 @@ import typer
 
 from twin.cli.app import app
 from twin.cli.errors import CliError
+from twin.cli.options import check_out_folder
 
 OUT_SUFFIXES = (".fjs", ".json")
 # generate() names its arguments; the user typed these options.
@@ -59,8 +60,7 @@ def generate_command(
     suffix = out.suffix.lower()
     if suffix not in OUT_SUFFIXES:
         raise CliError(f"--out {out}: expected a .fjs or .json file name")
-    if not out.parent.exists():
-        raise CliError(f"--out {out}: folder {out.parent} does not exist")
+    check_out_folder(out)
     if suffix == ".fjs" and (release is not None or due_factor is not None):
         raise CliError("--release/--due-factor need a .json output (.fjs has no dates)")
     for option, value in (("--jobs", jobs), ("--machines", machines)):

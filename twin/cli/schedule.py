@@ -13,6 +13,7 @@ from rich.table import Table
 
 from twin.cli.app import app
 from twin.cli.errors import CliError
+from twin.cli.options import check_out_folder, check_solver_options
 
 OUT_SUFFIXES = (".csv", ".json")
 
@@ -28,8 +29,7 @@ def write_schedule_csv(rows: list[dict[str, int]], path: Path) -> None:
 def _check_out(out: Path | None) -> None:
     if out is not None and out.suffix.lower() not in OUT_SUFFIXES:
         raise CliError(f"--out {out}: expected a .csv or .json file name")
-    if out is not None and not out.parent.exists():
-        raise CliError(f"--out {out}: folder {out.parent} does not exist")
+    check_out_folder(out)
 
 
 @app.command("schedule")
@@ -49,13 +49,10 @@ def schedule_command(
     import scheduler
 
     _check_out(out)
-    if time_limit <= 0:
-        raise CliError(f"--time-limit must be > 0 seconds, got {time_limit}")
-    if method not in scheduler.METHODS:
-        raise CliError(f"--method {method!r}: expected one of {', '.join(scheduler.METHODS)}")
+    check_solver_options(method, time_limit)
     data = scheduler.read_instance(path)
     console = Console(stderr=True, quiet=quiet)
-    if method in ("auto", "tabu", "dispatch"):
+    if method in scheduler.KERNEL_METHODS:
         # Compile (or load from numba's cache) before the solver's clock starts.
         from scheduler.warmup import warmup
 
