@@ -38,6 +38,7 @@ from scheduler.compact import left_shift
 from scheduler.cpsat import solve_cpsat
 from scheduler.cpsat.solver import FIRST_MIN_SECONDS, FIRST_SHARE, LNS_SHARE
 from scheduler.dispatch import dispatch_all, lower_bound
+from scheduler.exchange import Exchange
 from scheduler.kernels.decode import kernel_data
 from scheduler.objective import Objective, evaluate
 from scheduler.problem import ProblemData
@@ -119,15 +120,23 @@ def _cpsat_beside(
     options: dict[str, Any],
     target: int,
     incumbent: Incumbent,
+    stats: dict[str, Any],
 ) -> Result:
     """CP-SAT in a thread (it releases the GIL) while ``search`` runs beside it in
     slices until CP-SAT returns; CP-SAT's result (``search`` keeps its best).
+
+    Unless ``exchange`` is False, the two cooperate through an :class:`Exchange`:
+    after each slice the search posts its best or adopts a better one of CP-SAT's LNS
+    (which adopts the search's before each sub-solve).
 
     With ``yield_to_cpsat`` (default) the search pauses while CP-SAT's full solves use
     every worker and runs only during its one-worker LNS (phase lengths as in
     :mod:`scheduler.cpsat.solver`); ``beside=False`` leaves CP-SAT alone.
     """
     box: dict[str, Any] = {}
+    exchange = Exchange() if options.get("exchange", True) else None
+    if exchange is not None:
+        cp_args = {**cp_args, "exchange": exchange}
 
     def run() -> None:
         try:
@@ -151,10 +160,25 @@ def _cpsat_beside(
         if now >= hi:
             break
         run_searches([search], min(hi, now + SLICE_SECONDS), options, target, incumbent)
+        if exchange is not None:
+            _trade(search, exchange, stats)
     thread.join()
     if "exc" in box:
         raise box["exc"]
     return box["res"]
+
+
+def _trade(search: GraphSearch, exchange: Exchange, stats: dict[str, Any]) -> None:
+    """Post the search's best to ``exchange``, or continue from the exchange's if that
+    is better (found by CP-SAT's LNS)."""
+    if search.best < 0:
+        return
+    shared = exchange.better_than(search.best)
+    if shared is not None:
+        search.adopt(shared[0])
+        stats["tabu_adopted"] = stats.get("tabu_adopted", 0) + 1
+    elif exchange.post(search.best_schedule(), search.best):
+        stats["tabu_posted"] = stats.get("tabu_posted", 0) + 1
 
 
 def solve_auto(
@@ -174,8 +198,8 @@ def solve_auto(
     Options: ``cpsat_params`` (raw CP-SAT parameters for phase 3), ``shares``
     ((tabu, cpsat) fractions of the budget), ``cpsat_max_ops`` (larger plain FJSP
     instances skip CP-SAT, default 3000), ``adaptive`` (False: job-shop-like
-    instances get the default phases too), ``yield_to_cpsat`` and ``beside`` (see
-    :func:`_cpsat_beside`), and the tabu options of
+    instances get the default phases too), ``yield_to_cpsat``, ``beside`` and
+    ``exchange`` (see :func:`_cpsat_beside`), and the tabu options of
     :func:`scheduler.search.tabu.solve_tabu`.
     """
     t0 = time.perf_counter()
@@ -262,13 +286,13 @@ def solve_auto(
             beside = GraphSearch.from_schedule(
                 data, kd, best, seeds[0], worker_options(data, options, 0)
             )
-            res = _cpsat_beside(data, cp_args, beside, options, target, incumbent)
+            res = _cpsat_beside(data, cp_args, beside, options, target, incumbent, stats)
             if beside.best >= 0:
                 consider(beside.best_schedule(), "tabu")
                 stats["after_tabu"] = float(beside.best)
         elif searches is not None and phased_beside:
             # CP-SAT's LNS uses one worker: the first tabu thread continues beside it
-            res = _cpsat_beside(data, cp_args, searches[0], options, target, incumbent)
+            res = _cpsat_beside(data, cp_args, searches[0], options, target, incumbent, stats)
             consider(min(searches, key=lambda x: x.best).best_schedule(), "tabu")
         else:
             res = solve_cpsat(data, **cp_args)

@@ -27,6 +27,7 @@ from scheduler.cpsat.hints import add_complete_hint
 from scheduler.cpsat.instance import Instance
 from scheduler.cpsat.model import Variables, build_variables, read_schedule
 from scheduler.cpsat.objective import objective_expr
+from scheduler.exchange import Exchange
 from scheduler.objective import Objective, evaluate
 from scheduler.problem import ProblemData
 from scheduler.result import Schedule
@@ -42,16 +43,26 @@ class _Incumbent:
     def __init__(self, schedule: Schedule, value: float) -> None:
         self.lock = threading.Lock()
         self.schedule, self.value = schedule, value
-        self.iterations = self.improvements = 0
+        self.iterations = self.improvements = self.adopted = 0
 
-    def offer(self, schedule: Schedule, value: float) -> None:
+    def offer(self, schedule: Schedule, value: float) -> bool:
         """Keep ``schedule`` if it is at least as good (equal moves keep the search
-        moving across plateaus)."""
+        moving across plateaus); whether it is strictly better."""
         with self.lock:
             self.iterations += 1
+            better = value < self.value
             if value <= self.value:
-                self.improvements += int(value < self.value)
+                self.improvements += int(better)
                 self.schedule, self.value = schedule, value
+            return better
+
+    def adopt(self, exchange: Exchange) -> None:
+        """Take the exchange's schedule when it is strictly better (another search's)."""
+        with self.lock:
+            found = exchange.better_than(self.value)
+            if found is not None:
+                self.schedule, self.value = found
+                self.adopted += 1
 
 
 def improve(
@@ -66,14 +77,19 @@ def improve(
     reporter: Reporter,
     threads: int = 1,
     sub_seconds: float = 0.5,
+    exchange: Exchange | None = None,
 ) -> tuple[Schedule, dict[str, int]]:
     """The best schedule found from ``incumbent`` before ``deadline`` (perf_counter).
 
     ``threads`` searches run at once, each with a one-worker CP-SAT (``solve``
-    releases the GIL; building a sub-model is a few ms of Python).
+    releases the GIL; building a sub-model is a few ms of Python). With an
+    ``exchange`` (values of ``objective``), each iteration first adopts its schedule
+    when it is better and posts every improvement to it.
     """
     best = _Incumbent(incumbent, evaluate(inst.data, incumbent, objective, weights))
-    args = (inst, best, objective, weights, deadline, make_solver, reporter, sub_seconds)
+    if exchange is not None:
+        exchange.post(best.schedule, best.value)
+    args = (inst, best, objective, weights, deadline, make_solver, reporter, sub_seconds, exchange)
     rngs = [np.random.default_rng(s) for s in seeds.spawn(threads)]
     if threads == 1:
         _search(*args, rngs[0])
@@ -83,7 +99,12 @@ def improve(
             t.start()
         for t in pool:
             t.join()
-    return best.schedule, {"lns_iterations": best.iterations, "lns_improvements": best.improvements}
+    stats = {
+        "lns_iterations": best.iterations,
+        "lns_improvements": best.improvements,
+        "lns_adopted": best.adopted,
+    }
+    return best.schedule, stats
 
 
 def _search(
@@ -95,12 +116,15 @@ def _search(
     make_solver: Callable[[int], cp_model.CpSolver],
     reporter: Reporter,
     sub_seconds: float,
+    exchange: Exchange | None,
     rng: np.random.Generator,
 ) -> None:
     """One LNS thread: free a few jobs, re-solve, offer the result; adapt the size."""
     data = inst.data
     size = min(3, data.num_jobs - 1)
     while size >= 1 and deadline - time.perf_counter() > 0.05:
+        if exchange is not None:
+            best.adopt(exchange)
         incumbent = best.schedule
         free = _neighbourhood(data, incumbent, size, rng)
         v = _sub_model(inst, incumbent, free, objective, weights)
@@ -109,7 +133,9 @@ def _search(
         code = solver.solve(v.model, ImprovementCallback(reporter))
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             candidate = left_shift(data, read_schedule(solver, v))
-            best.offer(candidate, evaluate(data, candidate, objective, weights))
+            value = evaluate(data, candidate, objective, weights)
+            if best.offer(candidate, value) and exchange is not None:
+                exchange.post(candidate, value)
         if code == cp_model.OPTIMAL:
             size = min(size + 1, data.num_jobs - 1)
         else:

@@ -20,6 +20,7 @@ from scheduler.cpsat.lns import improve
 from scheduler.cpsat.model import Variables, build_variables, read_schedule
 from scheduler.cpsat.objective import objective_expr, weighted_tardiness
 from scheduler.cpsat.precheck import infeasibility_reason
+from scheduler.exchange import Exchange
 from scheduler.objective import Objective, evaluate
 from scheduler.problem import ProblemData
 from scheduler.result import Result, Schedule, Status
@@ -66,6 +67,7 @@ def solve_cpsat(
     log: bool = False,
     params: dict[str, Any] | None = None,
     lns: bool = True,
+    exchange: Exchange | None = None,
     **options: Any,
 ) -> Result:
     """Solve with CP-SAT (optional interval per eligible machine, one no-overlap per
@@ -88,6 +90,10 @@ def solve_cpsat(
     lns
         Spend part of the time on large neighbourhood search with small sub-models
         (at least ``MIN_LNS_JOBS`` jobs).
+    exchange
+        Share the LNS incumbent with searches running beside this solve (see
+        :mod:`scheduler.exchange`); its values are makespans (``objective`` makespan
+        or lexicographic only).
     """
     if options:
         raise TypeError(f"solve_cpsat got unknown option(s) {sorted(options)}")
@@ -117,7 +123,9 @@ def solve_cpsat(
 
     reporter = Reporter(on_solution, t0)
     callback = ImprovementCallback(reporter)
-    search = _Search(v, obj, weights, make_solver(seed), callback, deadline)
+    if exchange is not None and obj not in _MAKESPAN_FIRST:
+        raise ValueError(f"an exchange shares makespans; objective {obj.value!r} is not one")
+    search = _Search(v, obj, weights, make_solver(seed), callback, deadline, exchange)
     if lns and data.num_jobs >= MIN_LNS_JOBS:
         seeds = np.random.SeedSequence(seed)
         status, schedule = search.phased(seeds, lambda s: make_solver(s, 1), LNS_THREADS)
@@ -169,8 +177,10 @@ class _Search:
         solver: cp_model.CpSolver,
         callback: ImprovementCallback,
         deadline: float,
+        exchange: Exchange | None = None,
     ) -> None:
         self.v, self.obj, self.weights = v, obj, weights
+        self.exchange = exchange
         self.solver, self.callback, self.deadline = solver, callback, deadline
         self.bound = float("-inf")
         self.stats: dict[str, Any] = {}
@@ -222,8 +232,13 @@ class _Search:
             make_solver=make_solver,
             reporter=self.callback.reporter,
             threads=threads,
+            exchange=self.exchange,
         )
         self.stats.update(lns_stats)
+        if self.exchange is not None:  # a search beside may have improved since
+            shared = self.exchange.better_than(evaluate(data, best, goal, self.weights))
+            if shared is not None:
+                best = left_shift(data, shared[0])
         add_complete_hint(self.v, best)
         status, found = self.run(self.deadline)
         if status is Status.OPTIMAL:

@@ -30,7 +30,15 @@ from scheduler.dispatch import lower_bound
 from scheduler.kernels.decode import KernelData, decode_search, kernel_data
 from scheduler.kernels.graph import heads_tails, positions
 from scheduler.kernels.rng import make_state
-from scheduler.kernels.tabu import S_BEST, S_ITER, S_KICKS, STATE_SIZE, WORK_PER_OP, tabu_run
+from scheduler.kernels.tabu import (
+    S_BEST,
+    S_ITER,
+    S_KICKS,
+    S_LAST,
+    STATE_SIZE,
+    WORK_PER_OP,
+    tabu_run,
+)
 from scheduler.objective import Objective, evaluate
 from scheduler.problem import IntArray, ProblemData
 from scheduler.result import Result, Schedule, Status
@@ -94,12 +102,21 @@ def graph_search_applies(data: ProblemData, objective: Objective) -> bool:
     )
 
 
+def default_tenure(data: ProblemData, worker: int = 0) -> int:
+    """Tabu tenure base L of one search thread (the kernel draws each tenure in
+    [L, 1.4 L]): short, growing slowly with operations per machine; odd threads use
+    L + 2 so two threads explore differently. Measured at 10 s on mk07, mk10 and rdata
+    la21-40: L of 6-8 reached 139 on mk07 and 196-198 on mk10 where 10 + n/m (25-30)
+    stalled at 140 and 198-200 (benchmarks/RESULTS.md)."""
+    return 5 + data.num_ops // (10 * data.num_machines) + 2 * (worker % 2)
+
+
 def worker_options(data: ProblemData, options: dict[str, Any], worker: int) -> dict[str, Any]:
-    """Options of one search thread: odd workers use half the default tenure (about
-    10 + n/m), so two threads explore differently (unless ``tenure`` is given)."""
-    if "tenure" in options or worker % 2 == 0:
+    """Options of one search thread: its tenure (:func:`default_tenure`) unless the
+    ``tenure`` option fixes one for all."""
+    if "tenure" in options:
         return options
-    return {**options, "tenure": max(6, (10 + data.num_ops // data.num_machines) // 2)}
+    return {**options, "tenure": default_tenure(data, worker)}
 
 
 def _mode_range(data: ProblemData) -> tuple[IntArray, IntArray]:
@@ -143,7 +160,7 @@ class GraphSearch:
         seed: int | np.random.SeedSequence,
         options: dict[str, Any],
     ) -> None:
-        n, m = data.num_ops, data.num_machines
+        n = data.num_ops
         self.data, self.kd = data, kd
         self.mode_lo, self.mode_hi = _mode_range(data)
         self.mode = ms.copy()
@@ -160,7 +177,7 @@ class GraphSearch:
         size = 1 << max(12, int(np.ceil(np.log2(64 * n + 1))))
         self.tkey = np.full(size, -1, np.int64)
         self.texp = np.zeros(size, np.int64)
-        tenure = int(options.get("tenure", 10 + n // m))
+        tenure = int(options.get("tenure", default_tenure(data)))
         self.params = np.array(
             [
                 max(1, tenure),
@@ -186,15 +203,23 @@ class GraphSearch:
     ) -> GraphSearch:
         """Start from a feasible schedule: its machines, and its machine orders by
         (start, end, index) as the checker reads them."""
-        _, ms = encode_schedule(data, schedule)
-        seq = np.zeros(int(kd.mach_ptr[-1]), np.int64)
-        mlen = np.zeros(data.num_machines, np.int64)
-        order = np.lexsort((np.arange(data.num_ops), schedule.end, schedule.start))
-        for o in order.tolist():
-            k = int(schedule.machine[o])
-            seq[kd.mach_ptr[k] + mlen[k]] = o
-            mlen[k] += 1
-        return cls(data, kd, ms, seq, mlen, seed, options)
+        return cls(data, kd, *_graph_of(data, kd, schedule), seed, options)
+
+    def adopt(self, schedule: Schedule) -> None:
+        """Continue from ``schedule`` (another search's better one), which becomes the
+        best; the tabu table and the iteration count are kept."""
+        ms, seq, mlen = _graph_of(self.data, self.kd, schedule)
+        self.mode[:] = ms
+        self.mach[:] = self.kd.mode_machine[ms]
+        self.p[:] = self.kd.mode_duration[ms]
+        self.seq[:] = seq
+        self.mlen[:] = mlen
+        positions(self.seq, self.kd.mach_ptr, self.mlen, self.pos)
+        self.best_mode[:] = self.mode
+        self.best_seq[:] = self.seq
+        self.best_mlen[:] = self.mlen
+        self.state[S_BEST] = int(self.best_schedule().makespan)
+        self.state[S_LAST] = self.state[S_ITER]
 
     def run(self, iters: int, target: int) -> int:
         """Run up to ``iters`` iterations; the best makespan so far."""
@@ -229,6 +254,22 @@ class GraphSearch:
             r, q, order, indeg,
         )  # fmt: skip
         return Schedule(mach, r, r + p)
+
+
+def _graph_of(
+    data: ProblemData, kd: KernelData, schedule: Schedule
+) -> tuple[IntArray, IntArray, IntArray]:
+    """(modes, machine sequences, sequence lengths) of a feasible schedule, machine
+    orders by (start, end, index) as the checker reads them."""
+    _, ms = encode_schedule(data, schedule)
+    seq = np.zeros(int(kd.mach_ptr[-1]), np.int64)
+    mlen = np.zeros(data.num_machines, np.int64)
+    order = np.lexsort((np.arange(data.num_ops), schedule.end, schedule.start))
+    for o in order.tolist():
+        k = int(schedule.machine[o])
+        seq[kd.mach_ptr[k] + mlen[k]] = o
+        mlen[k] += 1
+    return ms, seq, mlen
 
 
 def _best_start(
