@@ -9,15 +9,17 @@ One time budget, shared in phases (fractions of ``time_limit``):
 3. CP-SAT (a fifth, 60 % when the graph search does not apply): hinted with
    the incumbent completely, so it starts from it, improves it by its own LNS and
    proves a lower bound. Its LNS uses one worker: with two or more, the first tabu
-   thread keeps searching beside it meanwhile (``phased_beside``).
+   thread keeps searching beside it meanwhile (``phased_beside``), and the two trade
+   their best schedules through an :class:`~scheduler.exchange.Exchange`.
 4. polish (the rest): tabu continues, restarted from CP-SAT's schedule if that one is
    better.
 
 On job-shop-like instances (:func:`job_shop_like`) with two or more workers, phases
 2 and 3 run at once instead: CP-SAT (its full solves and LNS, as strong as ``cpsat``
 alone, from its own greedy start) for 95 % of the budget, one tabu thread beside it
-(paused during CP-SAT's all-worker full solves), then the polish from the better of
-the two. With one worker they run in turn with CP-SAT's share at 65 %.
+(paused during CP-SAT's all-worker full solves, trading best schedules with CP-SAT's
+LNS), then the polish from the better of the two. With one worker they run in turn
+with CP-SAT's share at 65 %.
 
 Each phase stops early when the incumbent meets the best lower bound. The result is
 left-shifted, and its lower bound is the best of the trivial bounds and CP-SAT's.

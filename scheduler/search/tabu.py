@@ -104,10 +104,11 @@ def graph_search_applies(data: ProblemData, objective: Objective) -> bool:
 
 def default_tenure(data: ProblemData, worker: int = 0) -> int:
     """Tabu tenure base L of one search thread (the kernel draws each tenure in
-    [L, 1.4 L]): short, growing slowly with operations per machine; odd threads use
-    L + 2 so two threads explore differently. Measured at 10 s on mk07, mk10 and rdata
-    la21-40: L of 6-8 reached 139 on mk07 and 196-198 on mk10 where 10 + n/m (25-30)
-    stalled at 140 and 198-200 (benchmarks/RESULTS.md)."""
+    [L, 1.4 L]): 5 + n / (10 m), so short and growing slowly with operations per
+    machine; odd threads use L + 2 so two threads explore differently. Measured with
+    10 s tabu runs on mk07, mk10 and rdata la21-37 (seeds 0-2): L = 6-8 reached 139 on
+    mk07, 196-198 on mk10 and 802 on la24, where the former 10 + n / m (25-30) stalled
+    at 140, 198-200 and 809."""
     return 5 + data.num_ops // (10 * data.num_machines) + 2 * (worker % 2)
 
 
