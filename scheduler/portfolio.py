@@ -285,8 +285,11 @@ def solve_auto(
             # CP-SAT from its own greedy start, as `cpsat` alone (a tighter horizon and
             # a different region than the tabu thread's start)
             cp_args["hint"] = None if concurrent_own_start else best
+            # the one thread beside CP-SAT takes the longer tenure of a pair: with the
+            # shortest (6) it stalled at 1220 on Barnes seti5xx in 2 of 3 seeds, with
+            # 8-12 it reached 1197-1204 (10 s)
             beside = GraphSearch.from_schedule(
-                data, kd, best, seeds[0], worker_options(data, options, 0)
+                data, kd, best, seeds[0], worker_options(data, options, 1)
             )
             res = _cpsat_beside(data, cp_args, beside, options, target, incumbent, stats)
             if beside.best >= 0:
