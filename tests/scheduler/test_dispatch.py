@@ -19,10 +19,11 @@ from scheduler.dispatch import (
     solve_dispatch,
 )
 from scheduler.generate import generate
-from scheduler.instances import family_instances, fjsp_dir, read_bounds
+from scheduler.instances import family_instances, read_bounds
 from scheduler.kernels.rng import make_state
 from scheduler.objective import Objective
 from scheduler.robustness import evaluate_plan
+from tests.benchdata import bench, needs_data
 from tests.naive_dispatch import dispatch_naive
 from tests.scheduler.strategies import problems
 
@@ -57,7 +58,7 @@ def rich_instance(seed: int) -> ProblemData:
 
 
 def mk(name: str) -> ProblemData:
-    return read_fjs(fjsp_dir() / "brandimarte" / f"{name}.fjs")
+    return bench("brandimarte", name)
 
 
 @pytest.mark.parametrize("rule", RULES)
@@ -194,6 +195,7 @@ def test_bad_rule_and_option() -> None:
         solve_dispatch(data, colour="red")
 
 
+@needs_data
 @pytest.mark.parametrize("family", ["brandimarte", "kacem", "fattahi", "barnes"])
 def test_lower_bound_never_exceeds_the_best_known_bound(family: str) -> None:
     """The cheap bound stays at or below the literature's lower bound on every instance."""

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from ortools.sat.python import cp_model
 
-from scheduler import read_fjs
 from scheduler.check import check
 from scheduler.cpsat import solve_cpsat
 from scheduler.cpsat.callback import Reporter
@@ -18,16 +17,16 @@ from scheduler.cpsat.instance import Instance
 from scheduler.cpsat.lns import improve
 from scheduler.dispatch import dispatch
 from scheduler.exchange import Exchange
-from scheduler.instances import fjsp_dir
 from scheduler.kernels.decode import kernel_data
 from scheduler.objective import Objective
 from scheduler.portfolio import _trade
 from scheduler.problem import ProblemData
 from scheduler.search.tabu import GraphSearch, default_tenure, solve_tabu, worker_options
+from tests.benchdata import bench
 
 
 def _mk(name: str) -> ProblemData:
-    return read_fjs(fjsp_dir() / "brandimarte" / f"{name}.fjs")
+    return bench("brandimarte", name)
 
 
 def test_exchange_keeps_only_strict_improvements() -> None:

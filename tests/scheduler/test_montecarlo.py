@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from scheduler import ProblemData, Schedule, read_fjs
+from scheduler import ProblemData, Schedule
 from scheduler.dispatch import dispatch
-from scheduler.instances import fjsp_dir
 from scheduler.kernels.rng import make_state
 from scheduler.robustness import Breakdowns, evaluate_plan
+from tests.benchdata import bench
 from tests.naive_dispatch import montecarlo_naive
 from tests.scheduler.test_dispatch import rich_instance
 
@@ -78,7 +78,7 @@ def test_kernel_matches_naive_twin(distribution: str, cv: float, breakdowns: obj
 
 def test_same_seed_same_samples() -> None:
     """The seed fixes every sample; another seed gives others."""
-    data = read_fjs(fjsp_dir() / "brandimarte" / "mk01.fjs")
+    data = bench("brandimarte", "mk01")
     plan = dispatch(data)
     a = evaluate_plan(data, plan, 50, 0.2, seed=1)
     b = evaluate_plan(data, plan, 50, 0.2, seed=1)
@@ -109,7 +109,7 @@ def test_breakdowns_add_expected_repair_time() -> None:
 
 def test_summary_statistics() -> None:
     """mean/p50/p95/max summarise the samples, and to_dict carries them."""
-    data = read_fjs(fjsp_dir() / "brandimarte" / "mk02.fjs")
+    data = bench("brandimarte", "mk02")
     result = evaluate_plan(data, dispatch(data, "lpt"), 500, 0.3, seed=5)
     stats = result.makespan_stats
     assert stats.mean == pytest.approx(result.makespan.mean())

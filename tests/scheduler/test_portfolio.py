@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler import read_fjs, solve
+from scheduler import solve
 from scheduler.check import check
 from scheduler.dispatch import dispatch_all
-from scheduler.instances import fjsp_dir
 from scheduler.objective import Objective, evaluate
 from scheduler.portfolio import job_shop_like, solve_auto
 from scheduler.result import Status
 from tests import naive
+from tests.benchdata import bench
 
 
 def _mk(name: str):  # type: ignore[no-untyped-def]
-    return read_fjs(fjsp_dir() / "brandimarte" / f"{name}.fjs")
+    return bench("brandimarte", name)
 
 
 def test_auto_beats_every_dispatch_rule_on_mk01() -> None:
@@ -73,15 +73,15 @@ def test_auto_tardiness_objective() -> None:
 
 
 def _barnes(name: str):  # type: ignore[no-untyped-def]
-    return read_fjs(fjsp_dir() / "barnes" / f"{name}.fjs")
+    return bench("barnes", name)
 
 
 def test_job_shop_like_separates_square_low_flexibility_instances() -> None:
     """Barnes mt10c1 and rdata la38 are job-shop-like; Brandimarte mk06/mk10 are not."""
     assert job_shop_like(_barnes("mt10c1"))
-    assert job_shop_like(read_fjs(fjsp_dir() / "hurink_rdata" / "la38.fjs"))
+    assert job_shop_like(bench("hurink_rdata", "la38"))
     assert not job_shop_like(_mk("mk06")) and not job_shop_like(_mk("mk10"))
-    assert not job_shop_like(read_fjs(fjsp_dir() / "hurink_rdata" / "la21.fjs"))
+    assert not job_shop_like(bench("hurink_rdata", "la21"))
 
 
 def test_auto_runs_cpsat_and_tabu_at_once_on_a_job_shop_like_instance() -> None:

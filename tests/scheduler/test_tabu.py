@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scheduler import read_fjs
 from scheduler.check import check
-from scheduler.instances import fjsp_dir
 from scheduler.kernels import heads_tails, kernel_data, positions
 from scheduler.kernels.tabu import apply_move, estimate_insert, estimate_shift
 from scheduler.objective import Objective
@@ -15,6 +13,7 @@ from scheduler.result import Status
 from scheduler.search.encoding import Decoded, initial_ms, random_os
 from scheduler.search.tabu import graph_search_applies, solve_tabu
 from tests import naive
+from tests.benchdata import bench
 
 
 def _solution(seed: int):  # type: ignore[no-untyped-def]
@@ -95,7 +94,7 @@ def test_apply_move_matches_naive_twin(seed: int) -> None:
 
 
 def _mk(name: str):  # type: ignore[no-untyped-def]
-    return read_fjs(fjsp_dir() / "brandimarte" / f"{name}.fjs")
+    return bench("brandimarte", name)
 
 
 def test_tabu_reaches_42_on_mk01_quickly() -> None:

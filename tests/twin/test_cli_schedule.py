@@ -100,7 +100,13 @@ def test_schedule_writes_full_json(tmp_path: Path, capsys: pytest.CaptureFixture
         (["schedule", str(DEMO), "--out", "x.txt"], "expected a .csv or .json"),
         (["schedule", str(DEMO), "--workers", "abc"], "--workers"),
         (["schedule"], "Missing argument"),
-        (["bench", "--family", "nosuch", "--method", "cpsat"], "no benchmark family 'nosuch'"),
+        (
+            ["bench", "--family", "nosuch", "--method", "cpsat"],
+            # without the benchmark folder the error names the folder instead
+            "no benchmark family 'nosuch'"
+            if (FJSP / "bounds.csv").is_file()
+            else "no benchmark data in",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2(
