@@ -17,8 +17,6 @@ from scheduler import (
     Status,
     check,
     evaluate,
-    fjsp_dir,
-    read_fjs,
     solve,
 )
 from scheduler.compact import left_shift
@@ -28,6 +26,7 @@ from scheduler.cpsat.hints import greedy_schedule
 from scheduler.cpsat.instance import Instance
 from scheduler.cpsat.lns import improve
 from scheduler.objective import Objective
+from tests.benchdata import bench
 from tests.scheduler.brute_force import brute_force
 from tests.scheduler.strategies import problems
 
@@ -103,12 +102,10 @@ def test_hint_is_complete_and_feasible(data: ProblemData) -> None:
 
 def test_mk01_reaches_optimum() -> None:
     """Brandimarte mk01 is solved to its known optimum 40."""
-    path = fjsp_dir() / "brandimarte" / "mk01.fjs"
-    if not path.is_file():
-        pytest.skip(f"benchmark instances not found at {path} (set SHOPFLOOR_FJSP_DIR)")
-    result = solve(read_fjs(path), "cpsat", time_limit=20.0, workers=2)
+    data = bench("brandimarte", "mk01")
+    result = solve(data, "cpsat", time_limit=20.0, workers=2)
     assert result.makespan == 40
-    assert result.schedule is not None and check(read_fjs(path), result.schedule) == []
+    assert result.schedule is not None and check(data, result.schedule) == []
 
 
 def test_hint_is_matched_or_beaten() -> None:

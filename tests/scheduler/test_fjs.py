@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 
 from scheduler import InstanceFormatError, fjsp_dir, read_fjs, read_instance, write_fjs, write_json
+from tests.benchdata import needs_data
 
 ROOT = fjsp_dir()
-needs_data = pytest.mark.skipif(
-    not (ROOT / "bounds.csv").is_file(), reason=f"FJSP benchmark data not found at {ROOT}"
-)
 
 
 @needs_data

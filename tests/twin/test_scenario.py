@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-import scheduler
+from tests.benchdata import bench
 from twin.cli import main
 from twin.cli import scenario as _scenario_cli  # noqa: F401  (registers validate/schema)
 from twin.errors import ScenarioError, TwinError
@@ -73,14 +73,7 @@ def test_pilot_is_below_and_the_upgrade_above_the_70_percent_nc_target() -> None
 
 def test_the_mk01_scenario_reproduces_the_benchmark_instance() -> None:
     """Same jobs, operations, eligible machines and durations as mk01.fjs; nothing random."""
-    fjs = ROOT / "missing"
-    try:
-        fjs = scheduler.fjsp_dir() / "brandimarte" / "mk01.fjs"
-    except Exception:  # pragma: no cover - benchmark folder not installed
-        pytest.skip("FJSP benchmark folder not available")
-    if not fjs.exists():
-        pytest.skip("mk01.fjs not available")
-    data = scheduler.read_fjs(fjs)
+    data = bench("brandimarte", "mk01")
     s = load_scenario(ROOT / "scenarios" / "deterministic_mk01.yaml")
     assert [st.id for st in s.stations] == [f"M{k + 1}" for k in range(data.num_machines)]
     assert [o.quantity for o in s.orders] == [1] * (len(data.job_op_ptr) - 1)
