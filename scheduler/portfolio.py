@@ -136,7 +136,8 @@ def _cpsat_beside(
     :mod:`scheduler.cpsat.solver`); ``beside=False`` leaves CP-SAT alone.
     """
     box: dict[str, Any] = {}
-    exchange = Exchange() if options.get("exchange", True) else None
+    together = options.get("beside", True)  # otherwise nobody trades with CP-SAT
+    exchange = Exchange() if together and options.get("exchange", True) else None
     if exchange is not None:
         cp_args = {**cp_args, "exchange": exchange}
 
@@ -153,7 +154,7 @@ def _cpsat_beside(
     if options.get("yield_to_cpsat", True):
         lo = start + max(FIRST_SHARE * total, min(FIRST_MIN_SECONDS, 0.3 * total))
         hi = lo + LNS_SHARE * total
-    if not options.get("beside", True):
+    if not together:
         lo = hi = start + total
     thread.start()
     thread.join(max(0.0, lo - time.perf_counter()))
