@@ -18,8 +18,9 @@ On job-shop-like instances (:func:`job_shop_like`) with two or more workers, pha
 2 and 3 run at once instead: CP-SAT (its full solves and LNS, as strong as ``cpsat``
 alone, from its own greedy start) for 95 % of the budget, one tabu thread beside it
 (paused during CP-SAT's all-worker full solves, trading best schedules with CP-SAT's
-LNS), then the polish from the better of the two. With one worker they run in turn
-with CP-SAT's share at 65 %.
+LNS, and restarted from fresh random starts when its best grows old: see
+:mod:`scheduler.beside`), then the polish from the better of the two. With one worker
+they run in turn with CP-SAT's share at 65 %.
 
 Each phase stops early when the incumbent meets the best lower bound. The result is
 left-shifted, and its lower bound is the best of the trivial bounds and CP-SAT's.
@@ -29,18 +30,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from scheduler.beside import Restarts, cpsat_beside
 from scheduler.compact import left_shift
 from scheduler.cpsat import solve_cpsat
-from scheduler.cpsat.solver import FIRST_MIN_SECONDS, FIRST_SHARE, LNS_SHARE
 from scheduler.dispatch import dispatch_all, lower_bound
-from scheduler.exchange import Exchange
 from scheduler.kernels.decode import kernel_data
 from scheduler.objective import Objective, evaluate
 from scheduler.problem import ProblemData
@@ -71,11 +70,13 @@ JOB_SHOP_FLEX = 2.2  # mean eligible machines per operation, at most
 JOB_SHOP_RATIO = 1.4  # jobs per machine, at most
 SHARES_CONCURRENT = (0.0, 0.95)
 SHARES_JOB_SHOP = (0.25, 0.65)  # one worker: phases in turn, CP-SAT the larger one
-SLICE_SECONDS = 0.25  # the tabu thread beside CP-SAT checks whether CP-SAT ended
 PHASED_BESIDE = True  # phase 3 on two or more workers: a tabu thread beside CP-SAT's LNS
 # above this many operations CP-SAT rarely even finds a first solution within a
 # phase (measured: none in 30 s at 10,000 operations), so the graph search keeps it all
 CPSAT_MAX_OPS = 3000
+# concurrent mode: the tabu thread beside CP-SAT starts afresh when the best it found
+# is this share of the budget old (measured: 1.0-1.5 s at 10 s, see beside.py)
+RESTART_SHARE = 0.12
 
 
 def job_shop_like(data: ProblemData) -> bool:
@@ -115,75 +116,6 @@ def _starts(
     return out
 
 
-def _cpsat_beside(
-    data: ProblemData,
-    cp_args: dict[str, Any],
-    search: GraphSearch,
-    options: dict[str, Any],
-    target: int,
-    incumbent: Incumbent,
-    stats: dict[str, Any],
-) -> Result:
-    """CP-SAT in a thread (it releases the GIL) while ``search`` runs beside it in
-    slices until CP-SAT returns; CP-SAT's result (``search`` keeps its best).
-
-    Unless ``exchange`` is False, the two cooperate through an :class:`Exchange`:
-    after each slice the search posts its best or adopts a better one of CP-SAT's LNS
-    (which adopts the search's before each sub-solve).
-
-    With ``yield_to_cpsat`` (default) the search pauses while CP-SAT's full solves use
-    every worker and runs only during its one-worker LNS (phase lengths as in
-    :mod:`scheduler.cpsat.solver`); ``beside=False`` leaves CP-SAT alone.
-    """
-    box: dict[str, Any] = {}
-    together = options.get("beside", True)  # otherwise nobody trades with CP-SAT
-    exchange = Exchange() if together and options.get("exchange", True) else None
-    if exchange is not None:
-        cp_args = {**cp_args, "exchange": exchange}
-
-    def run() -> None:
-        try:
-            box["res"] = solve_cpsat(data, **cp_args)
-        except BaseException as exc:  # re-raised in the caller's thread
-            box["exc"] = exc
-
-    thread = threading.Thread(target=run, name="auto-cpsat", daemon=True)
-    start = time.perf_counter()
-    total = float(cp_args["time_limit"])
-    lo, hi = start, start + total
-    if options.get("yield_to_cpsat", True):
-        lo = start + max(FIRST_SHARE * total, min(FIRST_MIN_SECONDS, 0.3 * total))
-        hi = lo + LNS_SHARE * total
-    if not together:
-        lo = hi = start + total
-    thread.start()
-    thread.join(max(0.0, lo - time.perf_counter()))
-    while thread.is_alive() and (search.best < 0 or search.best > target):
-        now = time.perf_counter()
-        if now >= hi:
-            break
-        run_searches([search], min(hi, now + SLICE_SECONDS), options, target, incumbent)
-        if exchange is not None:
-            _trade(search, exchange, stats)
-    thread.join()
-    if "exc" in box:
-        raise box["exc"]
-    return box["res"]
-
-
-def _trade(search: GraphSearch, exchange: Exchange, stats: dict[str, Any]) -> None:
-    """Post the search's best to ``exchange``, or continue from the exchange's if that
-    is better (found by CP-SAT's LNS)."""
-    if search.best < 0:
-        return
-    shared = exchange.better_than(search.best)
-    if shared is not None:
-        search.adopt(shared[0])
-        stats["tabu_adopted"] = stats.get("tabu_adopted", 0) + 1
-    elif exchange.post(search.best_schedule(), search.best):
-        stats["tabu_posted"] = stats.get("tabu_posted", 0) + 1
-
-
 def solve_auto(
     data: ProblemData,
     *,
@@ -202,7 +134,8 @@ def solve_auto(
     ((tabu, cpsat) fractions of the budget), ``cpsat_max_ops`` (larger plain FJSP
     instances skip CP-SAT, default 3000), ``adaptive`` (False: job-shop-like
     instances get the default phases too), ``yield_to_cpsat``, ``beside`` and
-    ``exchange`` (see :func:`_cpsat_beside`), and the tabu options of
+    ``exchange`` (see :func:`scheduler.beside.cpsat_beside`), ``restart_after``
+    (seconds; see :class:`scheduler.beside.Restarts`), and the tabu options of
     :func:`scheduler.search.tabu.solve_tabu`.
     """
     t0 = time.perf_counter()
@@ -242,6 +175,7 @@ def solve_auto(
     concurrent_own_start = bool(options.pop("cpsat_own_start", True))
     phased_beside = bool(options.pop("phased_beside", PHASED_BESIDE)) and workers >= 2
     cpsat_params = options.pop("cpsat_params", None)
+    restart_after = float(options.pop("restart_after", RESTART_SHARE * time_limit))
     kd = kernel_data(data)
     seeds = np.random.SeedSequence(seed).spawn(max(1, workers))
     target = int(np.ceil(bound))
@@ -292,13 +226,19 @@ def solve_auto(
             beside = GraphSearch.from_schedule(
                 data, kd, best, seeds[0], worker_options(data, options, 1)
             )
-            res = _cpsat_beside(data, cp_args, beside, options, target, incumbent, stats)
-            if beside.best >= 0:
-                consider(beside.best_schedule(), "tabu")
-                stats["after_tabu"] = float(beside.best)
+            restarts = Restarts(
+                data, kd, seeds[0].spawn(1)[0], worker_options(data, options, 1),
+                restart_after,
+            )  # fmt: skip
+            res, found = cpsat_beside(
+                data, cp_args, beside, options, target, incumbent, stats, restarts
+            )
+            if found is not None:
+                consider(found, "tabu")
+                stats["after_tabu"] = float(found.makespan)
         elif searches is not None and phased_beside:
             # CP-SAT's LNS uses one worker: the first tabu thread continues beside it
-            res = _cpsat_beside(data, cp_args, searches[0], options, target, incumbent, stats)
+            res, _ = cpsat_beside(data, cp_args, searches[0], options, target, incumbent, stats)
             consider(min(searches, key=lambda x: x.best).best_schedule(), "tabu")
         else:
             res = solve_cpsat(data, **cp_args)

@@ -47,6 +47,7 @@ from scheduler.search.encoding import Decoded, encode_schedule, initial_ms, rand
 __all__ = [
     "GraphSearch",
     "Incumbent",
+    "best_start",
     "decoder_search",
     "graph_search_applies",
     "run_searches",
@@ -273,7 +274,7 @@ def _graph_of(
     return ms, seq, mlen
 
 
-def _best_start(
+def best_start(
     data: ProblemData, kd: KernelData, starts: list[tuple[IntArray, IntArray]]
 ) -> tuple[Decoded, IntArray, IntArray, int]:
     """Decode every start (active); keep the best (buffers, OS, MS, makespan)."""
@@ -364,7 +365,7 @@ def solve_tabu(
     lb = lower_bound(data, objective, weights)
     build = time.perf_counter() - t0
     if graph_search_applies(data, objective):
-        buf, _, ms, first = _best_start(data, kd, candidates)
+        buf, _, ms, first = best_start(data, kd, candidates)
         incumbent = Incumbent(t0, on_solution)
         incumbent(float(first))
         searches = [

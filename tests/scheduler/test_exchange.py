@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from ortools.sat.python import cp_model
 
+from scheduler.beside import trade
 from scheduler.check import check
 from scheduler.cpsat import solve_cpsat
 from scheduler.cpsat.callback import Reporter
@@ -19,7 +20,6 @@ from scheduler.dispatch import dispatch
 from scheduler.exchange import Exchange
 from scheduler.kernels.decode import kernel_data
 from scheduler.objective import Objective
-from scheduler.portfolio import _trade
 from scheduler.problem import ProblemData
 from scheduler.search.tabu import GraphSearch, default_tenure, solve_tabu, worker_options
 from tests.benchdata import bench
@@ -118,10 +118,10 @@ def test_trade_posts_the_better_side_and_adopts_the_other() -> None:
     search = GraphSearch.from_schedule(data, kd, poor, 0, {})
     search.run(1, 0)
     ex = Exchange()
-    _trade(search, ex, stats)  # empty exchange: the search posts
+    trade(search, ex, stats)  # empty exchange: the search posts
     assert stats == {"tabu_posted": 1} and ex.value == search.best
     ex.post(good, good.makespan)
-    _trade(search, ex, stats)  # the exchange is better: the search adopts
+    trade(search, ex, stats)  # the exchange is better: the search adopts
     assert stats["tabu_adopted"] == 1 and search.best <= good.makespan
 
 
