@@ -109,31 +109,29 @@ def cpsat_beside(
         lo = hi = start + total
     thread.start()
     thread.join(max(0.0, lo - time.perf_counter()))
-    kept: Schedule | None = None  # set when a restart left the side's best behind
-    kept_value = float("inf")  # the side's best makespan, found or adopted
-    since = time.perf_counter()  # when it last improved
+    side: Schedule | None = None  # the best schedule of the search side, over restarts
+    side_value = float("inf")
+    if search.best >= 0:  # a search that ran before (phased mode)
+        side, side_value = search.best_schedule(), float(search.best)
+    since = time.perf_counter()  # when the side last improved
     while thread.is_alive() and (search.best < 0 or search.best > target):
         now = time.perf_counter()
         if now >= hi:
             break
         run_searches([search], min(hi, now + SLICE_SECONDS), options, target, incumbent)
         now = time.perf_counter()
-        improved = 0 <= search.best < kept_value
         if exchange is not None:
-            improved = trade(search, exchange, stats, kept_value) or improved
-        if improved:
-            kept, kept_value, since = None, float(search.best), now
+            trade(search, exchange, stats, side_value)
+        if 0 <= search.best < side_value:  # found, or adopted from CP-SAT's LNS
+            side, side_value, since = search.best_schedule(), float(search.best), now
         elif restarts is not None and now - since > restarts.after and hi - now > restarts.after:
-            kept = search.best_schedule() if kept is None else kept
             search = restarts.fresh()
             stats["tabu_restarts"] = restarts.count
             since = now
     thread.join()
     if "exc" in box:
         raise box["exc"]
-    if kept is None and search.best >= 0:  # the current search holds the side's best
-        kept = search.best_schedule()
-    return box["res"], kept
+    return box["res"], side
 
 
 def trade(
