@@ -5,13 +5,22 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 
 from scheduler.beside import Restarts, cpsat_beside
 from scheduler.check import check
 from scheduler.kernels.decode import kernel_data
 from scheduler.portfolio import solve_auto
 from scheduler.search.tabu import GraphSearch, Incumbent, solve_tabu, worker_options
+from scheduler.warmup import warmup
 from tests.benchdata import bench
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _compiled() -> None:
+    """These tests count restarts within a time limit: with a cold numba cache the
+    first solve would spend that time compiling (the CLI warms up the same way)."""
+    warmup()
 
 
 def _same(a: GraphSearch, b: GraphSearch) -> bool:
