@@ -223,13 +223,9 @@ def solve_auto(
             # the one thread beside CP-SAT takes the longer tenure of a pair: with the
             # shortest (6) it stalled at 1220 on Barnes seti5xx in 2 of 3 seeds, with
             # 8-12 it reached 1197-1204 (10 s)
-            beside = GraphSearch.from_schedule(
-                data, kd, best, seeds[0], worker_options(data, options, 1)
-            )
-            restarts = Restarts(
-                data, kd, seeds[0].spawn(1)[0], worker_options(data, options, 1),
-                restart_after,
-            )  # fmt: skip
+            side_options = worker_options(data, options, 1)
+            beside = GraphSearch.from_schedule(data, kd, best, seeds[0], side_options)
+            restarts = Restarts(data, kd, seeds[0].spawn(1)[0], side_options, restart_after)
             res, found = cpsat_beside(
                 data, cp_args, beside, options, target, incumbent, stats, restarts
             )
