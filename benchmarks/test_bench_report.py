@@ -16,8 +16,9 @@ import pytest
 
 from tests.twin.plot_fixtures import make_run, write_run, write_twin_run
 from twin.plot import FIGURE_NAMES, run_figures
-from twin.report import write_report
-from twin.rundir import operation_intervals, read_run
+from twin.plot.report import write_report
+from twin.runs.frames import operation_intervals
+from twin.runs.read import read_run
 
 SIZES = {
     # Synthetic (tests/twin/plot_fixtures.make_run): 7 units, 60 lots x 5 operations;

@@ -35,11 +35,11 @@ import yaml
 
 from benchmarks.stats import per_second
 from scheduler import Schedule
-from twin.build import build_problem
 from twin.eventlog import EventLog
-from twin.execute import execute
 from twin.run import simulate
 from twin.scenario import Scenario
+from twin.sim.build import build_problem
+from twin.sim.execute import execute
 
 N_MACHINES, N_JOBS, N_OPS = 20, 50, 10
 OPS = N_JOBS * N_OPS
@@ -141,7 +141,7 @@ def test_plain_simpy(benchmark: Any) -> None:
 
 @pytest.mark.benchmark(group="twin-jobshop")
 def test_twin_execute(benchmark: Any) -> None:
-    """twin.execute replaying plain SimPy's schedule: same makespan, ops/s, ratio."""
+    """twin.sim.execute replaying plain SimPy's schedule: same makespan, ops/s, ratio."""
     assert benchmark(run_execute) == EXPECTED
     rate = per_second(benchmark, OPS)
     if rate is not None:

@@ -14,11 +14,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from twin.build import build_problem, shop_info
     from twin.eventlog import EventLog
     from twin.kpi import KPIs, compute_kpis
     from twin.run import Run, replicate, simulate, write_run
     from twin.scenario import Scenario, load_scenario
+    from twin.sim.build import build_problem, shop_info
 
 __all__ = [
     "EventLog",
@@ -39,11 +39,11 @@ _HOME = {
     "KPIs": "twin.kpi",
     "Run": "twin.run",
     "Scenario": "twin.scenario",
-    "build_problem": "twin.build",
+    "build_problem": "twin.sim.build",
     "compute_kpis": "twin.kpi",
     "load_scenario": "twin.scenario",
     "replicate": "twin.run",
-    "shop_info": "twin.build",
+    "shop_info": "twin.sim.build",
     "simulate": "twin.run",
     "write_run": "twin.run",
 }

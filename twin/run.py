@@ -18,7 +18,7 @@ Seeds: replication ``r`` of seed ``s`` draws every stream from
 ``SeedSequence(s, spawn_key=(r,))``, so a single run is replication 0 and replications
 are independent, reproducible children of one seed.
 
-``summary.json`` (written by :func:`write_run`; read back by :mod:`twin.rundir`) keeps
+``summary.json`` (written by :func:`write_run`; read back by :mod:`twin.runs.read`) keeps
 the KPIs in three fields, whatever the number of replications, so that an MES reads
 ``kpis`` by stable key names and always gets numbers:
 
@@ -35,10 +35,7 @@ the KPIs in three fields, whatever the number of replications, so that an MES re
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,13 +43,16 @@ from typing import Any
 
 import numpy as np
 
+import scheduler
 from scheduler import ProblemData, Schedule
 from scheduler.solve import KERNEL_METHODS
-from twin.build import build_problem, shop_info
+from twin.errors import TwinError
 from twin.eventlog import EventLog
-from twin.execute import RULES, Execution, execute
-from twin.kpi import NC_RATE_THRESHOLD, KPIs, compute_kpis
+from twin.kpi import KPIs, aggregate_kpis, compute_kpis, kpi_ci95
+from twin.runs.write import write_run_folder
 from twin.scenario import Scenario, load_scenario
+from twin.sim.build import build_problem, shop_info
+from twin.sim.execute import RULES, Execution, execute
 
 __all__ = [
     "KERNEL_METHODS",
@@ -149,12 +149,12 @@ def plan_scenario(
     from numba's disk cache) first, so that cost never eats into ``time_limit``.
     ``on_solution(objective, seconds)`` hears each improving plan (a live incumbent).
     """
-    import scheduler
-
     if problem.num_jobs == 0:
         return None, {"method": method, "status": "no orders", "makespan": None,
                       "lower_bound": None, "solve_seconds": 0.0}  # fmt: skip
     if method in KERNEL_METHODS:
+        # Imported here: loading the kernels costs numba's start-up, which CP-SAT-only
+        # and dispatch-rule runs never need.
         from scheduler.warmup import warmup
 
         log.debug("search kernels ready in %.2f s", warmup())
@@ -171,8 +171,6 @@ def plan_scenario(
         "objective": result.objective,
     }
     if result.schedule is None:
-        from twin.errors import TwinError
-
         raise TwinError(f"{method} found no plan within {time_limit:g} s: {result.message}")
     return result.schedule, info
 
@@ -184,8 +182,6 @@ def choose_method(scenario: Scenario, method: str | None) -> tuple[str | None, s
     if how in RULES:
         return None, how
     if how not in SOLVER_METHODS:
-        from twin.errors import TwinError
-
         choices = ", ".join((*SOLVER_METHODS, *RULES))
         raise TwinError(f"unknown scheduling {how!r} (expected one of {choices})")
     if scenario.arrivals is not None:
@@ -279,8 +275,6 @@ def replicate(
         scenario = load_scenario(scenario)
     n = scenario.run.replications if replications is None else int(replications)
     if n < 1:
-        from twin.errors import TwinError
-
         raise TwinError(f"replications must be >= 1, got {n}")
     seed = scenario.run.seed if seed is None else int(seed)
     report = on_progress
@@ -306,86 +300,6 @@ def replicate(
         if report is not None:
             report(r + 1, n)
     return runs
-
-
-# -- aggregation over replications -------------------------------------------------------
-
-# Two-sided 95 % Student t quantiles for 1..30 degrees of freedom (then the normal 1.96).
-_T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-        2.060, 2.056, 2.052, 2.048, 2.045, 2.042)  # fmt: skip
-
-
-def _numbers(values: Sequence[Any]) -> np.ndarray:
-    """The finite numbers among ``values`` (None, NaN, inf and flags left out)."""
-    nums = [
-        float(v)
-        for v in values
-        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-    ]
-    return np.array(nums, dtype=float)
-
-
-def _mean(values: Sequence[Any]) -> float | None:
-    arr = _numbers(values)
-    return float(arr.mean()) if len(arr) else None
-
-
-def _ci95(values: Sequence[Any]) -> float | None:
-    """95 % Student-t half-width of the mean; None below two finite values."""
-    arr = _numbers(values)
-    if len(arr) < 2:
-        return None
-    t = _T95[len(arr) - 2] if len(arr) - 1 <= len(_T95) else 1.96
-    return float(t * arr.std(ddof=1) / math.sqrt(len(arr)))
-
-
-def _reduce(values: Sequence[Any], number: Callable[[Sequence[Any]], float | None]) -> Any:
-    """Reduce one KPI over replications: numbers with ``number``, dicts key by key."""
-    first = values[0]
-    if isinstance(first, dict):
-        return {
-            k: _reduce([v.get(k) if isinstance(v, dict) else None for v in values], number)
-            for k in first
-        }
-    if (isinstance(first, int | float) and not isinstance(first, bool)) or first is None:
-        return number(values)
-    return None
-
-
-def aggregate_kpis(per_run: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """KPIs over replications, with the same keys and shapes as one run's: each number is
-    its mean over replications, dict-valued KPIs (``utilisation``, ...) hold per-name
-    means, text is the first run's and the ``*_meets_threshold`` flags follow the mean.
-    One replication returns its KPIs unchanged."""
-    if not per_run:
-        raise ValueError("aggregate_kpis needs at least one replication")
-    if len(per_run) == 1:
-        return dict(per_run[0])
-    out: dict[str, Any] = {}
-    for key, first in per_run[0].items():
-        values = [d.get(key) for d in per_run]
-        if isinstance(first, bool):
-            out[key] = first  # a flag: the threshold flags are recomputed below
-        elif isinstance(first, dict | int | float) or first is None:
-            out[key] = _reduce(values, _mean)
-        else:
-            out[key] = first
-    for kind in ("equipment", "process"):
-        flag, mean = f"nc_rate_{kind}_meets_threshold", out.get(f"nc_rate_{kind}")
-        if flag in out:
-            threshold = out.get("nc_rate_threshold") or NC_RATE_THRESHOLD
-            out[flag] = mean is not None and mean >= threshold
-    return out
-
-
-def kpi_ci95(per_run: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """95 % confidence half-widths of :func:`aggregate_kpis`'s means, same keys and
-    shapes (dicts per name); None where there is no spread to estimate (one
-    replication, fewer than two finite values, text and flags)."""
-    if not per_run:
-        raise ValueError("kpi_ci95 needs at least one replication")
-    return {key: _reduce([d.get(key) for d in per_run], _ci95) for key in per_run[0]}
 
 
 # -- the output folder -----------------------------------------------------------------
@@ -420,30 +334,14 @@ def write_run(
     out: str | Path, runs: Run | Sequence[Run], scenario_file: str | Path | None = None
 ) -> dict[str, Any]:
     """Write ``summary.json``, ``events.csv`` (replication 0) and ``schedule.csv`` (the
-    plan; the executed operations when dispatched online) into ``out``; returns the
-    summary."""
+    plan; the executed operations when dispatched online) into ``out``, atomically
+    (see :mod:`twin.runs.write`); returns the summary."""
     runs = [runs] if isinstance(runs, Run) else list(runs)
     if not runs:
         raise ValueError("write_run needs at least one run")
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
     doc = summary(runs, scenario_file)
-    text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False, default=_jsonable)
-    (folder / "summary.json").write_text(text + "\n", encoding="utf-8")
     first = runs[0]
-    first.log.to_csv(folder / "events.csv")
     plan = first.plan
     rows = plan.to_rows(first.problem) if plan is not None else first.executed_rows()
-    with (folder / "schedule.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["job", "operation", "machine", "start", "end"])
-        writer.writeheader()
-        writer.writerows(rows)
+    write_run_folder(out, doc, first.log, rows)
     return doc
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -370,7 +370,7 @@ def write_twin_run(
     due dates shifted by a week): the pilot workshop at 80 weeks is ~11,700 operations.
     """
     import twin
-    from twin.kpi import HOURS_PER_UNIT
+    from twin.shopinfo import HOURS_PER_UNIT
 
     root = Path(__file__).resolve().parents[2]
     file = root / "scenarios" / f"{scenario}.yaml"

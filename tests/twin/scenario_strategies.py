@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 __all__ = ["DISPATCH_RULES", "scenarios"]
 
-#: Online dispatch rules of `twin.execute.RULES` (duplicated so a new rule is a choice here).
+#: Online dispatch rules of `twin.sim.execute.RULES` (duplicated so a new rule is a choice here).
 DISPATCH_RULES = ("spt", "lpt", "mwkr", "mor", "edd", "fifo", "random", "ect")
 FAMILIES = ("fa", "fb", "fc")
 PROCESSING_KINDS = ("cnc", "manual", "generic")

@@ -9,10 +9,10 @@ import pytest
 from test_build import small_scenario
 
 import scheduler
-from twin.build import build_problem
-from twin.execute import RULES
 from twin.run import simulate
 from twin.scenario import Scenario
+from twin.sim.build import build_problem
+from twin.sim.execute import RULES
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

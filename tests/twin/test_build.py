@@ -1,4 +1,4 @@
-"""twin.build: a scenario becomes a scheduler problem and a SimPy shop."""
+"""twin.sim.build: a scenario becomes a scheduler problem and a SimPy shop."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import simpy
 
-from twin.build import build_problem, build_shop, ceil_time, printer_estimate, shop_info
 from twin.eventlog import EventLog
 from twin.scenario import Scenario
+from twin.sim.build import build_problem, build_shop, ceil_time, printer_estimate, shop_info
 
 BASE: dict[str, Any] = {
     "name": "tiny",

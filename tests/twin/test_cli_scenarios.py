@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from test_scenario_errors import BASES, PATHS, REQUIRED, Loc, _references, _wrong_type, broken
 
 from twin.cli import main
-from twin.scenario_errors import format_loc
+from twin.scenario.messages import format_loc
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))

@@ -1,4 +1,4 @@
-"""Human durations, clock times and weekly shift intervals (twin.durations)."""
+"""Human durations, clock times and weekly shift intervals (twin.scenario.durations)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twin.durations import (
+from twin.scenario.durations import (
     MINUTES_PER_WEEK,
     DurationError,
     format_duration,

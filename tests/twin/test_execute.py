@@ -1,4 +1,4 @@
-"""twin.execute: plans replayed exactly, dispatch rules, randomness, physics around ops."""
+"""twin.sim.execute: plans replayed exactly, dispatch rules, randomness, physics around ops."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import pytest
 from test_build import BASE, small_scenario
 
 import scheduler
-from twin.build import build_problem
 from twin.errors import TwinError
 from twin.eventlog import EventLog
-from twin.execute import RULES, execute
 from twin.run import simulate
 from twin.scenario import load_scenario
+from twin.sim.build import build_problem
+from twin.sim.execute import RULES, execute
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from twin.execute import RULES
 from twin.run import simulate
 from twin.scenario import Scenario, load_scenario
+from twin.sim.execute import RULES
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -7,16 +7,8 @@ import math
 import pytest
 
 from twin.eventlog import EventLog
-from twin.kpi import (
-    KGCE_PER_KWH,
-    JobInfo,
-    OpInfo,
-    ShopInfo,
-    UnitInfo,
-    compute_kpis,
-    nc_rates,
-    state_times,
-)
+from twin.kpi import compute_kpis, nc_rates, state_times
+from twin.shopinfo import KGCE_PER_KWH, JobInfo, OpInfo, ShopInfo, UnitInfo
 
 LATHE = UnitInfo(
     "lathe", "lathe", "cnc", True, True, True,

@@ -24,16 +24,14 @@ from twin.plot import (
     utilisation_bars,
     wip_throughput,
 )
-from twin.rundir import (
-    RunData,
+from twin.runs.frames import (
     lead_times,
     operation_intervals,
     plan_intervals,
     state_intervals,
-    validate_events,
-    validate_plan,
     wip_series,
 )
+from twin.runs.read import RunData, validate_events, validate_plan
 
 
 @pytest.fixture(scope="module")

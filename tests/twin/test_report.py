@@ -11,8 +11,8 @@ import plotly.offline
 import pytest
 
 from tests.twin.plot_fixtures import make_run, write_run
-from twin.report import build_report, write_report
-from twin.rundir import RunDirError, read_run
+from twin.plot.report import build_report, write_report
+from twin.runs.read import RunDirError, read_run
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.twin.plot_fixtures import make_run, write_run, write_twin_run
-from twin.report import write_report
+from twin.plot.report import write_report
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [

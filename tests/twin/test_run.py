@@ -16,7 +16,7 @@ import twin.cli.run
 from twin.cli.errors import main
 from twin.eventlog import COLUMNS, EventLog
 from twin.run import aggregate_kpis, kpi_ci95, replicate, simulate, write_run
-from twin.rundir import kpis_with_ci
+from twin.runs.read import kpis_with_ci
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 SUMMARY_KEYS = {

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from twin.errors import ScenarioError
 from twin.scenario import Scenario, load_scenario
-from twin.scenario_errors import format_loc, read_yaml
+from twin.scenario.load import read_yaml
+from twin.scenario.messages import format_loc
 
 ROOT = Path(__file__).resolve().parents[2]
 BASES: dict[str, Any] = {

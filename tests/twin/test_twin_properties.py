@@ -287,7 +287,8 @@ def test_a_failure_inside_an_operation_cut_by_the_warm_up_is_not_production() ->
     share: busy 0-10, down 10-20, busy 20-30, warm-up 5 -> 15 of 20 busy minutes count
     (the elapsed share, 25 of 30, gave performance 1.11 without noise)."""
     from twin.eventlog import EventLog
-    from twin.kpi import JobInfo, OpInfo, ShopInfo, UnitInfo, compute_kpis
+    from twin.kpi import compute_kpis
+    from twin.shopinfo import JobInfo, OpInfo, ShopInfo, UnitInfo
 
     log = EventLog()
     r = log.record

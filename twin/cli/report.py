@@ -34,7 +34,7 @@ def report_command(
     ] = None,
 ) -> None:
     """Write one self-contained HTML report (KPIs, Gantt, states, OEE) that works offline."""
-    from twin.report import write_report
+    from twin.plot.report import write_report
 
     if not run_dir.is_dir():
         raise CliError(f"{run_dir}: not a run folder (expected the output folder of 'twin run')")
@@ -99,7 +99,7 @@ def _check_folder(path: Path) -> None:
 
 def _run_figure(run_dir: Path, name: str, mode: str, color_by: str) -> go.Figure:
     from twin.plot import FIGURE_NAMES, run_figures
-    from twin.rundir import read_run
+    from twin.runs.read import read_run
 
     if name not in FIGURE_NAMES:
         raise CliError(f"--figure {name!r}: expected one of {', '.join(FIGURE_NAMES)}")
@@ -158,7 +158,7 @@ def _csv_payload(path: Path) -> dict[str, Any]:
     """``job,operation,machine,start,end`` rows in operation order -> a schedule payload."""
     import pandas as pd
 
-    from twin.rundir import RunDirError, validate_plan
+    from twin.runs.read import RunDirError, validate_plan
 
     try:
         rows = validate_plan(pd.read_csv(path), str(path))

@@ -12,32 +12,11 @@ from rich.table import Table
 
 from twin.cli.app import app
 from twin.cli.errors import CliError
+from twin.kpi.labels import CLI_KEYS, KPI_LABELS
 
 if TYPE_CHECKING:  # the CLI imports the simulation lazily: `twin --help` stays fast
     from twin.run import Run
     from twin.scenario import Scenario
-
-# (key, label, unit): "%" shares, "t" the scenario's time unit
-KPI_ROWS: tuple[tuple[str, str, str], ...] = (
-    ("makespan", "Makespan", "t"),
-    ("throughput_per_hour", "Throughput (good parts / h)", ""),
-    ("lead_time_mean", "Lead time, mean", "t"),
-    ("lead_time_p95", "Lead time, p95", "t"),
-    ("wip_mean", "WIP, mean (lots)", ""),
-    ("on_time_rate", "On-time rate", "%"),
-    ("tardiness_total", "Total tardiness", "t"),
-    ("oee", "OEE", "%"),
-    ("availability", "  availability", "%"),
-    ("performance", "  performance", "%"),
-    ("quality", "  quality", "%"),
-    ("nc_rate_equipment", "数控化率 (equipment)", "%"),
-    ("nc_rate_process", "数控化率 (process)", "%"),
-    ("networked_rate", "设备联网率 (networked)", "%"),
-    ("energy_kwh", "Energy (kWh)", ""),
-    ("energy_kwh_per_part", "Energy per good part (kWh)", ""),
-    ("energy_kgce", "Energy (kgce, 当量值)", ""),
-    ("primary_energy_kgce", "Primary energy (kgce, 等价值)", ""),
-)
 
 
 def _fmt(value: Any, unit: str, time_unit: str, half: Any = None) -> str:
@@ -47,7 +26,7 @@ def _fmt(value: Any, unit: str, time_unit: str, half: Any = None) -> str:
     if unit == "%":
         text = f"{100 * float(value):.1f}"
         return f"{text} ± {100 * float(half):.1f} %" if half is not None else f"{text} %"
-    suffix = f" {time_unit}" if unit == "t" else ""
+    suffix = f" {time_unit if unit == 't' else unit}" if unit else ""
     text = f"{float(value):,.2f}"
     return f"{text} ± {float(half):,.2f}{suffix}" if half is not None else f"{text}{suffix}"
 
@@ -63,9 +42,12 @@ def kpi_table(summary: dict[str, Any]) -> Table:
     table = Table(title=title)
     table.add_column("KPI")
     table.add_column("value", justify="right")
-    for key, label, kind in KPI_ROWS:
+    for row in CLI_KEYS:
+        key = row.strip()
+        label, kind = KPI_LABELS[key]
         if key in kpis and (kpis[key] is not None or key != "primary_energy_kgce"):
-            table.add_row(label, _fmt(kpis[key], kind, unit, ci95.get(key)))
+            indent = row[: len(row) - len(key)]
+            table.add_row(indent + label, _fmt(kpis[key], kind, unit, ci95.get(key)))
     meets = kpis.get("nc_rate_equipment_meets_threshold")
     if meets is not None:
         threshold = kpis.get("nc_rate_threshold") or 0.7
@@ -145,9 +127,9 @@ def run_command(
     quiet: Annotated[bool, typer.Option(help="No progress, no table.")] = False,
 ) -> None:
     """Plan and simulate a scenario; print its KPIs and write the run folder."""
-    from twin.execute import RULES
     from twin.run import SOLVER_METHODS, write_run
     from twin.scenario import load_scenario
+    from twin.sim.execute import RULES
 
     if replications is not None and replications < 1:
         raise CliError(f"--replications must be >= 1, got {replications}")
@@ -173,7 +155,7 @@ def run_command(
     summary = write_run(folder, runs, scenario)
     written = "summary.json, events.csv, schedule.csv"
     if report:
-        from twin.report import write_report
+        from twin.plot.report import write_report
 
         with console.status("writing the HTML report ..."):
             write_report(folder, folder / "report.html")

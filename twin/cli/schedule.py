@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Annotated
@@ -14,16 +13,9 @@ from rich.table import Table
 from twin.cli.app import app
 from twin.cli.errors import CliError
 from twin.cli.options import check_out_folder, check_solver_options
+from twin.runs.write import atomic_file, write_schedule_csv
 
 OUT_SUFFIXES = (".csv", ".json")
-
-
-def write_schedule_csv(rows: list[dict[str, int]], path: Path) -> None:
-    """``job,operation,machine,start,end``, 0-based indices in file order."""
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["job", "operation", "machine", "start", "end"])
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def _check_out(out: Path | None) -> None:
@@ -78,11 +70,13 @@ def schedule_command(
     if out is not None and result.schedule is not None:
         rows = result.schedule.to_rows(data)
         if out.suffix.lower() == ".csv":
-            write_schedule_csv(rows, out)
+            with atomic_file(out, newline="") as fh:
+                write_schedule_csv(fh, rows)
         else:
             payload = {"instance": str(path), **result.to_dict(), "rows": rows}
             payload["problem"] = data.to_dict()
-            out.write_text(json.dumps(payload, ensure_ascii=False, indent=1))
+            with atomic_file(out) as fh:
+                fh.write(json.dumps(payload, ensure_ascii=False, indent=1))
     if result.schedule is None:
         raise CliError(
             f"no schedule: {result.status.value}: {result.message or 'no solution found'}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -15,7 +15,8 @@ from pydantic import (
     model_validator,
 )
 
-from twin.durations import (
+from models import distributions as md
+from twin.scenario.durations import (
     Duration,
     field_error,
     to_base_unit,
@@ -42,9 +43,6 @@ class StrictModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
-
-if TYPE_CHECKING:
-    from models.distributions import Distribution as SamplerLike
 
 # -- distributions ------------------------------------------------------------------
 
@@ -120,9 +118,8 @@ class Distribution(StrictModel):
             raise field_error("dist", f"invalid {self.dist} distribution: {exc}") from None
         return self
 
-    def sampler(self) -> SamplerLike:
+    def sampler(self) -> md.Distribution:
         """The :mod:`models.distributions` object that draws from this distribution."""
-        from models import distributions as md
 
         def value(name: str) -> float:
             number = getattr(self, name)

@@ -22,25 +22,17 @@ from typing import Any
 import numpy as np
 
 from twin.eventlog import EventLog
-from twin.kpi_inputs import (
+from twin.kpi.scan import LotRecord, scan_log
+from twin.shopinfo import (
     HOURS_PER_UNIT,
-    KGCE_PER_KWH,
     STATES,
-    JobInfo,
-    OpInfo,
     ShopInfo,
     UnitInfo,
 )
-from twin.kpi_scan import Lot, scan_log
 
 __all__ = [
-    "KGCE_PER_KWH",
     "NC_RATE_THRESHOLD",
-    "JobInfo",
     "KPIs",
-    "OpInfo",
-    "ShopInfo",
-    "UnitInfo",
     "compute_kpis",
     "energy_kwh",
     "nc_rates",
@@ -253,7 +245,7 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
 
     by_unit: dict[str, dict[str, float]] = {}
     by_station: dict[str, list[float]] = {}
-    last_of: dict[str, list[Lot]] = {}  # unit -> the done lots it ended, in order
+    last_of: dict[str, list[LotRecord]] = {}  # unit -> the done lots it ended, in order
     for lot in done:
         last_of.setdefault(lot.last_unit, []).append(lot)
     for u in shop.units:

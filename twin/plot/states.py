@@ -1,6 +1,6 @@
 """What the machines and the orders did over time: state timeline, utilisation, WIP, lead time.
 
-Every function takes frames from :mod:`twin.rundir` and returns a ``go.Figure`` with a
+Every function takes frames from :mod:`twin.runs.read` and returns a ``go.Figure`` with a
 bounded number of traces (one per state, product or series), whatever the run length.
 """
 
@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from twin.plot_style import (
+from twin.plot.style import (
     MAX_LEGEND_GROUPS,
     STATE_COLORS,
     STATE_LABELS,

@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from twin.eventlog import EventLog
-from twin.kpi_inputs import STATES, ShopInfo
+from twin.shopinfo import STATES, ShopInfo
 
-__all__ = ["Lot", "Scan", "scan_log"]
+__all__ = ["LotRecord", "Scan", "scan_log"]
 
 
 @dataclass(slots=True)
-class Lot:
+class LotRecord:
+    """What the event log says about one lot (its metadata, finish, good parts, last unit)."""
+
     product: str
     quantity: int
     release: float
@@ -29,7 +31,7 @@ class Scan:
 
     times: dict[str, dict[str, float]]  # unit -> state -> time, open intervals excluded
     open: dict[str, tuple[str, float]]  # unit -> (current state, since)
-    lots: dict[int, Lot]
+    lots: dict[int, LotRecord]
     per_unit: dict[str, list[float]]  # unit -> [nominal of ops ended in window, key op time]
 
 
@@ -52,7 +54,7 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
     # its state times (None: a unit unknown to the metadata)]; a unit is idle before
     # its first state event
     clock: dict[str, list[Any]] = {u: ["idle", 0.0, 0.0, 0.0, times[u]] for u in names}
-    lots: dict[int, Lot] = {}
+    lots: dict[int, LotRecord] = {}
     per_unit: dict[str, list[float]] = {}
     # unit -> (its clock, a print cell?, its station): one lookup per op_end
     meta = {u.name: (clock[u.name], u.kind == "printer3d", u.station) for u in shop.units}
@@ -137,10 +139,10 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
         elif kind == "release":
             info = jobs[j] if 0 <= j < len(jobs) else None
             if info is not None:
-                lots[j] = Lot(info.product, info.quantity, t, info.due)
+                lots[j] = LotRecord(info.product, info.quantity, t, info.due)
             else:
                 due = None if due_after is None else t + due_after
-                lots[j] = Lot(product, int(value), t, due)
+                lots[j] = LotRecord(product, int(value), t, due)
         elif kind == "finish":
             lot = lots.get(j)
             if lot is not None:

@@ -12,10 +12,10 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from twin.plot_style import STATE_COLORS, base_layout
+from twin.kpi.formulas import NC_RATE_THRESHOLD
+from twin.plot.style import STATE_COLORS, base_layout
 
 __all__ = [
-    "NC_THRESHOLD",
     "STATION_OEE_KEYS",
     "kpi_dashboard",
     "kpi_value",
@@ -24,9 +24,6 @@ __all__ = [
     "replication_spread",
     "station_oee",
 ]
-
-NC_THRESHOLD = 0.70
-"""数控化率 / 联网率 target: MIIT 2013-2018 action plan (key industries) and GB/T 37393-2019."""
 
 STATION_OEE_KEYS = ("oee_by_unit", "oee_by_station")
 """Where ``twin run`` puts A/P/Q per unit (first key holding ``{unit: {availability, ...}}``)."""
@@ -174,7 +171,7 @@ def kpi_dashboard(
     thr = (
         threshold
         if threshold is not None
-        else (kpi_value(kpis, "nc_rate_threshold") or NC_THRESHOLD)
+        else (kpi_value(kpis, "nc_rate_threshold") or NC_RATE_THRESHOLD)
     )
     tiles = [
         ("throughput_per_hour", "throughput 产出<br>good parts/h", "", 1.0, ",.2f"),

@@ -1,6 +1,6 @@
-"""The scenario file: a validated description of one shop, its products, orders and run.
+"""The scenario: a validated description of one shop, its products, orders and run.
 
-A scenario is YAML (or a dict) checked by the pydantic models below with
+A scenario is YAML (or a dict) checked by the pydantic models of this package with
 ``extra="forbid"`` everywhere, then cross-checked (every reference resolves, ids are
 unique, the transport layout connects what the routings need). Any problem becomes
 ONE :class:`~twin.errors.ScenarioError` whose first line names the file, the field path
@@ -17,164 +17,30 @@ holds a concrete value; the ``is_*`` properties give them typed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Any, Literal
 
 import networkx as nx
-from pydantic import (
-    Field,
-    PrivateAttr,
-    ValidationError,
-    model_validator,
-)
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import InitErrorDetails
 
-from twin.durations import (
+from twin.errors import ScenarioError, ScenarioIssue
+from twin.scenario.blocks import Id, StrictModel
+from twin.scenario.checks import cross_check
+from twin.scenario.demand import Arrivals, Order, Product
+from twin.scenario.durations import (
     MINUTES_PER_WEEK,
     UNIT_SECONDS,
-    Duration,
-    Seconds,
     base_unit,
     field_error,
     parse_duration,
     rotate_intervals,
 )
-from twin.errors import ScenarioError, ScenarioIssue
-from twin.scenario_errors import cross_check, issues_from_validation_error, read_yaml
-from twin.scenario_station import (
-    Buffer,
-    BuildTime,
-    CalendarSpec,
-    PowerDraw,
-    SetupSpec,
-    Station,
-    Transport,
-)
-from twin.scenario_types import (
-    CountDistribution,
-    Distribution,
-    Fraction,
-    Id,
-    NonNeg,
-    Positive,
-    Scheduling,
-    StepDist,
-    StrictModel,
-)
+from twin.scenario.messages import issues_from_validation_error
+from twin.scenario.settings import EnergySpec, RunSpec
+from twin.scenario.station import Buffer, CalendarSpec, Station, Transport
 
-__all__ = [
-    "Arrivals",
-    "Buffer",
-    "BuildTime",
-    "CalendarSpec",
-    "CountDistribution",
-    "Distribution",
-    "EnergySpec",
-    "Order",
-    "PowerDraw",
-    "Product",
-    "RoutingStep",
-    "RunSpec",
-    "Scenario",
-    "SetupSpec",
-    "Station",
-    "Transport",
-    "load_scenario",
-]
-
-# -- products, orders, run ----------------------------------------------------------
-
-
-class RoutingStep(StrictModel):
-    """One operation: eligible stations with the cycle time PER UNIT on each."""
-
-    name: str | None = None
-    stations: dict[str, Duration] = Field(min_length=1)
-    cv: NonNeg | None = None
-    dist: StepDist | None = None
-    key_process: bool | None = None
-
-
-class Product(StrictModel):
-    id: Id
-    name: str = ""
-    family: str | None = None
-    scrap_rate: Fraction = 0.0
-    routing: list[RoutingStep] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _resolve_defaults(self) -> Product:
-        if self.family is None:
-            self.family = self.id
-        for k, step in enumerate(self.routing):
-            if step.name is None:
-                step.name = f"op{k + 1}"
-        return self
-
-    @property
-    def family_name(self) -> str:
-        return self.family or self.id
-
-
-class Order(StrictModel):
-    """A lot of ``quantity`` parts released at ``release`` and due at ``due`` (absolute
-    times from the scenario origin); ``priority`` weighs its tardiness."""
-
-    id: Annotated[str, Field(min_length=1)]
-    product: str
-    quantity: int = Field(default=1, ge=1)
-    release: Duration = 0.0
-    due: Duration | None = None
-    priority: int = Field(default=1, ge=0)
-
-
-class Arrivals(StrictModel):
-    """Open-ended order arrivals; each arrival is one order of a product drawn from
-    ``mix`` (weights, normalised) due ``due_after`` after it arrives."""
-
-    interarrival: Distribution
-    mix: dict[str, Positive] = Field(min_length=1)
-    quantity: CountDistribution = Field(
-        default_factory=lambda: CountDistribution(dist="constant", mean=1.0)
-    )
-    due_after: Duration | None = None
-    priority: int = Field(default=1, ge=0)
-
-    @property
-    def probabilities(self) -> dict[str, float]:
-        total = sum(self.mix.values())
-        return {product: weight / total for product, weight in self.mix.items()}
-
-
-class RunSpec(StrictModel):
-    """How to run: horizon and warm-up in the base unit, ``time_limit`` in seconds."""
-
-    horizon: Duration | None = None
-    warmup: Duration = 0.0
-    seed: int = Field(default=0, ge=0)
-    replications: int = Field(default=1, ge=1)
-    scheduling: Scheduling = "auto"
-    time_limit: Seconds = 10.0
-    breakdowns: bool = True
-    variability: bool = True
-
-
-class Coefficient(StrictModel):
-    """A dated conversion factor with its source (e.g. 等价值 kgce/kWh of a given year)."""
-
-    value: Positive
-    unit: str = "kgce/kWh"
-    source: str = Field(min_length=1)
-    date: date
-
-
-class EnergySpec(StrictModel):
-    """``kgce_per_kwh``: 当量值 0.1229 (GB/T 2589-2020); the 等价值 primary-energy
-    coefficient varies by year and is reported separately when given."""
-
-    kgce_per_kwh: Positive = 0.1229
-    primary_energy_coefficient: Coefficient | None = None
+__all__ = ["Scenario"]
 
 
 # -- the scenario -------------------------------------------------------------------
@@ -319,11 +185,3 @@ class Scenario(StrictModel):
         if self.arrivals is not None:
             parts.append("arrivals")
         return ", ".join(parts)
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario YAML file; raises one :class:`ScenarioError`
-    (file name, field path, expected and given) on any problem."""
-    path = Path(path)
-    data = read_yaml(path)
-    return Scenario.from_dict(data, source=path.name)

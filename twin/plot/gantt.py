@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from scheduler import ProblemData, Schedule
-from twin.plot_style import (
+from twin.plot.style import (
     MAX_LEGEND_GROUPS,
     STATE_COLORS,
     base_layout,
@@ -244,7 +244,7 @@ def gantt(
     ----------
     actual, plan
         Frames with ``station, job, operation, start, end`` (+ ``product``, ``setup``),
-        as from :func:`twin.rundir.operation_intervals` / :func:`~twin.rundir.plan_intervals`.
+        as from :func:`twin.runs.read.operation_intervals` / :func:`~twin.runs.read.plan_intervals`.
     shading
         ``station, state, start, end`` rows; ``down`` and ``off`` rows are shaded and
         ``setup`` rows drawn beside the operations (each up to ``max_shading``

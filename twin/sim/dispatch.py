@@ -1,4 +1,4 @@
-"""Online dispatch in the twin (see :mod:`twin.execute`).
+"""Online dispatch in the twin (see :mod:`twin.sim.execute`).
 
 Rules ``spt lpt mwkr mor edd fifo random ect`` (the scheduler's names): whenever a
 unit falls idle or a lot becomes ready, the rule picks among the (ready lot, idle
@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from twin.execute_core import Gen, Lot, ShopRun
+from twin.sim.core import Gen, LotInShop, ShopRun
 
 __all__ = ["RULES", "DispatchRun"]
 
@@ -28,18 +28,18 @@ RULES = ("spt", "lpt", "mwkr", "mor", "edd", "fifo", "random", "ect")
 class DispatchRun(ShopRun):
     """A run dispatched online by a rule; units are shared SimPy resources."""
 
-    def op_done(self, lot: Lot) -> None:
+    def op_done(self, lot: LotInShop) -> None:
         self.dispatch_next(lot)
 
     def start_dispatch(self, rule: str) -> None:
         self.rule = rule
-        self.ready: list[Lot] = []
+        self.ready: list[LotInShop] = []
         self.idle = set(self.shop.machines)
         self.claim: dict[str, object] = {}  # unit -> token of the run_op that owns it
         for lot in self.lots:
             self.env.process(self.enter(lot))
 
-    def enter(self, lot: Lot) -> Gen:
+    def enter(self, lot: LotInShop) -> Gen:
         if lot.release > self.env.now:
             yield self.env.timeout(lot.release - self.env.now)
         self.release(lot)
@@ -47,10 +47,10 @@ class DispatchRun(ShopRun):
         self.ready.append(lot)
         self.dispatch()
 
-    def min_nominal(self, lot: Lot, k: int) -> float:
+    def min_nominal(self, lot: LotInShop, k: int) -> float:
         return min(self.nominal(lot, k, s) for s in lot.product.routing[k].stations)
 
-    def dispatch_next(self, lot: Lot) -> None:
+    def dispatch_next(self, lot: LotInShop) -> None:
         lot.work_left -= self.min_nominal(lot, lot.step)
         if lot.step == len(lot.product.routing) - 1:
             self.finish(lot)
@@ -60,7 +60,7 @@ class DispatchRun(ShopRun):
         self.ready.append(lot)
         self.dispatch()
 
-    def key(self, lot: Lot, unit: str, d: float) -> tuple[float, ...]:
+    def key(self, lot: LotInShop, unit: str, d: float) -> tuple[float, ...]:
         rule = self.rule
         if rule == "spt":
             return (d,)
@@ -86,7 +86,7 @@ class DispatchRun(ShopRun):
 
     def dispatch(self) -> None:
         while self.ready:
-            best: tuple[tuple[float, ...], Lot, str] | None = None
+            best: tuple[tuple[float, ...], LotInShop, str] | None = None
             for lot in self.ready:
                 step = lot.product.routing[lot.step]
                 for station_id in step.stations:
@@ -109,7 +109,7 @@ class DispatchRun(ShopRun):
             token = self.claim[unit] = object()
             self.env.process(self.run_op(lot, unit, token))
 
-    def run_op(self, lot: Lot, unit: str, token: object) -> Gen:
+    def run_op(self, lot: LotInShop, unit: str, token: object) -> Gen:
         yield from self.move(lot, unit)
         yield from self.operate(lot, unit)
         # A blocked unit that took its own lot back is already claimed again.

@@ -1,7 +1,7 @@
 """Run the orders of a scenario through the SimPy shop: following a plan
-(:mod:`twin.execute_plan`), or online dispatching with a rule
-(:mod:`twin.execute_dispatch`); what happens around every operation (robots,
-transport, buffers and blocking, randomness) is :mod:`twin.execute_core`.
+(:mod:`twin.sim.plan`), or online dispatching with a rule
+(:mod:`twin.sim.dispatch`); what happens around every operation (robots,
+transport, buffers and blocking, randomness) is :mod:`twin.sim.core`.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import simpy
 
 from models.recorder import Recorder
 from scheduler import ProblemData, Schedule
-from twin.durations import UNIT_SECONDS
 from twin.errors import TwinError
-from twin.execute_core import Gen, ShopRun
-from twin.execute_dispatch import RULES, DispatchRun
-from twin.execute_plan import PlanRun, check_plan
-from twin.kpi import JobInfo
 from twin.scenario import Scenario
+from twin.scenario.durations import UNIT_SECONDS
+from twin.shopinfo import JobInfo
+from twin.sim.core import Gen, ShopRun
+from twin.sim.dispatch import RULES, DispatchRun
+from twin.sim.plan import PlanRun, check_plan
 
 __all__ = ["RULES", "Execution", "execute"]
 

@@ -1,7 +1,7 @@
-"""Following a plan in the twin (see :mod:`twin.execute`).
+"""Following a plan in the twin (see :mod:`twin.sim.execute`).
 
 Each machine works through its planned sequence (a :class:`scheduler.Schedule` over
-:func:`twin.build.build_problem` of the same scenario). As soon as it has finished one
+:func:`twin.sim.build.build_problem` of the same scenario). As soon as it has finished one
 operation it sets up for the next (setup needs no part, as in the scheduler), then
 waits for the lot; a lot moves to the unit of its next operation as soon as an
 operation ends. So an operation starts when its unit has finished its previous planned
@@ -15,7 +15,7 @@ operation is planned on that same unit (a routing that returns to the station) i
 handed off to the unit itself, and that operation moves up to be the unit's next
 (the operations planned in between wait); otherwise the unit would wait for the lot
 to leave and the lot for the unit. Other plans that lock the shop behind full buffers
-are reported as unfinished lots (see :func:`twin.execute.execute`).
+are reported as unfinished lots (see :func:`twin.sim.execute.execute`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 from models import Machine, State
 from scheduler import ProblemData, Schedule
 from twin.errors import TwinError
-from twin.execute_core import Gen, Lot, ShopRun
+from twin.sim.core import Gen, LotInShop, ShopRun
 
 __all__ = ["PlanRun", "check_plan"]
 
@@ -35,7 +35,7 @@ class PlanRun(ShopRun):
 
     exclusive = True
 
-    def presetup(self, machine: Machine, lot: Lot, k: int, family: str) -> Gen:
+    def presetup(self, machine: Machine, lot: LotInShop, k: int, family: str) -> Gen:
         """Set the machine up for the next planned operation before its lot arrives
         (only the unit's driver uses it: no resource request)."""
         yield from machine.setup(family, job=lot.index, operation=k, product=lot.product.id)
@@ -120,11 +120,11 @@ class PlanRun(ShopRun):
                 yield held
                 machine.set_state(State.IDLE)
 
-    def start_lot(self, lot: Lot) -> None:
+    def start_lot(self, lot: LotInShop) -> None:
         self.release(lot)
         self.hand_over(lot, 0)
 
-    def advance(self, lot: Lot) -> None:
+    def advance(self, lot: LotInShop) -> None:
         """Plan mode: the lot's operation is done; send it on (or finish it)."""
         if lot.step == len(lot.product.routing) - 1:
             self.finish(lot)
@@ -133,7 +133,7 @@ class PlanRun(ShopRun):
 
     op_done = advance
 
-    def hand_over(self, lot: Lot, k: int) -> None:
+    def hand_over(self, lot: LotInShop, k: int) -> None:
         o = self.first_op[lot.index] + k
         unit = self.plan_unit[o]
         lot.step = k
@@ -153,7 +153,7 @@ class PlanRun(ShopRun):
                 return
         self.env.process(self.transfer(lot, o, unit))
 
-    def travels(self, lot: Lot, unit: str) -> bool:
+    def travels(self, lot: LotInShop, unit: str) -> bool:
         origin = lot.location
         if origin is None:
             return False
@@ -165,7 +165,7 @@ class PlanRun(ShopRun):
             self._travels[key] = moves
         return moves
 
-    def transfer(self, lot: Lot, o: int, unit: str) -> Gen:
+    def transfer(self, lot: LotInShop, o: int, unit: str) -> Gen:
         if lot.held is not None:
             yield self.unit_ready[o]
         yield from self.move(lot, unit)

@@ -17,57 +17,16 @@ from typing import Any
 
 import plotly.offline
 
-from twin.plot import FIGURE_NAMES, NamedFigure, run_figures
-from twin.plot_kpi import kpi_value
-from twin.plot_style import FONT_FAMILY
-from twin.rundir import RunData, read_run
+from twin.kpi.labels import KPI_GROUPS, KPI_LABELS
+from twin.plot.figures import FIGURE_NAMES, NamedFigure, run_figures
+from twin.plot.kpi import kpi_value
+from twin.plot.style import FONT_FAMILY
+from twin.runs.read import RunData, read_run
 
-__all__ = ["KPI_LABELS", "build_report", "render_html", "write_report"]
+__all__ = ["build_report", "render_html", "write_report"]
 
 log = logging.getLogger(__name__)
 
-# key -> (label, unit: "%" for shares, "t" for the run's time unit, else literal)
-KPI_LABELS: dict[str, tuple[str, str]] = {
-    "throughput_per_hour": ("Throughput 产出率 (good parts)", "parts/h"),
-    "throughput_lots_per_hour": ("Throughput 产出率 (lots)", "lots/h"),
-    "jobs_released": ("Lots released 投产批次", ""),
-    "jobs_finished": ("Lots finished 完工批次", ""),
-    "parts_good": ("Good parts 合格品", ""),
-    "parts_scrap": ("Scrapped parts 废品", ""),
-    "lead_time_mean": ("Mean lead time 平均生产周期", "t"),
-    "lead_time_p95": ("Lead time p95 生产周期95分位", "t"),
-    "wip_mean": ("Mean WIP 平均在制品", "lots"),
-    "makespan": ("Makespan 完工时间", "t"),
-    "on_time_rate": ("On-time rate 准时交付率", "%"),
-    "tardiness_total": ("Total tardiness 总拖期", "t"),
-    "oee": ("OEE 设备综合效率", "%"),
-    "availability": ("Availability 可用率", "%"),
-    "performance": ("Performance 性能率", "%"),
-    "quality": ("Quality 质量合格率", "%"),
-    "nc_rate_equipment": ("设备数控化率 NC rate (equipment)", "%"),
-    "nc_rate_process": ("工序数控化率 NC rate (process hours)", "%"),
-    "networked_rate": ("设备联网率 Networked rate", "%"),
-    "nc_rate_threshold": ("数控化率目标 NC-rate target", "%"),
-    "nc_rate_equipment_meets_threshold": ("设备数控化率达标 equipment NC rate meets target", ""),
-    "nc_rate_process_meets_threshold": ("工序数控化率达标 process NC rate meets target", ""),
-    "energy_kwh": ("Energy 能耗", "kWh"),
-    "energy_kwh_per_part": ("Energy per good part 单件能耗", "kWh"),
-    "energy_kgce": ("Energy 综合能耗 (当量值)", "kgce"),
-    "primary_energy_kgce": ("Primary energy 综合能耗 (等价值)", "kgce"),
-    "window_start": ("Observation window start 统计起点", "t"),
-    "window_end": ("Observation window end 统计终点", "t"),
-}
-_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Output and flow 产出与流转", (
-        "throughput_per_hour", "throughput_lots_per_hour", "jobs_released", "jobs_finished",
-        "parts_good", "parts_scrap", "lead_time_mean", "lead_time_p95", "wip_mean", "makespan",
-        "on_time_rate", "tardiness_total", "window_start", "window_end")),
-    ("OEE 设备综合效率", ("oee", "availability", "performance", "quality")),
-    ("Digitalisation 数字化", (
-        "nc_rate_equipment", "nc_rate_process", "networked_rate", "nc_rate_threshold",
-        "nc_rate_equipment_meets_threshold", "nc_rate_process_meets_threshold")),
-    ("Energy 能耗", ("energy_kwh", "energy_kwh_per_part", "energy_kgce", "primary_energy_kgce")),
-)  # fmt: skip
 _TOC = {
     "kpi": "KPI dashboard 指标看板",
     "replications": "replications 多次仿真",
@@ -143,7 +102,7 @@ def _fmt(value: Any, unit: str, time_unit: str) -> str:
 def _kpi_tables(kpis: Mapping[str, Any], time_unit: str) -> str:
     """One small table per KPI group side by side; unknown scalars go to "other"."""
     tables = []
-    for title, keys in _GROUPS:
+    for title, keys in KPI_GROUPS:
         rows = [
             [
                 f"{html.escape(KPI_LABELS[k][0])} <code>{k}</code>",
@@ -154,7 +113,7 @@ def _kpi_tables(kpis: Mapping[str, Any], time_unit: str) -> str:
         ]
         if rows:
             tables.append(_table([html.escape(title), "value 数值"], rows))
-    known = {k for _, keys in _GROUPS for k in keys} | _SKIP
+    known = {k for _, keys in KPI_GROUPS for k in keys} | _SKIP
     other = [
         [f"<code>{html.escape(k)}</code>", _fmt(v, "", time_unit)]
         for k, v in kpis.items()

@@ -32,17 +32,17 @@ from models import Machine, State
 from models.distributions import Distribution, with_cv
 from models.recorder import EventKind, Recorder
 from scheduler import ProblemData
-from twin.build import Shop, build_shop, nominal_time
-from twin.kpi import JobInfo
 from twin.scenario import Product, Scenario
+from twin.shopinfo import JobInfo
+from twin.sim.build import Shop, build_shop, nominal_time
 
-__all__ = ["Gen", "Lot", "ShopRun"]
+__all__ = ["Gen", "LotInShop", "ShopRun"]
 
 Gen = Generator[simpy.Event, Any, Any]
 
 
 @dataclass(eq=False)
-class Lot:
+class LotInShop:
     """One order (or arrival) moving through its routing."""
 
     index: int
@@ -75,7 +75,7 @@ class Lot:
 
 class ShopRun(ABC):
     """The shop and the lots of one run, and what happens around every operation;
-    :class:`twin.execute_plan.PlanRun` and :class:`twin.execute_dispatch.DispatchRun`
+    :class:`twin.sim.plan.PlanRun` and :class:`twin.sim.dispatch.DispatchRun`
     decide which unit takes which lot next (:meth:`op_done`)."""
 
     exclusive = False  # True: each unit has one driver (a plan), no resource request
@@ -99,7 +99,7 @@ class ShopRun(ABC):
         )
         self.station_units = {s.id: s.unit_names for s in scenario.stations}
         self.unit_rank = {u: i for i, u in enumerate(scenario.units)}
-        self.lots: list[Lot] = []
+        self.lots: list[LotInShop] = []
         self.finished = 0
         self.all_done = self.env.event()
         self.expected: int | None = None
@@ -117,15 +117,17 @@ class ShopRun(ABC):
 
     # -- lots -----------------------------------------------------------------------
 
-    def new_lot(self, order_id: str, product_id: str, qty: int, release: float, due: Any) -> Lot:
+    def new_lot(
+        self, order_id: str, product_id: str, qty: int, release: float, due: Any
+    ) -> LotInShop:
         j = len(self.lots)
         key = self.jobs_seed
         seed = (key.entropy, (*key.spawn_key, j))
-        lot = Lot(j, order_id, self.products[product_id], qty, release, due, seed)
+        lot = LotInShop(j, order_id, self.products[product_id], qty, release, due, seed)
         self.lots.append(lot)
         return lot
 
-    def nominal(self, lot: Lot, step: int, station_id: str) -> float:
+    def nominal(self, lot: LotInShop, step: int, station_id: str) -> float:
         """Nominal time without the robot's handling (simulated separately)."""
         station = self.stations[station_id]
         cycle = lot.product.routing[step].stations[station_id]
@@ -137,7 +139,7 @@ class ShopRun(ABC):
             value = self._nominal[key] = nominal_time(station, lot.quantity, cycle)
         return value
 
-    def work(self, lot: Lot, step: int, station_id: str) -> float:
+    def work(self, lot: LotInShop, step: int, station_id: str) -> float:
         """Actual processing time: nominal x noise drawn from the lot's stream (the
         step's cv overrides the station's; see :meth:`Scenario.operation_variability`)."""
         nominal = self.nominal(lot, step, station_id)
@@ -153,14 +155,14 @@ class ShopRun(ABC):
             noise = self._noise[(dist, cv)] = with_cv(1.0, cv, dist)
         return nominal * noise.sample(lot.rng)
 
-    def release(self, lot: Lot) -> None:
+    def release(self, lot: LotInShop) -> None:
         self.rec(
             self.env.now, EventKind.RELEASE, "", job=lot.index, value=lot.quantity,
             product=lot.product.id,
         )  # fmt: skip
         lot.ready_at = self.env.now
 
-    def finish(self, lot: Lot) -> None:
+    def finish(self, lot: LotInShop) -> None:
         rate = lot.product.scrap_rate
         scrap = rate > 0 and lot.rng.random() < rate
         self.rec(
@@ -175,15 +177,15 @@ class ShopRun(ABC):
 
     # -- one operation --------------------------------------------------------------
 
-    def family(self, lot: Lot, unit: str) -> str | None:
+    def family(self, lot: LotInShop, unit: str) -> str | None:
         return lot.product.family_name if self.unit_setups[unit] else None
 
-    def blocked_on(self, lot: Lot, unit: str) -> bool:
+    def blocked_on(self, lot: LotInShop, unit: str) -> bool:
         """True if ``lot`` is done on ``unit`` and still blocks it (the buffer after the
         station is full): only a hand-off (:meth:`take_off`) frees the unit."""
         return lot.location == unit and lot.held is not None and not lot.held.triggered
 
-    def take_off(self, lot: Lot) -> None:
+    def take_off(self, lot: LotInShop) -> None:
         """Take a lot still blocked on its unit straight off it (it never enters the
         buffer) and free the unit."""
         assert lot.held is not None
@@ -193,7 +195,7 @@ class ShopRun(ABC):
             lot.held.succeed()
         lot.held, lot.put, lot.buffer = None, None, None
 
-    def move(self, lot: Lot, unit: str) -> Gen:
+    def move(self, lot: LotInShop, unit: str) -> Gen:
         """Pick the lot up where it waits and carry it to ``unit``."""
         if lot.held is not None:
             put = lot.put
@@ -219,7 +221,7 @@ class ShopRun(ABC):
             if t > 0:
                 yield self.env.timeout(t)
 
-    def operate(self, lot: Lot, unit: str) -> Gen:
+    def operate(self, lot: LotInShop, unit: str) -> Gen:
         """Process the lot's current operation on ``unit``, tell the plan (or the
         dispatcher) that the lot may leave, then hand it off."""
         printer = self.shop.printers.get(unit)
@@ -238,7 +240,7 @@ class ShopRun(ABC):
             yield req
             yield from self.on_machine(machine, lot, unit)
 
-    def on_machine(self, machine: Machine, lot: Lot, unit: str) -> Gen:
+    def on_machine(self, machine: Machine, lot: LotInShop, unit: str) -> Gen:
         """Load, process, unload, then hold the lot (BLOCKED) until the buffer takes it."""
         k = lot.step
         shop = self.shop
@@ -286,5 +288,5 @@ class ShopRun(ABC):
         return held
 
     @abstractmethod
-    def op_done(self, lot: Lot) -> None:
+    def op_done(self, lot: LotInShop) -> None:
         """The lot's current operation is done (it may still be held on its unit)."""

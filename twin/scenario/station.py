@@ -11,7 +11,15 @@ from pydantic import (
     model_validator,
 )
 
-from twin.durations import (
+from twin.scenario.blocks import (
+    Id,
+    MeanTime,
+    NonNeg,
+    Positive,
+    StationKind,
+    StrictModel,
+)
+from twin.scenario.durations import (
     WEEKDAYS,
     Clock,
     Duration,
@@ -19,14 +27,6 @@ from twin.durations import (
     field_error,
     parse_clock,
     week_on_intervals,
-)
-from twin.scenario_types import (
-    Id,
-    MeanTime,
-    NonNeg,
-    Positive,
-    StationKind,
-    StrictModel,
 )
 
 # -- stations -----------------------------------------------------------------------

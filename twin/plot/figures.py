@@ -1,8 +1,8 @@
-"""Plotly figures of runs and schedules: the public face of the plotting modules.
+"""The whole set of figures of one run, in report order (:func:`run_figures`).
 
-Every function returns a ``plotly.graph_objects.Figure`` and never shows or writes it
-(the caller decides: a notebook, :mod:`twin.report`, ``twin plot``). Inputs are the
-frames of :mod:`twin.rundir` (event log, plan, summary), so the figures are pure
+Every figure function returns a ``plotly.graph_objects.Figure`` and never shows or writes it
+(the caller decides: a notebook, :mod:`twin.plot.report`, ``twin plot``). Inputs are the
+frames of :mod:`twin.runs.read` (event log, plan, summary), so the figures are pure
 functions of a run folder or of a live MES log. :func:`run_figures` builds the whole set
 for one run, in report order.
 """
@@ -15,8 +15,8 @@ from typing import Literal
 
 import plotly.graph_objects as go
 
-from twin.plot_gantt import GanttMode, gantt, schedule_frame, schedule_gantt
-from twin.plot_kpi import (
+from twin.plot.gantt import GanttMode, gantt
+from twin.plot.kpi import (
     kpi_dashboard,
     kpi_value,
     oee_losses_by_station,
@@ -24,43 +24,22 @@ from twin.plot_kpi import (
     replication_spread,
     station_oee,
 )
-from twin.plot_states import (
+from twin.plot.states import (
     lead_time_histogram,
-    state_shares,
     state_timeline,
     utilisation_bars,
     wip_throughput,
 )
-from twin.plot_style import STATE_COLORS, STATE_ORDER
-from twin.rundir import (
-    RunData,
+from twin.runs.frames import (
     lead_times,
     operation_intervals,
     plan_intervals,
     state_intervals,
     wip_series,
 )
+from twin.runs.read import RunData
 
-__all__ = [
-    "FIGURE_NAMES",
-    "STATE_COLORS",
-    "STATE_ORDER",
-    "NamedFigure",
-    "gantt",
-    "kpi_dashboard",
-    "lead_time_histogram",
-    "oee_losses_by_station",
-    "oee_waterfall",
-    "replication_spread",
-    "run_figures",
-    "schedule_frame",
-    "schedule_gantt",
-    "state_shares",
-    "state_timeline",
-    "station_oee",
-    "utilisation_bars",
-    "wip_throughput",
-]
+__all__ = ["FIGURE_NAMES", "NamedFigure", "run_figures"]
 
 FIGURE_NAMES = (
     "kpi", "replications", "gantt", "states", "utilisation", "wip", "lead_time", "oee",

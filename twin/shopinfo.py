@@ -1,7 +1,7 @@
 """What the KPIs know about a shop besides the event log: units, operations, lots.
 
 Plain values (no pydantic, no SimPy), so KPIs can be recomputed from a saved event log or
-one reported by a real MES; :func:`twin.build.shop_info` derives them from a scenario.
+one reported by a real MES; :func:`twin.sim.build.shop_info` derives them from a scenario.
 """
 
 from __future__ import annotations

@@ -25,10 +25,10 @@ import numpy as np
 import simpy
 
 from models import Buffer, Calendar, Machine, PrintCell, Recorder, Robot, TransportFleet
-from models.distributions import Distribution
+from models.distributions import Constant, Distribution
 from scheduler import ProblemData
-from twin.kpi import JobInfo, OpInfo, ShopInfo, UnitInfo
 from twin.scenario import Scenario, Station
+from twin.shopinfo import JobInfo, OpInfo, ShopInfo, UnitInfo
 
 __all__ = [
     "Shop",
@@ -235,8 +235,6 @@ def _calendars(scenario: Scenario) -> dict[str, Calendar]:
 def _failure(station: Station, enabled: bool) -> tuple[Distribution, Distribution] | None:
     if not enabled or station.mtbf is None:
         return None
-    from models.distributions import Constant
-
     mttr = Constant(0.0) if station.mttr is None else station.mttr.sampler()
     return station.mtbf.sampler(), mttr
 

@@ -1,0 +1,180 @@
+"""Cross-checks: what no single field of a scenario can see.
+
+Dangling references, duplicate ids, fields of the wrong station kind, no demand, a
+transport layout that does not connect what the routings need. :class:`Scenario`'s
+validator runs :func:`cross_check` once every field is valid, so its problems come out
+through pydantic like any field error. It reads the scenario through
+:class:`ScenarioParts` (the sections it needs), so this module does not import the
+scenario model that calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import networkx as nx
+
+from twin.scenario.demand import Arrivals, Order, Product
+from twin.scenario.messages import suggest
+from twin.scenario.settings import RunSpec
+from twin.scenario.station import (
+    PRINTER_FIELDS,
+    ROBOT_FIELDS,
+    Buffer,
+    CalendarSpec,
+    Station,
+    Transport,
+)
+
+__all__ = ["Loc", "Problem", "ScenarioParts", "cross_check"]
+
+Loc = tuple[str | int, ...]
+#: (field path, error kind, message, offending value)
+Problem = tuple[Loc, str, str, object]
+
+
+class ScenarioParts(Protocol):
+    """The sections of a scenario that :func:`cross_check` reads."""
+
+    calendars: dict[str, CalendarSpec]
+    stations: list[Station]
+    buffers: list[Buffer]
+    transport: Transport | None
+    products: list[Product]
+    orders: list[Order]
+    arrivals: Arrivals | None
+    run: RunSpec
+
+    @property
+    def unit_station(self) -> dict[str, str]: ...
+
+    def operation_variability(
+        self, product_id: str, step: int, station_id: str
+    ) -> tuple[str, float]: ...
+
+
+class _Problems(list[Problem]):
+    def add(self, loc: Loc, message: str, value: object = None, kind: str = "scenario") -> None:
+        self.append((loc, kind, message, value))
+
+    def ref(self, loc: Loc, what: str, value: str, known: Sequence[str]) -> None:
+        if value not in known:
+            self.add(loc, suggest(what, value, known), value, "reference")
+
+    def unique(self, key: str, ids: Sequence[str]) -> None:
+        first: dict[str, int] = {}
+        for i, value in enumerate(ids):
+            if value in first:
+                self.add(
+                    (key, i, "id"), f'duplicate id "{value}" (also {key}[{first[value]}])', value
+                )
+            first.setdefault(value, i)
+
+
+def cross_check(s: ScenarioParts) -> list[Problem]:
+    """Every problem no single field can see, in document order. Also resolves each
+    routing step's ``key_process`` default (it depends on the stations)."""
+    found = _Problems()
+    for key in ("stations", "buffers", "products", "orders"):
+        found.unique(key, [item.id for item in getattr(s, key)])
+    stations = {st.id: st for st in s.stations}
+    products = list(dict.fromkeys(p.id for p in s.products))
+    families = sorted({p.family_name for p in s.products})
+    kind_fields = [(f, "printer3d") for f in PRINTER_FIELDS] + [(f, "robot") for f in ROBOT_FIELDS]
+    for i, st in enumerate(s.stations):
+        at: Loc = ("stations", i)
+        if st.calendar is not None:
+            found.ref((*at, "calendar"), "calendar", st.calendar, list(s.calendars))
+        for name, kind in kind_fields:
+            if st.kind != kind and getattr(st, name) is not None:
+                message = f"only a {kind} station has {name} (this one is {st.kind})"
+                found.add((*at, name), message, getattr(st, name))
+        if st.kind == "printer3d" and st.build_time is None:
+            found.add((*at, "build_time"), "missing required field (printer3d stations)")
+        others = [x for x in stations if x != st.id]
+        for k, target in enumerate(st.tends or []):
+            found.ref((*at, "tends", k), "station", target, others)
+        if (st.mtbf is None) != (st.mttr is None):
+            found.add(
+                (*at, "mttr" if st.mttr is None else "mtbf"), "missing (mtbf and mttr go together)"
+            )
+        for src, targets in st.setup.families.items():
+            found.ref((*at, "setup", "families", src), "product family", src, families)
+            for dst in targets:
+                found.ref((*at, "setup", "families", src, dst), "product family", dst, families)
+    for i, buf in enumerate(s.buffers):
+        found.ref(("buffers", i, "after"), "station", buf.after, list(stations))
+        if buf.id in stations or buf.id in s.unit_station:
+            found.add(("buffers", i, "id"), f'buffer id "{buf.id}" is also a station name', buf.id)
+    for i, product in enumerate(s.products):
+        for k, step in enumerate(product.routing):
+            for station_id in step.stations:
+                at = ("products", i, "routing", k, "stations", station_id)
+                found.ref(at, "station", station_id, list(stations))
+            if step.dist == "triangular":
+                _check_triangular(found, s, i, k)
+            if step.key_process is None:
+                step.key_process = any(
+                    stations[x].is_key_process for x in step.stations if x in stations
+                )
+    for i, order in enumerate(s.orders):
+        found.ref(("orders", i, "product"), "product", order.product, products)
+        if order.due is not None and order.due < order.release:
+            message = f"due ({order.due:g}) is before release ({order.release:g})"
+            found.add(("orders", i, "due"), message, order.due)
+    if s.arrivals is not None:
+        for product_id in s.arrivals.mix:
+            found.ref(("arrivals", "mix", product_id), "product", product_id, products)
+        if s.run.horizon is None:
+            found.add(("run", "horizon"), "missing required field (needed with arrivals)")
+    if not s.orders and s.arrivals is None:
+        found.add(("orders",), "no orders and no arrivals: give at least one of them")
+    if s.run.horizon is not None and s.run.warmup >= s.run.horizon > 0:
+        message = f"warmup ({s.run.warmup:g}) must be shorter than the horizon ({s.run.horizon:g})"
+        found.add(("run", "warmup"), message, s.run.warmup)
+    if s.transport is not None:
+        _check_transport(found, s, s.transport)
+    return found
+
+
+def _check_triangular(found: _Problems, s: ScenarioParts, i: int, k: int) -> None:
+    """A symmetric triangular law around the nominal time goes negative past cv 1/sqrt(6)."""
+    product, step = s.products[i], s.products[i].routing[k]
+    known = {station.id for station in s.stations}
+    for station_id in step.stations:
+        if station_id not in known:
+            continue  # reported as a dangling reference
+        _, cv = s.operation_variability(product.id, k, station_id)
+        if cv > 6**-0.5:
+            at: Loc = ("products", i, "routing", k, "cv")
+            message = f"a triangular operation needs cv <= 0.408 (1/sqrt(6)), got {cv:g}"
+            found.add(at, message + f" on station {station_id}", cv)
+            return
+
+
+def _check_transport(found: _Problems, s: ScenarioParts, transport: Transport) -> None:
+    names = [st.id for st in s.stations]
+    if transport.travel_time is not None and transport.layout is not None:
+        found.add(("transport", "layout"), "give travel_time or layout, not both")
+        return
+    if transport.travel_time is not None:
+        for k, (a, b, _) in enumerate(transport.travel_time.pairs):
+            found.ref(("transport", "travel_time", "pairs", k, 0), "station", a, names)
+            found.ref(("transport", "travel_time", "pairs", k, 1), "station", b, names)
+    if transport.layout is None:
+        return
+    graph = transport.layout.graph()
+    at: Loc = ("transport", "layout", "edges")
+    for i, product in enumerate(s.products):
+        for k in range(1, len(product.routing)):
+            need = f"products[{i}].routing[{k}]"
+            for a in product.routing[k - 1].stations:
+                for b in product.routing[k].stations:
+                    missing = [x for x in (a, b) if x not in graph]
+                    if missing:
+                        found.add(at, f'station "{missing[0]}" is not in the layout ({need})')
+                        return
+                    if a != b and not nx.has_path(graph, a, b):
+                        found.add(at, f'no path from "{a}" to "{b}" ({need} needs one)')
+                        return

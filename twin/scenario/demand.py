@@ -1,0 +1,82 @@
+"""What flows through the shop: products and their routings, orders, open-ended arrivals."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from twin.scenario.blocks import (
+    CountDistribution,
+    Distribution,
+    Fraction,
+    Id,
+    NonNeg,
+    Positive,
+    StepDist,
+    StrictModel,
+)
+from twin.scenario.durations import Duration
+
+__all__ = ["Arrivals", "Order", "Product", "RoutingStep"]
+
+
+class RoutingStep(StrictModel):
+    """One operation: eligible stations with the cycle time PER UNIT on each."""
+
+    name: str | None = None
+    stations: dict[str, Duration] = Field(min_length=1)
+    cv: NonNeg | None = None
+    dist: StepDist | None = None
+    key_process: bool | None = None
+
+
+class Product(StrictModel):
+    id: Id
+    name: str = ""
+    family: str | None = None
+    scrap_rate: Fraction = 0.0
+    routing: list[RoutingStep] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _resolve_defaults(self) -> Product:
+        if self.family is None:
+            self.family = self.id
+        for k, step in enumerate(self.routing):
+            if step.name is None:
+                step.name = f"op{k + 1}"
+        return self
+
+    @property
+    def family_name(self) -> str:
+        return self.family or self.id
+
+
+class Order(StrictModel):
+    """A lot of ``quantity`` parts released at ``release`` and due at ``due`` (absolute
+    times from the scenario origin); ``priority`` weighs its tardiness."""
+
+    id: Annotated[str, Field(min_length=1)]
+    product: str
+    quantity: int = Field(default=1, ge=1)
+    release: Duration = 0.0
+    due: Duration | None = None
+    priority: int = Field(default=1, ge=0)
+
+
+class Arrivals(StrictModel):
+    """Open-ended order arrivals; each arrival is one order of a product drawn from
+    ``mix`` (weights, normalised) due ``due_after`` after it arrives."""
+
+    interarrival: Distribution
+    mix: dict[str, Positive] = Field(min_length=1)
+    quantity: CountDistribution = Field(
+        default_factory=lambda: CountDistribution(dist="constant", mean=1.0)
+    )
+    due_after: Duration | None = None
+    priority: int = Field(default=1, ge=0)
+
+    @property
+    def probabilities(self) -> dict[str, float]:
+        total = sum(self.mix.values())
+        return {product: weight / total for product, weight in self.mix.items()}
