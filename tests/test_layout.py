@@ -62,3 +62,16 @@ def test_importing_scheduler_loads_no_simulation() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == ""
+
+
+def test_import_contracts_hold() -> None:
+    """`lint-imports` keeps every contract in pyproject.toml: the layers of twin's rooms,
+    the pure scheduler, the physics-only models, and no import cycle in any package."""
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert "0 broken" in out.stdout
