@@ -5,6 +5,8 @@
     ValueError
     └── TwinError              any user-facing error of the twin (the CLI prints one line)
         └── ScenarioError      invalid scenario file: names the file, the field path and the value
+    KeyboardInterrupt
+    └── RunInterrupted         Ctrl-C (or a stop event) ended a run; carries what finished
 
 ``TwinError`` derives from ``ValueError`` so callers that already guard against bad
 values keep working; the CLI turns it into one stderr line and exit code 2.
@@ -14,12 +16,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["ScenarioError", "ScenarioIssue", "TwinError"]
+__all__ = ["RunInterrupted", "ScenarioError", "ScenarioIssue", "TwinError"]
 
 
 class TwinError(ValueError):
     """Base class of every error the twin raises on bad user input."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or a stop event) ended a run while it was ``stage`` (``"planning"``,
+    ``"simulating replication 3 of 5"``); ``finished`` holds what was complete (e.g. the
+    finished replications), so the caller can keep it. A :class:`KeyboardInterrupt`, so
+    code that does not know it still stops."""
+
+    def __init__(self, stage: str, finished: Sequence[Any] = ()) -> None:
+        super().__init__(stage)
+        self.stage = stage
+        self.finished = list(finished)
 
 
 @dataclass(frozen=True)

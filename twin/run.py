@@ -36,6 +36,7 @@ the KPIs in three fields, whatever the number of replications, so that an MES re
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +47,7 @@ import numpy as np
 import scheduler
 from scheduler import ProblemData, Schedule
 from scheduler.solve import KERNEL_METHODS
-from twin.errors import TwinError
+from twin.errors import RunInterrupted, TwinError
 from twin.eventlog import EventLog
 from twin.kpi import KPIs, aggregate_kpis, compute_kpis, kpi_ci95
 from twin.runs.write import write_run_folder
@@ -142,12 +143,14 @@ def plan_scenario(
     seed: int = 0,
     workers: int | None = None,
     on_solution: Callable[[float, float], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[Schedule | None, dict[str, Any]]:
     """Solve the scenario's orders with ``method``; returns (plan, solver summary).
 
     The numba search kernels that ``auto`` and ``tabu`` use are compiled (or loaded
     from numba's disk cache) first, so that cost never eats into ``time_limit``.
     ``on_solution(objective, seconds)`` hears each improving plan (a live incumbent).
+    Setting ``stop`` ends the solve early and raises :class:`RunInterrupted`.
     """
     if problem.num_jobs == 0:
         return None, {"method": method, "status": "no orders", "makespan": None,
@@ -160,8 +163,10 @@ def plan_scenario(
         log.debug("search kernels ready in %.2f s", warmup())
     result = scheduler.solve(
         problem, method, time_limit=time_limit, seed=seed, workers=workers,
-        on_solution=on_solution,
+        on_solution=on_solution, stop=stop,
     )  # fmt: skip
+    if stop is not None and stop.is_set():
+        raise RunInterrupted("planning")
     info = {
         "method": method,
         "status": str(result.status),
@@ -203,6 +208,7 @@ def simulate(
     problem: ProblemData | None = None,
     on_progress: Callable[[float], None] | None = None,
     on_solution: Callable[[float, float], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> Run:
     """Simulate one run of ``scenario`` (a :class:`Scenario` or a YAML path).
 
@@ -227,6 +233,9 @@ def simulate(
         ``on_progress(fraction)`` during a run with a horizon (for a progress bar).
     on_solution
         ``on_solution(objective, seconds)`` on each improving plan while solving.
+    stop
+        Set it (e.g. from a SIGINT handler) to end the solve early: raises
+        :class:`~twin.errors.RunInterrupted`.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -240,7 +249,7 @@ def simulate(
             limit = scenario.run.time_limit if time_limit is None else time_limit
             plan, solver = plan_scenario(
                 scenario, problem, how, time_limit=limit, seed=seed, workers=workers,
-                on_solution=on_solution,
+                on_solution=on_solution, stop=stop,
             )  # fmt: skip
     if solver is None:
         solver = {"method": rule or "plan", "status": "online" if rule else "given",
@@ -265,12 +274,17 @@ def replicate(
     workers: int | None = None,
     on_progress: Callable[[float, int], None] | None = None,
     on_solution: Callable[[float, float], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> list[Run]:
     """``replications`` runs (default ``scenario.run.replications``) of one plan: the
     solver runs once, each replication simulates it with its own child seed.
     ``on_progress(done, total)`` reports replications done (fractional within a run
     that has a horizon; its first call comes after the solver has finished), for a
-    progress bar; ``on_solution(objective, seconds)`` each improving plan while solving."""
+    progress bar; ``on_solution(objective, seconds)`` each improving plan while solving.
+
+    Ctrl-C (a :class:`KeyboardInterrupt`) or ``stop`` raises
+    :class:`~twin.errors.RunInterrupted` whose ``finished`` holds the replications
+    that were complete: interrupted work is lost, finished work is not."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     n = scenario.run.replications if replications is None else int(replications)
@@ -282,23 +296,31 @@ def replicate(
     def within(r: int) -> Callable[[float], None] | None:
         return None if report is None else lambda fraction: report(r + fraction, n)
 
-    first = simulate(
-        scenario, seed=seed, method=method, time_limit=time_limit, workers=workers,
-        on_progress=within(0), on_solution=on_solution,
-    )  # fmt: skip
-    runs = [first]
-    if report is not None:
-        report(1, n)
-    rule = first.execution.rule
-    for r in range(1, n):
-        runs.append(
-            simulate(
-                scenario, plan=first.plan, seed=seed, method=rule, replication=r,
-                solver=first.solver, problem=first.problem, on_progress=within(r),
-            )
+    runs: list[Run] = []
+    try:
+        first = simulate(
+            scenario, seed=seed, method=method, time_limit=time_limit, workers=workers,
+            on_progress=within(0), on_solution=on_solution, stop=stop,
         )  # fmt: skip
+        runs.append(first)
         if report is not None:
-            report(r + 1, n)
+            report(1, n)
+        rule = first.execution.rule
+        for r in range(1, n):
+            if stop is not None and stop.is_set():
+                raise KeyboardInterrupt
+            runs.append(
+                simulate(
+                    scenario, plan=first.plan, seed=seed, method=rule, replication=r,
+                    solver=first.solver, problem=first.problem, on_progress=within(r),
+                )
+            )  # fmt: skip
+            if report is not None:
+                report(r + 1, n)
+    except RunInterrupted:
+        raise
+    except KeyboardInterrupt:
+        raise RunInterrupted(f"simulating replication {len(runs) + 1} of {n}", runs) from None
     return runs
 
 

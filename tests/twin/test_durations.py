@@ -112,13 +112,26 @@ def test_format_duration_picks_the_largest_readable_unit(
 
 
 @given(
-    value=st.floats(min_value=0, max_value=1e7, allow_nan=False, allow_infinity=False),
+    value=st.floats(min_value=0, max_value=8e4, allow_nan=False, allow_infinity=False),
     unit=st.sampled_from(["s", "min", "h"]),
 )
 def test_format_then_parse_gives_the_value_back(value: float, unit: str) -> None:
-    """format_duration writes strings parse_duration reads back (to 6 digits)."""
+    """format_duration writes strings parse_duration reads back (to 6 digits); 80,000 h
+    is within the ten-year bound."""
     back = parse_duration(format_duration(value, unit), unit)
     assert math.isclose(back, value, rel_tol=1e-5, abs_tol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit"),
+    [(87_601, "h"), ("87601h", "min"), ("3651d", "s"), (1e308, "min"), (10**400, "s"), ("1e400h", "h")],
+)
+def test_durations_beyond_ten_years_are_refused_with_the_bound(value: object, unit: str) -> None:
+    """No shop duration exceeds ten years; beyond, the scheduler's integer grid and the
+    clock would overflow, so the message names the bound instead."""
+    with pytest.raises(DurationError, match=r"at most 10 years|expected a duration"):
+        parse_duration(value, unit)
+    assert parse_duration("87600h", unit) * {"s": 1, "min": 60, "h": 3600}[unit] == 87600 * 3600
 
 
 def test_clock_times_are_minutes_after_midnight() -> None:

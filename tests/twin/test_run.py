@@ -13,7 +13,7 @@ from test_build import small_scenario
 
 import twin
 import twin.cli.run
-from twin.cli.errors import main
+from twin.cli import main
 from twin.eventlog import COLUMNS, EventLog
 from twin.run import aggregate_kpis, kpi_ci95, replicate, simulate, write_run
 from twin.runs.read import kpis_with_ci

@@ -189,8 +189,8 @@ def test_distributions_give_their_expected_value_and_a_sampler() -> None:
 
 def test_routing_defaults_resolve_from_the_stations() -> None:
     """Step names op1.., family = product id, key_process from the eligible stations."""
-    stations = [{"id": "lathe"}, {"id": "robot", "kind": "robot"}]
-    product = {"id": "shaft", "routing": [{"stations": {"lathe": 6}}, {"stations": {"robot": 1}}]}
+    stations = [{"id": "lathe"}, {"id": "saw", "kind": "manual", "key_process": False}]
+    product = {"id": "shaft", "routing": [{"stations": {"lathe": 6}}, {"stations": {"saw": 1}}]}
     s = Scenario.from_dict(minimal(stations=stations, products=[product]))
     p = s.product("shaft")
     assert [step.name for step in p.routing] == ["op1", "op2"]

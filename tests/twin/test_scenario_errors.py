@@ -90,7 +90,7 @@ def test_a_missing_required_field() -> None:
         (("stations", 2, "plate_capacity"), 4, "stations[2].plate_capacity: only a printer3d"),
         (("stations", 1, "kind"), "cnn", "expected one of cnc, manual, robot, printer3d, generic;"),
         (("stations", 1, "count"), 0, "stations[1].count: expected a value >= 1, got 0"),
-        (("stations", 1, "count"), 2.5, "stations[1].count: expected a whole number, got 2.5"),
+        (("stations", 1, "count"), 2.5, "stations[1].count: expected an integer, got 2.5"),
         (("time_unit",), "sec", 'time_unit: expected one of s, min, h; got "sec"'),
         (("stations", 1, "mttr"), {"dist": "lognormal", "mean": 5}, "needs (mean, cv); missing cv"),
         (("start",), "monday", "start: expected a date and time like 2026-01-05T06:00:00"),

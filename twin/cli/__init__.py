@@ -1,17 +1,35 @@
-"""``twin`` command line: thin over the Python API. Each command lives in its own module
-and registers itself on :data:`twin.cli.app.app` when imported here."""
+"""``twin`` command line: thin over the Python API.
+
+:func:`main` is the console entry point. It is defined here, before anything heavy is
+imported, so that a Ctrl-C while the commands load (typer, rich, pydantic) ends with
+one line and exit code 130 instead of a traceback. The commands register themselves on
+:data:`twin.cli.app.app` when :mod:`twin.cli.commands` imports them; each keeps its
+heavy imports (ortools, numba, simpy, plotly) inside the command so ``twin --help``
+stays fast.
+"""
 
 from __future__ import annotations
 
-# Command modules, imported for their registration side effect. Each keeps its heavy
-# imports (ortools, numba, simpy, plotly) inside the command so `twin --help` stays fast.
-from twin.cli import bench as _bench  # noqa: F401
-from twin.cli import generate as _generate  # noqa: F401
-from twin.cli import report as _report  # noqa: F401
-from twin.cli import run as _run  # noqa: F401
-from twin.cli import scenario as _scenario  # noqa: F401
-from twin.cli import schedule as _schedule  # noqa: F401
-from twin.cli.app import app
-from twin.cli.errors import main
+import sys
+from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["app", "main"]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run ``twin`` with ``argv`` (default ``sys.argv[1:]``); exits with its code."""
+    try:
+        from twin.cli.entry import run
+    except KeyboardInterrupt:
+        print("twin: interrupted while starting; nothing was done", file=sys.stderr)
+        sys.exit(130)
+    run(argv)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the typer app with every command registered
+        from twin.cli.commands import app
+
+        return app
+    raise AttributeError(f"module 'twin.cli' has no attribute {name!r}")

@@ -13,17 +13,29 @@ from rich.table import Table
 
 from twin.cli.app import app
 from twin.cli.errors import CliError
-from twin.cli.options import check_out_folder, check_solver_options
+from twin.cli.options import check_out_file, check_seed, check_solver_options, check_workers
+from twin.runs.write import atomic_file
 
 
 def _parse_seeds(text: str) -> list[int]:
+    """``"0"``, ``"0,1,2"`` or ``"0-2"``: at least one seed, each a valid solver seed."""
+    expected = f"--seeds {text!r}: expected e.g. '0', '0,1,2' or '0-2' (LO <= HI)"
+    parts = text.split("-")
     try:
-        if "-" in text.strip("-"):
-            lo, hi = text.split("-")
-            return list(range(int(lo), int(hi) + 1))
-        return [int(s) for s in text.split(",") if s.strip()]
+        if len(parts) == 2:
+            lo, hi = int(parts[0]), int(parts[1])
+            if lo > hi or hi - lo >= 10_000:
+                raise CliError(expected + (", at most 10000 seeds" if lo <= hi else ""))
+            seeds = list(range(lo, hi + 1))
+        else:
+            seeds = [int(s) for s in text.split(",") if s.strip()]
     except ValueError:
-        raise CliError(f"--seeds {text!r}: expected e.g. '0', '0,1,2' or '0-2'") from None
+        raise CliError(expected) from None
+    if not seeds:
+        raise CliError(expected)
+    for s in seeds:
+        check_seed(s, "--seeds")
+    return seeds
 
 
 @app.command("bench")
@@ -46,11 +58,12 @@ def bench_command(
     from scheduler.benchmark import COLUMNS, mean_gap, run_benchmark, select_instances
 
     check_solver_options(method, time_limit)
-    check_out_folder(out)
+    check_workers(workers)
+    check_out_file(out, (".csv",))
+    seed_list = _parse_seeds(seeds)
     root = scheduler.fjsp_dir(data)
     if not (root / "bounds.csv").is_file():
         raise CliError(f"no benchmark data in {root} (set --data or SHOPFLOOR_FJSP_DIR)")
-    seed_list = _parse_seeds(seeds)
     names = [s.strip() for s in instances.split(",")] if instances else None
     total = len(select_instances(family, names, root)) * len(seed_list)
     if method in scheduler.KERNEL_METHODS:
@@ -111,7 +124,7 @@ def bench_command(
     gap = mean_gap(rows)
     console.print(f"mean gap to best known: {'-' if gap is None else f'{gap:.2f} %'}")
     if out is not None:
-        with out.open("w", newline="") as fh:
+        with atomic_file(out, newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(COLUMNS))
             writer.writeheader()
             for r in rows:

@@ -9,9 +9,12 @@ import typer
 
 from twin.cli.app import app
 from twin.cli.errors import CliError
-from twin.cli.options import check_out_folder
+from twin.cli.options import check_out_file, check_seed
 
 OUT_SUFFIXES = (".fjs", ".json")
+#: What a generated instance may hold (the instance readers refuse more).
+MAX_JOBS = 1_000_000
+MAX_MACHINES = 100_000
 # generate() names its arguments; the user typed these options.
 _OPTION_OF = {
     "ops_per_job": "--ops",
@@ -60,12 +63,13 @@ def generate_command(
     suffix = out.suffix.lower()
     if suffix not in OUT_SUFFIXES:
         raise CliError(f"--out {out}: expected a .fjs or .json file name")
-    check_out_folder(out)
+    check_out_file(out)
     if suffix == ".fjs" and (release is not None or due_factor is not None):
         raise CliError("--release/--due-factor need a .json output (.fjs has no dates)")
-    for option, value in (("--jobs", jobs), ("--machines", machines)):
-        if value < 1:
-            raise CliError(f"{option} must be >= 1, got {value}")
+    for option, value, most in (("--jobs", jobs, MAX_JOBS), ("--machines", machines, MAX_MACHINES)):
+        if not 1 <= value <= most:
+            raise CliError(f"{option} must be in 1..{most}, got {value}")
+    check_seed(seed)
     try:
         data = generate(
             jobs,

@@ -17,6 +17,8 @@ import typer
 
 from twin.cli.app import app
 from twin.cli.errors import CliError
+from twin.cli.options import check_out_file
+from twin.runs.write import atomic_file
 
 if TYPE_CHECKING:  # plotly loads inside the commands: `twin --help` stays fast
     import plotly.graph_objects as go
@@ -41,7 +43,7 @@ def report_command(
     target = out if out is not None else run_dir / "report.html"
     if target.suffix.lower() != ".html":
         raise CliError(f"--out {target}: the report is HTML, expected a .html file name")
-    _check_folder(target)
+    check_out_file(target)
     path = write_report(run_dir, target)
     typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
@@ -79,7 +81,7 @@ def plot_command(
         raise CliError(f"--color-by {color_by!r}: expected product or job")
     if out.suffix.lower() not in PLOT_SUFFIXES:
         raise CliError(f"--out {out}: expected a .html, .png or .svg file name")
-    _check_folder(out)
+    check_out_file(out)
     if out.suffix.lower() in IMAGE_SUFFIXES and importlib.util.find_spec("kaleido") is None:
         raise CliError(f"--out {out}: PNG/SVG export needs kaleido: {IMAGE_EXTRA}")
     if not source.exists():
@@ -90,11 +92,6 @@ def plot_command(
         fig = _schedule_figure(source, instance)
     _write(fig, out)
     typer.echo(f"wrote {out}")
-
-
-def _check_folder(path: Path) -> None:
-    if not path.parent.exists():
-        raise CliError(f"--out {path}: folder {path.parent} does not exist")
 
 
 def _run_figure(run_dir: Path, name: str, mode: str, color_by: str) -> go.Figure:
@@ -140,13 +137,24 @@ def _schedule_figure(path: Path, instance: Path | None) -> go.Figure:
         raise CliError(f"{path}: no schedule ({payload.get('status', 'unknown')}): nothing to plot")
     try:
         sched = scheduler.Schedule.from_dict(payload["schedule"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise CliError(f"{path}: field 'schedule': {exc}") from None
     if len(sched) != data.num_ops:
         raise CliError(
             f"{path}: the schedule has {len(sched)} operations but the instance "
             f"{data.name or instance} has {data.num_ops}"
         )
+    outside = [o for o, m in enumerate(sched.machine) if not 0 <= m < data.num_machines]
+    if outside:
+        o = outside[0]
+        raise CliError(
+            f"{path}: operation {o}: machine {sched.machine[o]} outside "
+            f"0..{data.num_machines - 1}"
+        )
+    backwards = [o for o in range(len(sched)) if sched.end[o] < sched.start[o]]
+    if backwards:
+        o = backwards[0]
+        raise CliError(f"{path}: operation {o}: end {sched.end[o]} before start {sched.start[o]}")
     status = " · ".join(str(payload[k]) for k in ("method", "status") if payload.get(k))
     title = f"Schedule 排产 {data.name}: makespan {sched.makespan}" + (
         f" ({status})" if status else ""
@@ -174,9 +182,16 @@ def _write(fig: go.Figure, out: Path) -> None:
         page = fig.to_html(
             include_plotlyjs=True, full_html=True, config={"displaylogo": False, "responsive": True}
         )
-        out.write_text(page, encoding="utf-8")
+        with atomic_file(out, encoding="utf-8") as fh:
+            fh.write(page)
         return
     try:
-        fig.write_image(out, width=1400, height=max(500, int(fig.layout.height or 500)))
+        image = fig.to_image(
+            format=out.suffix.lower()[1:],
+            width=1400,
+            height=max(500, int(fig.layout.height or 500)),
+        )
     except Exception as exc:  # kaleido failures (no Chrome, ...) are environment problems
         raise CliError(f"--out {out}: image export failed: {exc}") from None
+    with atomic_file(out, "wb") as fh:
+        fh.write(image)

@@ -12,6 +12,14 @@ from rich.table import Table
 
 from twin.cli.app import app
 from twin.cli.errors import CliError
+from twin.cli.interrupt import Interrupted, stop_on_sigint
+from twin.cli.options import (
+    check_replications,
+    check_seed,
+    check_time_limit,
+    check_workers,
+    max_bytes,
+)
 from twin.kpi.labels import CLI_KEYS, KPI_LABELS
 
 if TYPE_CHECKING:  # the CLI imports the simulation lazily: `twin --help` stays fast
@@ -61,8 +69,8 @@ def _run_with_progress(
     workers: int | None, console: Console, quiet: bool,
 ) -> list[Run]:  # fmt: skip
     """:func:`twin.run.replicate` under live progress: the kernel warm-up (outside the
-    solver's time limit), the solve (elapsed time and the incumbent as it improves),
-    then the replications."""
+    solver's time limit), the planning phase with its incumbent, then the replications.
+    Ctrl-C while planning asks the solver to stop; later it stops the simulation."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from twin.run import KERNEL_METHODS, choose_method, replicate
@@ -71,7 +79,10 @@ def _run_with_progress(
     limit = spec.run.time_limit if time_limit is None else time_limit
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                TimeElapsedColumn())  # fmt: skip
-    with Progress(*columns, console=console, transient=True, disable=quiet) as progress:
+    with (
+        Progress(*columns, console=console, transient=True, disable=quiet) as progress,
+        stop_on_sigint(solving=how is not None) as sigint,
+    ):
         if how in KERNEL_METHODS:
             from scheduler.warmup import warmup
 
@@ -90,6 +101,7 @@ def _run_with_progress(
         def advance(done: float, total: int) -> None:
             if not started:  # the first call comes once the plan is ready
                 started.append(True)
+                sigint.solving = False
                 progress.update(solving, visible=False)
                 progress.update(reps, visible=True)
                 progress.start_task(reps)
@@ -98,7 +110,7 @@ def _run_with_progress(
 
         return replicate(
             spec, n, seed, method=method, time_limit=time_limit, workers=workers,
-            on_progress=advance, on_solution=incumbent,
+            on_progress=advance, on_solution=incumbent, stop=sigint.event,
         )  # fmt: skip
 
 
@@ -124,28 +136,43 @@ def run_command(
     report: Annotated[
         bool, typer.Option("--report", help="Also write the HTML report (report.html).")
     ] = False,
+    max_size: Annotated[
+        float | None, typer.Option("--max-size", help="Largest scenario file read, MB (16).")
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress, no table.")] = False,
 ) -> None:
     """Plan and simulate a scenario; print its KPIs and write the run folder."""
+    from twin.errors import RunInterrupted
     from twin.run import SOLVER_METHODS, write_run
+    from twin.runs.write import check_run_folder
     from twin.scenario import load_scenario
     from twin.sim.execute import RULES
 
-    if replications is not None and replications < 1:
-        raise CliError(f"--replications must be >= 1, got {replications}")
-    if time_limit is not None and time_limit <= 0:
-        raise CliError(f"--time-limit must be > 0 seconds, got {time_limit}")
-    if seed is not None and seed < 0:
-        raise CliError(f"--seed must be >= 0, got {seed}")
+    check_replications(replications)
+    if time_limit is not None:
+        check_time_limit(time_limit)
+    check_seed(seed)
+    check_workers(workers)
     if method is not None and method not in (*SOLVER_METHODS, *RULES):
         raise CliError(
             f"--method {method!r}: expected one of {', '.join((*SOLVER_METHODS, *RULES))}"
         )
-    spec = load_scenario(scenario)
     folder = out if out is not None else Path("runs") / scenario.stem
+    check_run_folder(folder)
+    spec = load_scenario(scenario, max_bytes(max_size))
     n = spec.run.replications if replications is None else replications
     console = Console(stderr=True, quiet=quiet)
-    runs = _run_with_progress(spec, n, seed, method, time_limit, workers, console, quiet)
+    try:
+        runs = _run_with_progress(spec, n, seed, method, time_limit, workers, console, quiet)
+    except RunInterrupted as exc:
+        if not exc.finished:
+            raise Interrupted(f"{exc.stage}; nothing finished, nothing written") from None
+        write_run(folder, exc.finished, scenario)
+        done = len(exc.finished)
+        raise Interrupted(
+            f"{exc.stage}; wrote the {done} finished replication{'s' if done > 1 else ''} "
+            f"to {folder}/"
+        ) from None
     solver = runs[0].solver
     if solver.get("status") not in ("online", "given") and not quiet:
         console.print(

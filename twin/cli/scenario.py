@@ -10,7 +10,9 @@ from typing import Annotated, Any
 import typer
 
 from twin.cli.app import app
+from twin.cli.options import check_out_file, max_bytes
 from twin.errors import ScenarioError
+from twin.runs.write import atomic_file
 from twin.scenario import Scenario, load_scenario
 
 __all__ = ["scenario_json_schema"]
@@ -25,13 +27,17 @@ def scenario_json_schema() -> dict[str, Any]:
 @app.command("validate")
 def validate_command(
     files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
+    max_size: Annotated[
+        float | None, typer.Option("--max-size", help="Largest file read, MB (16).")
+    ] = None,
 ) -> None:
     """Check scenario files: 'ok: NAME (N stations, M orders)' each, or the problems
     (file, field path, expected and given) on stderr and exit code 2."""
+    limit = max_bytes(max_size)
     failed = 0
     for path in files:
         try:
-            scenario = load_scenario(path)
+            scenario = load_scenario(path, limit)
         except ScenarioError as exc:
             failed += 1
             print(exc, file=sys.stderr)
@@ -52,10 +58,7 @@ def schema_command(
     if out is None:
         sys.stdout.write(text)
         return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        from twin.cli.errors import CliError
-
-        raise CliError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
+    check_out_file(out)
+    with atomic_file(out, encoding="utf-8") as fh:
+        fh.write(text)
     print(f"wrote {out}")

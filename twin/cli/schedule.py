@@ -12,16 +12,17 @@ from rich.table import Table
 
 from twin.cli.app import app
 from twin.cli.errors import CliError
-from twin.cli.options import check_out_folder, check_solver_options
+from twin.cli.interrupt import Interrupted, stop_on_sigint
+from twin.cli.options import (
+    check_out_file,
+    check_seed,
+    check_solver_options,
+    check_workers,
+    max_bytes,
+)
 from twin.runs.write import atomic_file, write_schedule_csv
 
 OUT_SUFFIXES = (".csv", ".json")
-
-
-def _check_out(out: Path | None) -> None:
-    if out is not None and out.suffix.lower() not in OUT_SUFFIXES:
-        raise CliError(f"--out {out}: expected a .csv or .json file name")
-    check_out_folder(out)
 
 
 @app.command("schedule")
@@ -35,14 +36,21 @@ def schedule_command(
         str, typer.Option(help="makespan | tardiness | weighted | lexicographic")
     ] = "makespan",
     out: Annotated[Path | None, typer.Option(help="Write the schedule: x.csv or x.json.")] = None,
+    max_size: Annotated[
+        float | None, typer.Option("--max-size", help="Largest instance file read, MB (64).")
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="No live progress.")] = False,
 ) -> None:
-    """Solve a flexible job-shop instance and print a summary table."""
+    """Solve a flexible job-shop instance and print a summary table. Ctrl-C stops the
+    solver: its best schedule so far is still written to --out."""
     import scheduler
 
-    _check_out(out)
+    check_out_file(out, OUT_SUFFIXES)
     check_solver_options(method, time_limit)
-    data = scheduler.read_instance(path)
+    check_seed(seed)
+    check_workers(workers)
+    limit = {} if max_size is None else {"max_bytes": max_bytes(max_size)}
+    data = scheduler.read_instance(path, **limit)
     console = Console(stderr=True, quiet=quiet)
     if method in scheduler.KERNEL_METHODS:
         # Compile (or load from numba's cache) before the solver's clock starts.
@@ -50,7 +58,10 @@ def schedule_command(
 
         with console.status("compiling the search kernels ..."):
             warmup()
-    with console.status(f"solving {data.name or path.name} with {method} ...") as status:
+    with (
+        console.status(f"solving {data.name or path.name} with {method} ...") as status,
+        stop_on_sigint() as sigint,
+    ):
 
         def on_solution(value: float, elapsed: float) -> None:
             status.update(
@@ -65,22 +76,38 @@ def schedule_command(
             seed=seed,
             objective=objective,
             on_solution=on_solution,
+            stop=sigint.event,
         )
     _print_summary(path, data, result)
     if out is not None and result.schedule is not None:
-        rows = result.schedule.to_rows(data)
-        if out.suffix.lower() == ".csv":
-            with atomic_file(out, newline="") as fh:
-                write_schedule_csv(fh, rows)
-        else:
-            payload = {"instance": str(path), **result.to_dict(), "rows": rows}
-            payload["problem"] = data.to_dict()
-            with atomic_file(out) as fh:
-                fh.write(json.dumps(payload, ensure_ascii=False, indent=1))
+        _write(out, path, data, result)
+    if sigint.event.is_set():
+        kept = "no schedule found yet"
+        if result.schedule is not None:
+            kept = f"best so far: makespan {result.makespan}"
+            kept += f", written to {out}" if out is not None else " (not written: no --out)"
+        raise Interrupted(f"the {method} solve was stopped; {kept}")
     if result.schedule is None:
         raise CliError(
             f"no schedule: {result.status.value}: {result.message or 'no solution found'}"
         )
+
+
+def _write(out: Path, path: Path, data: object, result: object) -> None:
+    """The schedule as CSV rows, or as JSON with its problem (for ``twin plot``)."""
+    from scheduler import ProblemData, Result
+
+    assert isinstance(data, ProblemData) and isinstance(result, Result)
+    assert result.schedule is not None
+    rows = result.schedule.to_rows(data)
+    if out.suffix.lower() == ".csv":
+        with atomic_file(out, newline="") as fh:
+            write_schedule_csv(fh, rows)
+        return
+    payload = {"instance": str(path), **result.to_dict(), "rows": rows}
+    payload["problem"] = data.to_dict()
+    with atomic_file(out) as fh:
+        fh.write(json.dumps(payload, ensure_ascii=False, indent=1))
 
 
 def _print_summary(path: Path, data: object, result: object) -> None:

@@ -22,6 +22,7 @@ from twin.plot.figures import FIGURE_NAMES, NamedFigure, run_figures
 from twin.plot.kpi import kpi_value
 from twin.plot.style import FONT_FAMILY
 from twin.runs.read import RunData, read_run
+from twin.runs.write import atomic_file
 
 __all__ = ["build_report", "render_html", "write_report"]
 
@@ -331,5 +332,7 @@ def write_report(run_dir: str | Path, out_path: str | Path) -> Path:
     """Read the run folder ``run_dir`` and write its HTML report to ``out_path``."""
     out = Path(out_path)
     run = read_run(run_dir)
-    out.write_text(build_report(run), encoding="utf-8")
+    page = build_report(run)
+    with atomic_file(out, encoding="utf-8") as fh:
+        fh.write(page)
     return out

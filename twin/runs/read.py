@@ -101,7 +101,37 @@ def read_run(run_dir: str | Path) -> RunData:
     events = validate_events(_read_csv(events_path), source=str(events_path))
     plan_path = root / "schedule.csv"
     plan = validate_plan(_read_csv(plan_path), str(plan_path)) if plan_path.is_file() else None
+    machines, jobs = _names(summary, summary_path)
+    _check_range(events, "job", -1, len(jobs), str(events_path), "summary.json's jobs")
+    if plan is not None:
+        _check_range(plan, "job", 0, len(jobs), str(plan_path), "summary.json's jobs")
+        _check_range(plan, "machine", 0, len(machines), str(plan_path), "summary.json's machines")
     return RunData(summary=summary, events=events, plan=plan, path=root)
+
+
+def _names(summary: dict[str, Any], source: Path) -> tuple[list[Any], list[Any]]:
+    """``summary["machines"]`` (names) and ``summary["jobs"]`` (objects), checked."""
+    machines, jobs = summary.get("machines", []), summary.get("jobs", [])
+    if not isinstance(machines, list) or not all(isinstance(m, str) for m in machines):
+        raise RunDirError(f"{source}: field 'machines' must be a list of unit names")
+    if not isinstance(jobs, list) or not all(isinstance(j, dict) for j in jobs):
+        raise RunDirError(f"{source}: field 'jobs' must be a list of objects")
+    return machines, jobs
+
+
+def _check_range(
+    frame: pd.DataFrame, column: str, low: int, size: int, source: str, of: str
+) -> None:
+    """Every index in ``column`` is in ``[low, size)``: an index past the list would be
+    drawn on the wrong unit (-1 is the last one in numpy) or crash a figure."""
+    values = frame[column].to_numpy()
+    bad = np.flatnonzero((values < low) | (values >= size))
+    if len(bad):
+        row = int(bad[0])
+        raise RunDirError(
+            f"{source}: row {row}, column {column!r}: index {values[row]} outside "
+            f"{low}..{size - 1} ({of} has {size})"
+        )
 
 
 def kpis_with_ci(summary: dict[str, Any]) -> dict[str, Any]:
@@ -159,9 +189,10 @@ def validate_events(frame: pd.DataFrame, source: str = "events") -> pd.DataFrame
             "product": frame["product"].astype(str),
         }
     )
-    if len(out) and (out["time"] < 0).any():
-        row = int(np.flatnonzero((out["time"] < 0).to_numpy())[0])
-        raise RunDirError(f"{source}: row {row}: negative time {out['time'].iloc[row]}")
+    bad_time = ~np.isfinite(out["time"].to_numpy()) | (out["time"] < 0).to_numpy()
+    if bad_time.any():
+        row = int(np.flatnonzero(bad_time)[0])
+        raise RunDirError(f"{source}: row {row}: time {out['time'].iloc[row]} is not >= 0")
     return out.sort_values("time", kind="stable").reset_index(drop=True)
 
 

@@ -16,6 +16,17 @@ from pydantic import (
 )
 
 from models import distributions as md
+from twin.scenario.bounds import (
+    MAX_CAPACITY,
+    MAX_COUNT,
+    MAX_CV,
+    MAX_POWER_KW,
+    MAX_PRIORITY,
+    MAX_QUANTITY,
+    MAX_REPLICATIONS,
+    MAX_SEED,
+    MIN_WEIBULL_SHAPE,
+)
 from twin.scenario.durations import (
     Duration,
     field_error,
@@ -33,8 +44,22 @@ Scheduling = Literal[
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]+$", min_length=1)]
 Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
-NonNeg = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+#: Plain numbers (weights, counts of layers, ...): finite, and at most a billion, so
+#: that sums and products of them stay finite.
+NonNeg = Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]
+#: A coefficient of variation.
+CV = Annotated[float, Field(ge=0.0, le=MAX_CV, allow_inf_nan=False)]
+#: Electric power of a unit in one state, kW.
+Power = Annotated[float, Field(ge=0.0, le=MAX_POWER_KW, allow_inf_nan=False)]
+
+# Integer fields are strict: ``true`` and ``2.5`` are refused, not read as 1 and 2.
+UnitCount = Annotated[int, Field(strict=True, ge=1, le=MAX_COUNT)]
+Places = Annotated[int, Field(strict=True, ge=0, le=MAX_CAPACITY)]
+PartCount = Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY)]
+Priority = Annotated[int, Field(strict=True, ge=0, le=MAX_PRIORITY)]
+Seed = Annotated[int, Field(strict=True, ge=0, le=MAX_SEED)]
+Replications = Annotated[int, Field(strict=True, ge=1, le=MAX_REPLICATIONS)]
 
 
 class StrictModel(BaseModel):
@@ -68,12 +93,12 @@ class Distribution(StrictModel):
 
     dist: DistKind
     mean: Duration | None = None
-    cv: NonNeg | None = None
+    cv: CV | None = None
     sd: Duration | None = None
     low: Duration | None = None
     mode: Duration | None = None
     high: Duration | None = None
-    shape: Positive | None = None
+    shape: Annotated[float, Field(ge=MIN_WEIBULL_SHAPE, le=1e3, allow_inf_nan=False)] | None = None
     scale: Duration | None = None
 
     @model_validator(mode="before")
@@ -160,21 +185,31 @@ class Distribution(StrictModel):
         return self.dist == "constant" or (self.cv == 0 and self.sd is None) or self.sd == 0
 
 
+#: A number of parts (a count distribution's parameter).
+Quantity = Annotated[float, Field(ge=0.0, le=MAX_QUANTITY, allow_inf_nan=False)]
+
+
 class CountDistribution(Distribution):
     """A random count (e.g. an arrival's quantity): same shapes as :class:`Distribution`
     but plain numbers; samples are rounded to an integer >= 1 by the twin."""
 
-    mean: NonNeg | None = None
-    sd: NonNeg | None = None
-    low: NonNeg | None = None
-    mode: NonNeg | None = None
-    high: NonNeg | None = None
-    scale: NonNeg | None = None
+    mean: Quantity | None = None
+    sd: Quantity | None = None
+    low: Quantity | None = None
+    mode: Quantity | None = None
+    high: Quantity | None = None
+    scale: Quantity | None = None
 
     @staticmethod
     def _scalar(value: object) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 1:
-            raise field_error("count", f"expected a count >= 1 or a distribution, got {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 1 <= value <= MAX_QUANTITY
+        ):
+            raise field_error(
+                "count", f"expected a count in 1..{MAX_QUANTITY} or a distribution, got {value!r}"
+            )
         return float(value)
 
 

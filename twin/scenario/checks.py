@@ -10,12 +10,15 @@ scenario model that calls it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Protocol
 
 import networkx as nx
 
+from twin.scenario.bounds import MAX_ARRIVALS, MAX_DURATION_SECONDS, MAX_OPERATIONS, MAX_UNITS
 from twin.scenario.demand import Arrivals, Order, Product
+from twin.scenario.durations import UNIT_SECONDS
 from twin.scenario.messages import suggest
 from twin.scenario.settings import RunSpec
 from twin.scenario.station import (
@@ -45,6 +48,9 @@ class ScenarioParts(Protocol):
     orders: list[Order]
     arrivals: Arrivals | None
     run: RunSpec
+
+    @property
+    def time_unit(self) -> str: ...
 
     @property
     def unit_station(self) -> dict[str, str]: ...
@@ -135,7 +141,71 @@ def cross_check(s: ScenarioParts) -> list[Problem]:
         found.add(("run", "warmup"), message, s.run.warmup)
     if s.transport is not None:
         _check_transport(found, s, s.transport)
+    _check_robots_in_routings(found, s, stations)
+    _check_size(found, s, stations)
     return found
+
+
+def _check_robots_in_routings(
+    found: _Problems, s: ScenarioParts, stations: dict[str, Station]
+) -> None:
+    """A robot loads and unloads the stations it tends; it is not a place to route to."""
+    for i, product in enumerate(s.products):
+        for k, step in enumerate(product.routing):
+            for station_id in step.stations:
+                station = stations.get(station_id)
+                if station is not None and station.kind == "robot":
+                    tends = ", ".join(station.tends or []) or "none"
+                    found.add(
+                        ("products", i, "routing", k, "stations", station_id),
+                        f'station "{station_id}" is a robot: it loads and unloads the stations '
+                        f"it tends ({tends}) and processes no parts; route to one of those",
+                        station_id,
+                    )
+
+
+def _check_size(found: _Problems, s: ScenarioParts, stations: dict[str, Station]) -> None:
+    """What no single field sees but a run would choke on (see :mod:`twin.scenario.bounds`)."""
+    units = sum(st.count for st in s.stations)
+    if units > MAX_UNITS:
+        found.add(("stations",), f"{units} units in all, more than the bound {MAX_UNITS}", units)
+    products = {p.id: p for p in s.products}
+    operations = 0
+    for i, order in enumerate(s.orders):
+        product = products.get(order.product)
+        if product is None:
+            continue  # reported as a dangling reference
+        operations += len(product.routing)
+        for k, step in enumerate(product.routing):
+            cycles = [c for x, c in step.stations.items() if x in stations]
+            if cycles and order.quantity * min(cycles) > MAX_DURATION_SECONDS / _unit_seconds(s):
+                found.add(
+                    ("orders", i, "quantity"),
+                    f"{order.quantity} parts x {min(cycles):g} {s.time_unit} per part at step "
+                    f"{k + 1} ({step.name}) take more than 10 years; check quantity and cycle time",
+                    order.quantity,
+                )
+                break
+    if operations > MAX_OPERATIONS:
+        found.add(
+            ("orders",),
+            f"{len(s.orders)} orders need {operations} operations, more than the bound "
+            f"{MAX_OPERATIONS}",
+        )
+    if s.arrivals is not None and s.run.horizon is not None:
+        mean = s.arrivals.interarrival.expected
+        expected = math.inf if mean <= 0 else s.run.horizon / mean
+        if expected > MAX_ARRIVALS:
+            found.add(
+                ("arrivals", "interarrival"),
+                f"{expected:.3g} arrivals expected in the horizon ({s.run.horizon:g} "
+                f"{s.time_unit} / mean {mean:g}), more than the bound {MAX_ARRIVALS}",
+                mean,
+            )
+
+
+def _unit_seconds(s: ScenarioParts) -> float:
+    return UNIT_SECONDS[s.time_unit]
 
 
 def _check_triangular(found: _Problems, s: ScenarioParts, i: int, k: int) -> None:

@@ -7,12 +7,14 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from twin.scenario.blocks import (
+    CV,
     CountDistribution,
     Distribution,
     Fraction,
     Id,
-    NonNeg,
+    PartCount,
     Positive,
+    Priority,
     StepDist,
     StrictModel,
 )
@@ -26,7 +28,7 @@ class RoutingStep(StrictModel):
 
     name: str | None = None
     stations: dict[str, Duration] = Field(min_length=1)
-    cv: NonNeg | None = None
+    cv: CV | None = None
     dist: StepDist | None = None
     key_process: bool | None = None
 
@@ -58,10 +60,10 @@ class Order(StrictModel):
 
     id: Annotated[str, Field(min_length=1)]
     product: str
-    quantity: int = Field(default=1, ge=1)
+    quantity: PartCount = 1
     release: Duration = 0.0
     due: Duration | None = None
-    priority: int = Field(default=1, ge=0)
+    priority: Priority = 1
 
 
 class Arrivals(StrictModel):
@@ -74,7 +76,7 @@ class Arrivals(StrictModel):
         default_factory=lambda: CountDistribution(dist="constant", mean=1.0)
     )
     due_after: Duration | None = None
-    priority: int = Field(default=1, ge=0)
+    priority: Priority = 1
 
     @property
     def probabilities(self) -> dict[str, float]:

@@ -25,6 +25,8 @@ from typing import Annotated
 from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from twin.scenario.bounds import MAX_DURATION_SECONDS
+
 __all__ = [
     "MINUTES_PER_WEEK",
     "TIME_UNITS",
@@ -118,10 +120,13 @@ def parse_duration(value: object, unit: str = "min") -> float:
     if isinstance(value, bool) or value is None:
         raise DurationError(expected)
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond the float range
+            raise DurationError(expected) from None
         if not math.isfinite(number) or number < 0:
             raise DurationError(expected)
-        return number
+        return _bounded(number, unit, value)
     if not isinstance(value, str):
         raise DurationError(expected)
     text = value.strip()
@@ -129,7 +134,7 @@ def parse_duration(value: object, unit: str = "min") -> float:
         number = float(text)
         if not math.isfinite(number) or number < 0:
             raise DurationError(expected)
-        return number
+        return _bounded(number, unit, value)
     seconds, pos = 0.0, 0
     while pos < len(text):
         match = _PART.match(text, pos)
@@ -145,7 +150,17 @@ def parse_duration(value: object, unit: str = "min") -> float:
         pos = match.end()
     if pos == 0 or not math.isfinite(seconds):
         raise DurationError(expected)
-    return seconds / per_unit
+    return _bounded(seconds / per_unit, unit, value)
+
+
+def _bounded(number: float, unit: str, value: object) -> float:
+    """``number`` (in ``unit``) if within :data:`MAX_DURATION_SECONDS`."""
+    limit = MAX_DURATION_SECONDS / UNIT_SECONDS[unit]
+    if number > limit:
+        raise DurationError(
+            f"expected a duration of at most 10 years ({limit:g} {unit}), got {_shown(value)}"
+        )
+    return number
 
 
 def format_duration(value: float, unit: str = "min") -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import reprlib
 import types
 import typing
 from collections.abc import Sequence
@@ -19,6 +20,13 @@ from twin.errors import ScenarioIssue
 __all__ = ["format_loc", "issues_from_validation_error", "shown", "suggest"]
 
 
+# Bounded on every level: a value built from YAML aliases can stand for millions of
+# nodes, and repr() would expand them all before the text could be cut short.
+_REPR = reprlib.Repr()  # keyword arguments need Python 3.12
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 3, 60, 60, 40
+_REPR.maxdict = _REPR.maxlist = _REPR.maxtuple = _REPR.maxset = 4
+
+
 def shown(value: object) -> str:
     """A short rendering of a user value: strings in double quotes, ``null`` for None."""
     if value is None:
@@ -26,9 +34,9 @@ def shown(value: object) -> str:
     elif isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, str):
-        text = f'"{value}"'
+        text = f'"{value[:60]}"'
     else:
-        text = repr(value)
+        text = _REPR.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

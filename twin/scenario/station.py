@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import networkx as nx
 from pydantic import (
@@ -12,12 +12,15 @@ from pydantic import (
 )
 
 from twin.scenario.blocks import (
+    CV,
     Id,
     MeanTime,
-    NonNeg,
+    Places,
     Positive,
+    Power,
     StationKind,
     StrictModel,
+    UnitCount,
 )
 from twin.scenario.durations import (
     WEEKDAYS,
@@ -43,11 +46,11 @@ class PowerDraw(StrictModel):
             return {("off" if k is False else k): v for k, v in data.items()}
         return data
 
-    off: NonNeg = 0.0
-    idle: NonNeg = 0.0
-    setup: NonNeg = 0.0
-    busy: NonNeg = 0.0
-    down: NonNeg = 0.0
+    off: Power = 0.0
+    idle: Power = 0.0
+    setup: Power = 0.0
+    busy: Power = 0.0
+    down: Power = 0.0
 
 
 class SetupSpec(StrictModel):
@@ -110,18 +113,18 @@ class Station(StrictModel):
     id: Id
     name: str = ""
     kind: StationKind = "generic"
-    count: int = Field(default=1, ge=1)
+    count: UnitCount = 1
     numerically_controlled: bool | None = None
     networked: bool | None = None
     key_process: bool | None = None
     unattended: bool | None = None
-    variability_cv: NonNeg | None = None
+    variability_cv: CV | None = None
     power_kw: PowerDraw = Field(default_factory=PowerDraw)
     mtbf: MeanTime | None = None
     mttr: MeanTime | None = None
     setup: SetupSpec = Field(default_factory=SetupSpec)
     calendar: str | None = None
-    plate_capacity: int | None = Field(default=None, ge=1)
+    plate_capacity: Annotated[Places, Field(ge=1)] | None = None
     max_wait: Duration | None = None
     build_time: BuildTime | None = None
     cooldown: Duration | None = None
@@ -180,6 +183,16 @@ class CalendarSpec(StrictModel):
     breaks: list[tuple[Clock, Clock]] = Field(default_factory=list)
     days_off: list[Weekday] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _works_sometime(self) -> CalendarSpec:
+        if not self.week_minutes():
+            raise field_error(
+                "calendar",
+                "no working time in the week: every day is off or inside a break; "
+                "a unit on this calendar could never work",
+            )
+        return self
+
     def week_minutes(self) -> list[tuple[float, float]]:
         """On-intervals in minutes of a week starting Monday 00:00."""
         return week_on_intervals(
@@ -193,13 +206,13 @@ class Buffer(StrictModel):
     """A finite buffer after a station: the station blocks when it is full."""
 
     id: Id
-    capacity: int = Field(ge=0)
+    capacity: Places
     after: str
 
 
 class Fleet(StrictModel):
     id: Id = "agv"
-    count: int = Field(default=1, ge=1)
+    count: UnitCount = 1
 
 
 class TravelTimes(StrictModel):

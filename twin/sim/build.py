@@ -202,7 +202,7 @@ def shop_info(scenario: Scenario) -> ShopInfo:
         warmup=scenario.run.warmup,
         horizon=scenario.run.horizon,
         due_after=None if scenario.arrivals is None else scenario.arrivals.due_after,
-        primary_energy_coefficient=None if coeff is None else coeff.value,
+        primary_energy_coefficient=None if coeff is None else coeff.kgce_per_kwh,
         kgce_per_kwh=scenario.energy.kgce_per_kwh,
     )
 
