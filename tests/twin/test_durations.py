@@ -124,7 +124,14 @@ def test_format_then_parse_gives_the_value_back(value: float, unit: str) -> None
 
 @pytest.mark.parametrize(
     ("value", "unit"),
-    [(87_601, "h"), ("87601h", "min"), ("3651d", "s"), (1e308, "min"), (10**400, "s"), ("1e400h", "h")],
+    [
+        (87_601, "h"),
+        ("87601h", "min"),
+        ("3651d", "s"),
+        (1e308, "min"),
+        (10**400, "s"),
+        ("1e400h", "h"),
+    ],
 )
 def test_durations_beyond_ten_years_are_refused_with_the_bound(value: object, unit: str) -> None:
     """No shop duration exceeds ten years; beyond, the scheduler's integer grid and the
