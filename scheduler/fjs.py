@@ -1,106 +1,202 @@
-"""FJSPLIB ``.fjs`` files and the project's JSON instance format.
+"""FJSPLIB ``.fjs`` files, and :func:`read_instance` for both instance formats.
 
 ``.fjs``: first line ``jobs machines [avg-machines-per-op]`` (the third number is
-informative and often wrong, so it is ignored); then one line per job: the number of
-operations, then per operation ``k`` followed by ``k`` pairs ``machine duration`` with
-machines numbered from 1. The declared machine count is kept even when some machines
-are never used (mk06, mk08, mk10).
+informative and often wrong, so it is only checked to be a number); then one line per
+job: the number of operations, then per operation ``k`` followed by ``k`` pairs
+``machine duration`` with machines numbered from 1. The declared machine count is kept
+even when some machines are never used (mk06, mk08, mk10). Files come from outside,
+so reading is strict and bounded (:mod:`scheduler.limits`): a bad file fails with a
+message naming the line, never with a traceback, an overflow or a hang.
 """
 
 from __future__ import annotations
 
-import json
+import re
 from pathlib import Path
 
+import numpy as np
+
 from scheduler.errors import InstanceFormatError, ProblemDataError
+from scheduler.fjs_json import read_json, write_json
+from scheduler.limits import (
+    MAX_BYTES,
+    MAX_DURATION,
+    MAX_MACHINES,
+    MAX_MODES,
+    MAX_OPERATIONS,
+    read_text_capped,
+    show_int,
+)
 from scheduler.problem import ProblemData
 
 __all__ = ["read_fjs", "read_instance", "read_json", "write_fjs", "write_json"]
 
-
-def _ints(path: str, lineno: int, line: str) -> list[int]:
-    try:
-        return [int(tok) for tok in line.split()]
-    except ValueError:
-        bad = next(t for t in line.split() if not t.lstrip("-").isdigit())
-        raise InstanceFormatError(path, lineno, f"expected integers, got {bad!r}") from None
+_INT = re.compile(r"-?[0-9]+")
+_NUMBER = re.compile(r"[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?")
 
 
-def read_fjs(path: str | Path) -> ProblemData:
-    """Read an FJSPLIB file; errors name the file and the line."""
+def _ints(path: str, lineno: int, tokens: list[str]) -> list[int]:
+    """Integers ``-?[0-9]+`` only: ``int()`` alone would also take ``+5``, ``1_0`` and
+    non-ASCII digits, and fails past 4,300 digits with a ValueError of its own."""
+    line = " ".join(tokens)
+    if line.isascii() and "+" not in line and "_" not in line:
+        try:  # the fast path: on ASCII without + and _, int() takes exactly -?[0-9]+
+            return [int(t) for t in tokens]
+        except ValueError:
+            pass
+    for t in tokens:
+        if not _INT.fullmatch(t):
+            shown = repr(t) if len(t) <= 24 else repr(t[:20]) + f"... ({len(t)} characters)"
+            raise InstanceFormatError(path, lineno, f"expected integers, got {shown}")
+    huge = max(tokens, key=len)
+    raise InstanceFormatError(path, lineno, f"number {show_int(huge)} is out of range")
+
+
+def _at_most(path: str, lineno: int, what: str, value: int, bound: int) -> None:
+    if value > bound:
+        shown = show_int(str(value))
+        raise InstanceFormatError(path, lineno, f"{what} {shown} exceeds the bound {bound}")
+
+
+def read_fjs(path: str | Path, *, max_bytes: int = MAX_BYTES) -> ProblemData:
+    """Read an FJSPLIB file of at most ``max_bytes`` bytes; errors name the file and
+    the line, and what was expected there."""
     p = Path(path)
     name = str(path)
-    try:
-        text = p.read_text()
-    except FileNotFoundError:
-        raise InstanceFormatError(name, None, "no such file") from None
-    except (IsADirectoryError, UnicodeDecodeError) as exc:
-        raise InstanceFormatError(name, None, f"cannot read: {exc}") from None
+    text = read_text_capped(path, max_bytes)
     lines = [(i + 1, ln) for i, ln in enumerate(text.splitlines()) if ln.strip()]
     if not lines:
         raise InstanceFormatError(name, None, "empty file")
     head_no, head = lines[0]
-    # The third header number is informative (and sometimes a float): ignore it.
-    header = _ints(name, head_no, " ".join(head.split()[:2]))
-    if len(header) < 2:
+    tokens = head.split()
+    if len(tokens) < 2:
         raise InstanceFormatError(name, head_no, "header needs 'jobs machines'")
-    n_jobs, n_machines = header[0], header[1]
+    # The third header number is informative (and sometimes a float): checked, not used.
+    if len(tokens) > 3 or (len(tokens) == 3 and not _NUMBER.fullmatch(tokens[2])):
+        raise InstanceFormatError(
+            name, head_no, f"header: expected 'jobs machines [average]', got {head.strip()!r}"
+        )
+    header = _ints(name, head_no, tokens[:2])
+    n_jobs, n_machines = header
     if n_jobs < 1 or n_machines < 1:
-        raise InstanceFormatError(name, head_no, f"need >= 1 job and machine, got {header[:2]}")
+        raise InstanceFormatError(name, head_no, f"need >= 1 job and machine, got {header}")
+    _at_most(name, head_no, "job count", n_jobs, MAX_OPERATIONS)
+    _at_most(name, head_no, "machine count", n_machines, MAX_MACHINES)
     if len(lines) - 1 < n_jobs:
         raise InstanceFormatError(
             name, None, f"header declares {n_jobs} jobs but {len(lines) - 1} job lines follow"
         )
-    jobs = []
+    # CSR arrays straight away, as ProblemData.from_jobs would build them, without a
+    # tuple per alternative: a file at the size cap holds millions of them.
+    job_op_ptr, op_mode_ptr = [0], [0]
+    machines: list[int] = []
+    durations: list[int] = []
+    csr = (op_mode_ptr, machines, durations)
     for lineno, line in lines[1 : n_jobs + 1]:
-        jobs.append(_parse_job(name, lineno, _ints(name, lineno, line), n_machines))
+        _parse_job(name, lineno, _ints(name, lineno, line.split()), n_machines, csr)
+        job_op_ptr.append(len(op_mode_ptr) - 1)
+        _at_most(name, lineno, "operations up to this job:", job_op_ptr[-1], MAX_OPERATIONS)
+        _at_most(name, lineno, "alternatives up to this job:", len(machines), MAX_MODES)
     for lineno, line in lines[n_jobs + 1 :]:
         raise InstanceFormatError(name, lineno, f"unexpected content after {n_jobs} jobs: {line!r}")
     try:
-        return ProblemData.from_jobs(jobs, num_machines=n_machines, name=p.stem)
+        return ProblemData(
+            n_machines,
+            np.asarray(job_op_ptr, np.int64),
+            np.asarray(op_mode_ptr, np.int64),
+            np.asarray(machines, np.int64) - 1,
+            np.asarray(durations, np.int64),
+            name=p.stem,
+        )
     except ProblemDataError as exc:
         raise InstanceFormatError(name, None, str(exc)) from None
 
 
 def _parse_job(
-    path: str, lineno: int, nums: list[int], n_machines: int
-) -> list[list[tuple[int, int]]]:
-    pos = 0
+    path: str,
+    lineno: int,
+    nums: list[int],
+    n_machines: int,
+    csr: tuple[list[int], list[int], list[int]],
+) -> None:
+    """Append one job line's operations to ``csr`` (op_mode_ptr, machines, durations).
 
-    def take(what: str) -> int:
-        nonlocal pos
-        if pos >= len(nums):
-            raise InstanceFormatError(path, lineno, f"line ends early: expected {what}")
-        pos += 1
-        return nums[pos - 1]
-
-    n_ops = take("the number of operations")
+    Each operation is checked as a whole (extremes of its slices); only a failing one is
+    walked number by number, so the first error in reading order is the one reported.
+    """
+    op_mode_ptr, machines, durations = csr
+    if not nums:
+        raise InstanceFormatError(
+            path, lineno, "line ends early: expected the number of operations"
+        )
+    n_ops = nums[0]
     if n_ops < 1:
         raise InstanceFormatError(path, lineno, f"a job needs >= 1 operation, got {n_ops}")
-    ops = []
+    pos = 1
     for k in range(n_ops):
-        n_alt = take(f"the machine count of operation {k + 1}")
+        if pos >= len(nums):
+            raise InstanceFormatError(
+                path, lineno, f"line ends early: expected the machine count of operation {k + 1}"
+            )
+        n_alt = nums[pos]
         if n_alt < 1:
-            raise InstanceFormatError(path, lineno, f"operation {k + 1} has {n_alt} machines")
-        modes = []
-        for _ in range(n_alt):
-            mach = take(f"a machine of operation {k + 1}")
-            dur = take(f"a duration of operation {k + 1}")
-            if not 1 <= mach <= n_machines:
-                raise InstanceFormatError(
-                    path, lineno, f"operation {k + 1}: machine {mach} outside 1..{n_machines}"
-                )
-            if dur < 0:
-                raise InstanceFormatError(
-                    path, lineno, f"operation {k + 1}: negative duration {dur}"
-                )
-            modes.append((mach - 1, dur))
-        ops.append(modes)
+            raise InstanceFormatError(
+                path, lineno, f"operation {k + 1} has {n_alt} machines, expected >= 1"
+            )
+        if n_alt > n_machines:  # a machine may appear once per operation
+            raise InstanceFormatError(
+                path,
+                lineno,
+                f"operation {k + 1} has {n_alt} machines, expected at most {n_machines} "
+                "(each machine once)",
+            )
+        pairs = nums[pos + 1 : pos + 1 + 2 * n_alt]
+        mach, dur = pairs[0::2], pairs[1::2]
+        if not (
+            len(pairs) == 2 * n_alt
+            and min(mach) >= 1
+            and max(mach) <= n_machines
+            and min(dur) >= 0
+            and max(dur) <= MAX_DURATION
+            and len(set(mach)) == n_alt
+        ):
+            _explain(path, lineno, k, pairs, n_alt, n_machines)
+        machines.extend(mach)  # 1-based here, shifted once at the end
+        durations.extend(dur)
+        op_mode_ptr.append(len(machines))
+        pos += 1 + 2 * n_alt
     if pos != len(nums):
         raise InstanceFormatError(
             path, lineno, f"{len(nums) - pos} extra numbers after the last operation"
         )
-    return ops
+
+
+def _explain(path: str, lineno: int, k: int, pairs: list[int], n_alt: int, n_machines: int) -> None:
+    """Raise for the first bad number, in reading order, of operation ``k``."""
+    seen: set[int] = set()
+    for i in range(n_alt):
+        if 2 * i >= len(pairs):
+            what = f"a machine of operation {k + 1}"
+        elif 2 * i + 1 >= len(pairs):
+            what = f"a duration of operation {k + 1}"
+        else:
+            what = ""
+        if what:
+            raise InstanceFormatError(path, lineno, f"line ends early: expected {what}")
+        mach, dur = pairs[2 * i], pairs[2 * i + 1]
+        if not 1 <= mach <= n_machines:
+            raise InstanceFormatError(
+                path, lineno, f"operation {k + 1}: machine {mach} outside 1..{n_machines}"
+            )
+        if mach in seen:
+            raise InstanceFormatError(
+                path, lineno, f"operation {k + 1}: machine {mach} listed twice"
+            )
+        if dur < 0:
+            raise InstanceFormatError(path, lineno, f"operation {k + 1}: negative duration {dur}")
+        _at_most(path, lineno, f"operation {k + 1}: duration", dur, MAX_DURATION)
+        seen.add(mach)
+    raise AssertionError("unreachable: the operation passed every check")  # pragma: no cover
 
 
 def write_fjs(data: ProblemData, path: str | Path) -> None:
@@ -116,35 +212,13 @@ def write_fjs(data: ProblemData, path: str | Path) -> None:
     Path(path).write_text("\n".join(lines) + "\n")
 
 
-def write_json(data: ProblemData, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(data.to_dict(), ensure_ascii=False, indent=1))
-
-
-def read_json(path: str | Path) -> ProblemData:
-    name = str(path)
-    try:
-        payload = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise InstanceFormatError(name, None, "no such file") from None
-    except json.JSONDecodeError as exc:
-        raise InstanceFormatError(name, exc.lineno, f"invalid JSON: {exc.msg}") from None
-    if not isinstance(payload, dict):
-        raise InstanceFormatError(name, None, "expected a JSON object")
-    if "problem" in payload and isinstance(payload["problem"], dict):
-        payload = payload["problem"]
-    try:
-        return ProblemData.from_dict(payload)
-    except (ProblemDataError, TypeError, ValueError) as exc:
-        raise InstanceFormatError(name, None, str(exc)) from None
-
-
-def read_instance(path: str | Path) -> ProblemData:
-    """Read ``.fjs`` or ``.json`` by suffix."""
+def read_instance(path: str | Path, *, max_bytes: int = MAX_BYTES) -> ProblemData:
+    """Read ``.fjs`` or ``.json`` by suffix, files of at most ``max_bytes`` bytes."""
     suffix = Path(path).suffix.lower()
     if suffix == ".json":
-        return read_json(path)
+        return read_json(path, max_bytes=max_bytes)
     if suffix in (".fjs", ".txt", ""):
-        return read_fjs(path)
+        return read_fjs(path, max_bytes=max_bytes)
     raise InstanceFormatError(
         str(path), None, f"unknown instance format {suffix!r} (expected .fjs or .json)"
     )

@@ -162,6 +162,8 @@ class ProblemData:
             put(self, "window_start", _frozen([]))
             put(self, "window_end", _frozen([]))
             return
+        if self.window_start is None or self.window_end is None:
+            raise ProblemDataError("window_ptr given without window_start and window_end")
         ptr = np.asarray(self.window_ptr, np.int64)
         starts = np.asarray(self.window_start, np.int64)
         ends = np.asarray(self.window_end, np.int64)

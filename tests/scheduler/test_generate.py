@@ -124,7 +124,7 @@ def test_cli_writes_fjs_and_json(
         (["--flexibility", "2-9"], "--flexibility: at most 5 machines per operation"),
         (["--ops", "3..5"], "--ops '3..5': expected N or LO-HI"),
         (["--durations", "9-1"], "--durations '9-1'"),
-        (["--jobs", "0"], "--jobs must be >= 1, got 0"),
+        (["--jobs", "0"], "--jobs must be in 1..1000000, got 0"),
         (["--out", "x.txt"], "expected a .fjs or .json file name"),
         (["--due-factor", "1.2"], "need a .json output"),
     ],

@@ -113,15 +113,18 @@ def _run_figure(run_dir: Path, name: str, mode: str, color_by: str) -> go.Figure
 
 def _schedule_figure(path: Path, instance: Path | None) -> go.Figure:
     import scheduler
+    from scheduler.limits import read_text_capped
     from twin.plot import schedule_gantt
 
     if path.suffix.lower() == ".csv":
         payload = _csv_payload(path)
     else:
         try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
+            payload = json.loads(read_text_capped(path))
         except json.JSONDecodeError as exc:
             raise CliError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        except RecursionError:
+            raise CliError(f"{path}: invalid JSON: nested too deeply") from None
         if not isinstance(payload, dict) or "schedule" not in payload:
             raise CliError(
                 f"{path}: expected the JSON of 'twin schedule --out x.json' "
@@ -130,11 +133,18 @@ def _schedule_figure(path: Path, instance: Path | None) -> go.Figure:
     if instance is not None:
         data = scheduler.read_instance(instance)
     elif isinstance(payload.get("problem"), dict):
-        data = scheduler.ProblemData.from_dict(payload["problem"])
+        data = scheduler.read_json(path)  # the strict reader checks the embedded problem
     else:
         raise CliError(f"{path}: the schedule does not include the problem; pass --instance FILE")
     if payload["schedule"] is None:
         raise CliError(f"{path}: no schedule ({payload.get('status', 'unknown')}): nothing to plot")
+    fields = payload["schedule"]
+    for key in ("machine", "start", "end"):
+        values = fields.get(key) if isinstance(fields, dict) else None
+        if not isinstance(values, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in values
+        ):
+            raise CliError(f"{path}: field 'schedule.{key}': expected a list of integers")
     try:
         sched = scheduler.Schedule.from_dict(payload["schedule"])
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
@@ -148,8 +158,7 @@ def _schedule_figure(path: Path, instance: Path | None) -> go.Figure:
     if outside:
         o = outside[0]
         raise CliError(
-            f"{path}: operation {o}: machine {sched.machine[o]} outside "
-            f"0..{data.num_machines - 1}"
+            f"{path}: operation {o}: machine {sched.machine[o]} outside 0..{data.num_machines - 1}"
         )
     backwards = [o for o in range(len(sched)) if sched.end[o] < sched.start[o]]
     if backwards:
