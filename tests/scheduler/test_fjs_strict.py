@@ -276,7 +276,9 @@ def test_size_cap_and_how_to_raise_it(tmp_path: Path) -> None:
     path.write_text("1 2\n1 1 1 5\n" + " " * 100)
     size = path.stat().st_size
     message = refused(path, max_bytes=size - 1)
-    assert f"file is {size} bytes, over the {size - 1}-byte cap; to read it, raise the cap" in message
+    assert (
+        f"file is {size} bytes, over the {size - 1}-byte cap; to read it, raise the cap" in message
+    )
     assert read_instance(path, max_bytes=size).num_ops == 1
     assert MAX_BYTES == 64 * 2**20
 
