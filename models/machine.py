@@ -100,6 +100,7 @@ class Machine(Unit):
         work_cv: float = 0.0,
         work_kind: str = "lognormal",
         priority: bool = False,
+        idle_state: State = State.IDLE,
     ) -> None:
         super().__init__(
             env,
@@ -110,6 +111,7 @@ class Machine(Unit):
             attended=attended,
             failure=failure,
             failures_count_operating_time=failures_count_operating_time,
+            idle_state=idle_state,
         )
         self.resource: simpy.Resource = (
             simpy.PriorityResource(env, capacity=1) if priority else simpy.Resource(env, capacity=1)

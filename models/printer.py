@@ -84,7 +84,7 @@ class PrintCell(Unit):
 
     Parameters
     ----------
-    env, name, recorder, rng, failure, calendar, failures_count_operating_time
+    env, name, recorder, rng, failure, calendar, failures_count_operating_time, idle_state
         As for :class:`Unit`; builds run unattended, the calendar only gates starts.
     plate_capacity
         Parts per build plate (>= 1).
@@ -114,6 +114,7 @@ class PrintCell(Unit):
         failure: Failure | None = None,
         calendar: Calendar | None = None,
         failures_count_operating_time: bool = True,
+        idle_state: State = State.IDLE,
     ) -> None:
         if not (isinstance(plate_capacity, int | np.integer) and plate_capacity >= 1):
             raise ValueError(
@@ -130,6 +131,7 @@ class PrintCell(Unit):
             attended=False,
             failure=failure,
             failures_count_operating_time=failures_count_operating_time,
+            idle_state=idle_state,
         )
         self.plate_capacity = int(plate_capacity)
         self.max_wait = float(max_wait)

@@ -21,10 +21,16 @@ __all__ = ["EventKind", "ListRecorder", "NullRecorder", "Record", "Recorder", "S
 
 
 class State(enum.StrEnum):
-    """One state machine per station unit; energy and OEE are computed from it."""
+    """One state machine per station unit; energy and OEE are computed from it.
+
+    At rest a unit shows IDLE unless its owner says why it is idle: STARVED (work it
+    could do is open, none has reached it: a flow loss inside loading time) or NO_ORDER
+    (nothing released it could work on: outside loading time, see the KPI document).
+    """
 
     OFF = "off"
     IDLE = "idle"
+    NO_ORDER = "no_order"
     SETUP = "setup"
     BUSY = "busy"
     BLOCKED = "blocked"

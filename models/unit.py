@@ -47,6 +47,16 @@ _OFF = State.OFF
 _IDLE = State.IDLE
 
 
+_IDLE_STATES = (State.IDLE, State.STARVED, State.NO_ORDER)
+
+
+def _idle_state(name: str, state: State) -> State:
+    state = State(state)
+    if state not in _IDLE_STATES:
+        raise ValueError(f"{name}: an idle state is idle, starved or no_order, got {state}")
+    return state
+
+
 class Unit:
     """State, calendar and breakdown behaviour of one piece of equipment.
 
@@ -69,6 +79,9 @@ class Unit:
         ``(mtbf, mttr)`` or None for a unit that never fails.
     failures_count_operating_time
         True (default): the time between failures counts BUSY time only.
+    idle_state
+        What the unit shows at rest: IDLE, STARVED or NO_ORDER (see
+        :meth:`set_idle_state`).
     """
 
     def __init__(
@@ -82,6 +95,7 @@ class Unit:
         attended: bool = True,
         failure: Failure | None = None,
         failures_count_operating_time: bool = True,
+        idle_state: State = State.IDLE,
     ) -> None:
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"{name}: rng must be a numpy Generator, got {type(rng).__name__}")
@@ -93,7 +107,8 @@ class Unit:
         self.attended = attended
         self._rec = recorder.record if recorder is not None else None
         self._state: State | None = None
-        self._rest = State.IDLE  # what the unit shows when not working (twin's choice)
+        self._idle = _idle_state(name, idle_state)  # at rest and not blocked
+        self._rest = self._idle  # what the unit shows when not working (twin's choice)
         self._in_job = False
         self._down = False
         self._repaired: simpy.Event | None = None
@@ -130,8 +145,22 @@ class Unit:
     def is_down(self) -> bool:
         return self._down
 
+    @property
+    def idle_state(self) -> State:
+        """What the unit shows at rest when it is not blocked."""
+        return self._idle
+
+    def set_idle_state(self, state: State) -> None:
+        """Why the unit is idle, kept current by its owner: IDLE (unknown), STARVED or
+        NO_ORDER. Shown at once if the unit rests and is not blocked; otherwise from
+        the end of its current job (or block)."""
+        state = _idle_state(self.name, state)
+        old, self._idle = self._idle, state
+        if self._rest is old and state is not old:
+            self.set_state(state)
+
     def set_state(self, state: State) -> None:
-        """Set the state shown at rest (IDLE, BLOCKED, STARVED), for the twin.
+        """Set the state shown at rest (an idle state, or BLOCKED), for the twin.
 
         It shows at once unless the unit is working or down (then it shows when the
         unit comes back to rest); off shift the unit shows OFF and returns to ``state``
@@ -161,12 +190,12 @@ class Unit:
             self._worker = self.env.active_process
 
     def _end_job(self) -> None:
-        """Back to rest after a job: IDLE (OFF off shift) unless still down."""
+        """Back to rest after a job: the idle state (OFF off shift) unless still down."""
         self._in_job = False
         self._worker = None
-        self._rest = _IDLE
+        self._rest = self._idle
         if not self._down:
-            state = _IDLE if self._always_on else self._rest_state()
+            state = self._idle if self._always_on else self._rest_state()
             if state is not self._state:
                 self._enter(state)
 

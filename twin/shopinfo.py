@@ -9,13 +9,30 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["HOURS_PER_UNIT", "KGCE_PER_KWH", "STATES", "JobInfo", "OpInfo", "ShopInfo", "UnitInfo"]
+__all__ = [
+    "HOURS_PER_UNIT",
+    "KGCE_PER_KWH",
+    "NC_RATE_TARGET",
+    "NOT_LOADED",
+    "STATES",
+    "JobInfo",
+    "OpInfo",
+    "ShopInfo",
+    "UnitInfo",
+]
 
 #: Coal-equivalent of electricity, 当量值 (calorific equivalent): 0.1229 kgce/kWh,
 #: GB/T 2589-2020 《综合能耗计算通则》 Appendix A.
 KGCE_PER_KWH = 0.1229
+#: 数控化率 target by default: 70 %, the MIIT action plan for 两化深度融合 (2013-2018)
+#: for key industries' equipment; GB/T 37393-2019 asks the same share of digitised
+#: equipment in a digital workshop.
+NC_RATE_TARGET = 0.70
 HOURS_PER_UNIT = {"s": 1 / 3600, "min": 1 / 60, "h": 1.0}
-STATES = ("off", "idle", "setup", "busy", "blocked", "starved", "down")
+#: Unit states in the event log (:class:`models.State`); KPIs sum time per state.
+STATES = ("off", "no_order", "idle", "setup", "busy", "blocked", "starved", "down")
+#: States outside loading time (负荷时间): off shift and no order released.
+NOT_LOADED = ("off", "no_order")
 
 
 @dataclass(frozen=True)
@@ -69,3 +86,4 @@ class ShopInfo:
     due_after: float | None = None  # due = release + due_after for arrivals
     primary_energy_coefficient: float | None = None  # 等价值 kgce/kWh, dated, optional
     kgce_per_kwh: float = KGCE_PER_KWH  # 当量值
+    nc_rate_target: float = NC_RATE_TARGET

@@ -258,3 +258,33 @@ def test_process_run_as_its_own_process() -> None:
     env.run(until=9)
     assert spans(rec, "op_start", "op_end", "M1") == [(0, 8)]
     assert spans(rec, "failure", "repair", "M1") == [(4, 6)]
+
+
+def test_the_idle_state_says_why_a_machine_rests() -> None:
+    """The owner keeps the idle state current: shown at once at rest, after the job when
+    working; a job ends in the current idle state, never in a stale IDLE."""
+    env, rec, m = make(idle_state=State.NO_ORDER)
+
+    def owner() -> Generator[Any, Any, None]:
+        yield env.timeout(2)
+        m.set_idle_state(State.STARVED)  # work released upstream: shown at once
+        yield env.timeout(1)
+        with m.resource.request() as req:
+            yield req
+            yield from m.process(0, 0, 4.0, None, product="p")
+
+    def upstream() -> Generator[Any, Any, None]:
+        yield env.timeout(5)
+        m.set_idle_state(State.NO_ORDER)  # while busy: shown when the job ends
+
+    env.process(owner())
+    env.process(upstream())
+    env.run(until=20)
+    assert states(rec, m.name) == [(0, "no_order"), (2, "starved"), (3, "busy"), (7, "no_order")]
+    assert_consistent(rec)
+
+
+def test_only_idle_states_can_be_the_idle_state() -> None:
+    _, _, m = make()
+    with pytest.raises(ValueError, match="idle, starved or no_order"):
+        m.set_idle_state(State.BUSY)

@@ -99,10 +99,10 @@ def test_robot_handling_and_print_estimates() -> None:
 
 
 def test_shop_info_carries_nc_flags_and_power() -> None:
-    """KPI metadata: kind defaults for NC / networked / key process, cycle times."""
+    """KPI metadata: kind defaults for NC and key process (networked only if said)."""
     info = shop_info(small_scenario())
     by_name = {u.name: u for u in info.units}
-    assert by_name["lathe#2"].numerically_controlled and by_name["lathe#2"].networked
+    assert by_name["lathe#2"].numerically_controlled and not by_name["lathe#2"].networked
     assert not by_name["mill"].numerically_controlled and by_name["mill"].key_process
     assert info.products["disc"][0].cycle == {"mill": 1.0, "lathe": 1.2}
     assert info.jobs[0].release == 0.5 and info.jobs[1].due is None

@@ -66,7 +66,8 @@ def test_state_times_integrate_each_state() -> None:
     """Each state's time is the sum of its intervals; the last one runs to the end."""
     t = state_times(_log(), ["lathe", "mill"], 0, 30)
     assert t["lathe"] == {
-        "off": 5, "idle": 5, "setup": 5, "busy": 10, "blocked": 0, "starved": 0, "down": 5
+        "off": 5, "no_order": 0, "idle": 5, "setup": 5, "busy": 10, "blocked": 0, "starved": 0,
+        "down": 5,
     }  # fmt: skip
     assert t["mill"]["busy"] == 18 and t["mill"]["blocked"] == 2 and t["mill"]["idle"] == 10
 
@@ -100,14 +101,17 @@ def test_flow_kpis() -> None:
     """Throughput, lead time, WIP, makespan, on-time rate and tardiness."""
     k = compute_kpis(_shop(), _log())
     assert k.throughput_per_hour == pytest.approx(10.0)
-    assert k.throughput_lots_per_hour == pytest.approx(4.0)
+    assert k.throughput_lots_per_hour == pytest.approx(2.0)  # J1 was scrapped
     assert k.lead_time_mean == pytest.approx(24.0)
     assert k.lead_time_p95 == pytest.approx(27.6)
     assert k.wip_mean == pytest.approx(48 / 30)
     assert k.makespan == 30
+    # J0 delivered on time; J1 scrapped, never delivered: late by window end - due
     assert k.on_time_rate == 0.5
-    assert k.tardiness_total == 5
-    assert (k.jobs_released, k.jobs_finished, k.parts_good, k.parts_scrap) == (2, 2, 5, 2)
+    assert k.tardiness_total == 30 - 25
+    assert (k.jobs_released, k.jobs_finished, k.jobs_scrapped, k.jobs_open) == (2, 1, 1, 0)
+    assert k.jobs_overdue == 1
+    assert (k.parts_good, k.parts_scrap) == (5, 2)
     assert k.utilisation == pytest.approx({"lathe": 10 / 30, "mill": 18 / 30, "robot": 0.0})
 
 
@@ -155,8 +159,8 @@ def test_arrivals_are_read_from_release_events() -> None:
     log.record(31, "release", "", job=2, value=3, product="shaft")
     log.record(40, "finish", "", job=2, value=3, product="shaft")
     k = compute_kpis(_shop(due_after=5.0), log)
-    assert k.jobs_finished == 3 and k.parts_good == 8
-    assert k.tardiness_total == 5 + 4
+    assert (k.jobs_finished, k.jobs_scrapped) == (2, 1) and k.parts_good == 8
+    assert k.tardiness_total == (40 - 25) + 4  # J1 scrapped: undelivered until the end
 
 
 def test_undefined_ratios_become_null_in_json() -> None:
@@ -203,3 +207,48 @@ def test_window_ends_at_the_latest_event_of_an_unordered_log() -> None:
     log.record(1, "state", "robot", state="idle")  # out of time order: the last row is at 1
     k = compute_kpis(_shop(), log)
     assert k.window_end == 30.0
+
+
+def test_oee_is_on_loading_time_and_teep_shows_the_rest() -> None:
+    """No-order time leaves loading time (TPM, VDMA 66412-1): availability is busy over
+    calendar - off - no_order; TEEP = OEE x loading / calendar brings it back."""
+    log = EventLog()
+    r = log.record
+    r(0, "state", "mill", state="no_order")
+    r(0, "release", "", job=0, value=1, product="shaft")
+    r(10, "state", "mill", state="setup")
+    r(12, "state", "mill", state="busy")
+    r(12, "op_start", "mill", job=0, operation=1)
+    r(16, "op_end", "mill", job=0, operation=1)
+    r(16, "state", "mill", state="starved")
+    r(18, "state", "mill", state="off")
+    r(20, "finish", "", job=0, value=1, product="shaft")
+    shop = _shop(units=(MILL,), jobs=(JobInfo("J0", "shaft", 1, 0, None),))
+    k = compute_kpis(shop, log)
+    # calendar 20 = no_order 10 + setup 2 + busy 4 + starved 2 + off 2; loading 8
+    assert k.state_time["mill"]["no_order"] == 10 and k.state_time["mill"]["starved"] == 2
+    assert k.availability == pytest.approx(4 / 8)
+    assert k.performance == pytest.approx(1 / 4)  # 1 part x 1 min nominal on the mill
+    assert k.loading_ratio == pytest.approx(8 / 20)
+    assert k.teep == pytest.approx(k.oee * 8 / 20)
+    assert k.oee_by_unit["mill"]["availability"] == pytest.approx(4 / 8)
+
+
+def test_open_lots_at_the_horizon_count_as_late() -> None:
+    """A lot still open when the window ends past its due date is late by end - due;
+    one not yet due is not counted either way."""
+    log = _log()
+    log.record(12, "release", "", job=2, value=1, product="shaft")
+    log.record(12, "release", "", job=3, value=1, product="shaft")
+    jobs = (*_shop().jobs, JobInfo("J2", "shaft", 1, 12, 20), JobInfo("J3", "shaft", 1, 12, 99))
+    k = compute_kpis(_shop(jobs=jobs, horizon=30.0), log)
+    assert (k.jobs_released, k.jobs_finished, k.jobs_scrapped, k.jobs_open) == (4, 1, 1, 2)
+    assert k.jobs_overdue == 2  # J1 scrapped, J2 open past due; J3 not yet due
+    assert k.on_time_rate == pytest.approx(1 / 3)
+    assert k.tardiness_total == pytest.approx((30 - 25) + (30 - 20))
+
+
+def test_the_nc_target_is_the_scenarios() -> None:
+    k = compute_kpis(_shop(nc_rate_target=0.5), _log())
+    assert k.nc_rate_threshold == 0.5
+    assert k.nc_rate_equipment_meets_threshold == (k.nc_rate_equipment >= 0.5)

@@ -104,25 +104,26 @@ def test_the_mk01_scenario_reproduces_the_benchmark_instance() -> None:
 def test_station_defaults_follow_the_kind(
     kind: str, nc: bool, key: bool, unattended: bool, cv: float
 ) -> None:
-    """NC flag, key process, unattended and cv default by kind; networked = NC."""
+    """NC flag, key process, unattended and cv default by kind; networked is never
+    implied (设备联网率 counts what the file says)."""
     station: dict[str, Any] = {"id": "x", "kind": kind}
     if kind == "printer3d":
         station["build_time"] = {"per_part": "10min"}
     s = Scenario.from_dict(minimal(stations=[{"id": "lathe"}, station]))
     st = s.station("x")
     assert (st.is_nc, st.is_key_process, st.is_unattended, st.cv) == (nc, key, unattended, cv)
-    assert st.is_networked == nc
+    assert st.is_networked is False
     assert st.numerically_controlled is nc  # the raw field is resolved too
 
 
 def test_explicit_station_flags_override_the_defaults() -> None:
-    """networked follows an explicit NC flag unless given itself."""
+    """An NC machine is not networked unless the file says so, and vice versa."""
     stations = [
         {"id": "lathe", "kind": "manual", "numerically_controlled": True},
         {"id": "cmm", "kind": "generic", "networked": True, "key_process": False},
     ]
     s = Scenario.from_dict(minimal(stations=stations))
-    assert s.station("lathe").is_nc and s.station("lathe").is_networked
+    assert s.station("lathe").is_nc and not s.station("lathe").is_networked
     assert s.station("cmm").is_networked and not s.station("cmm").is_nc
     assert not s.station("cmm").is_key_process
 

@@ -81,7 +81,9 @@ def check_conservation(run: Run, must_finish: bool = True) -> None:
     elif run.scenario.run.horizon is None:
         assert run.execution.unfinished == 0, run.execution.warnings
         assert len(seen_finish) == len(run.execution.lots) == len(run.scenario.orders)
-        assert run.kpis.jobs_finished == len(run.scenario.orders)
+        assert run.kpis.jobs_finished + run.kpis.jobs_scrapped == len(run.scenario.orders)
+    k = run.kpis
+    assert k.jobs_released == k.jobs_finished + k.jobs_scrapped + k.jobs_open
 
 
 def check_event_log(run: Run) -> None:
@@ -277,9 +279,13 @@ def test_an_operation_cut_by_the_warm_up_counts_only_its_part_after_it() -> None
         "run": {"breakdowns": False, "variability": False, "horizon": 40, "warmup": 12},
     }
     run = _run(data, 0, "fifo")
-    # ops run 0-4, 10-14, 20-24, 30-34; the window 12-40 holds 2 + 4 + 4 busy minutes
+    # ops run 0-4, 10-14, 20-24, 30-34; the window 12-40 holds 2 + 4 + 4 busy minutes,
+    # and between them nothing is released: no-order time, outside loading time
     assert run.kpis.performance == pytest.approx(1.0)
-    assert run.kpis.availability == pytest.approx(10 / 28)
+    assert run.kpis.availability == pytest.approx(1.0)
+    assert run.kpis.loading_ratio == pytest.approx(10 / 28)
+    assert run.kpis.teep == pytest.approx(10 / 28)
+    assert run.kpis.state_time["s0"]["no_order"] == pytest.approx(18)
 
 
 def test_a_failure_inside_an_operation_cut_by_the_warm_up_is_not_production() -> None:

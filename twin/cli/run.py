@@ -191,4 +191,10 @@ def run_command(
         Console().print(kpi_table(summary))
         for warning in summary.get("warnings", []):
             console.print(f"[yellow]warning:[/] {warning}")
+        fast = summary["kpis"].get("performance_above_one") or []
+        if fast:
+            console.print(
+                f"[yellow]warning:[/] faster than nominal by over 5 %: {', '.join(fast)} "
+                "(check their cycle times; docs/KPIS.md)"
+            )
         console.print(f"wrote {folder}/: {written}")

@@ -14,7 +14,10 @@ KPI_LABELS: dict[str, tuple[str, str]] = {
     "throughput_per_hour": ("Throughput 产出率 (good parts)", "parts/h"),
     "throughput_lots_per_hour": ("Throughput 产出率 (lots)", "lots/h"),
     "jobs_released": ("Lots released 投产批次", ""),
-    "jobs_finished": ("Lots finished 完工批次", ""),
+    "jobs_finished": ("Lots delivered (finished good) 完工交付批次", ""),
+    "jobs_scrapped": ("Lots scrapped 报废批次", ""),
+    "jobs_open": ("Lots open at the end 未完工批次", ""),
+    "jobs_overdue": ("Lots overdue, undelivered 逾期未交批次", ""),
     "parts_good": ("Good parts 合格品", ""),
     "parts_scrap": ("Scrapped parts 废品", ""),
     "lead_time_mean": ("Mean lead time 平均生产周期", "t"),
@@ -27,6 +30,9 @@ KPI_LABELS: dict[str, tuple[str, str]] = {
     "availability": ("Availability 可用率", "%"),
     "performance": ("Performance 性能率", "%"),
     "quality": ("Quality 质量合格率", "%"),
+    "loading_ratio": ("Loading ratio 负荷率 (loading / calendar time)", "%"),
+    "teep": ("TEEP 完全有效生产率", "%"),
+    "performance_above_one": ("Faster than nominal (check nominal times) 性能率>105%", ""),
     "nc_rate_equipment": ("设备数控化率 NC rate (equipment)", "%"),
     "nc_rate_process": ("工序数控化率 NC rate (process hours)", "%"),
     "networked_rate": ("设备联网率 Networked rate", "%"),
@@ -43,9 +49,12 @@ KPI_LABELS: dict[str, tuple[str, str]] = {
 KPI_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Output and flow 产出与流转", (
         "throughput_per_hour", "throughput_lots_per_hour", "jobs_released", "jobs_finished",
-        "parts_good", "parts_scrap", "lead_time_mean", "lead_time_p95", "wip_mean", "makespan",
-        "on_time_rate", "tardiness_total", "window_start", "window_end")),
-    ("OEE 设备综合效率", ("oee", "availability", "performance", "quality")),
+        "jobs_scrapped", "jobs_open", "jobs_overdue", "parts_good", "parts_scrap",
+        "lead_time_mean", "lead_time_p95", "wip_mean", "makespan", "on_time_rate",
+        "tardiness_total", "window_start", "window_end")),
+    ("OEE 设备综合效率 (on loading time, docs/KPIS.md)", (
+        "oee", "availability", "performance", "quality", "loading_ratio", "teep",
+        "performance_above_one")),
     ("Digitalisation 数字化", (
         "nc_rate_equipment", "nc_rate_process", "networked_rate", "nc_rate_threshold",
         "nc_rate_equipment_meets_threshold", "nc_rate_process_meets_threshold")),
@@ -55,7 +64,8 @@ KPI_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 #: The KPIs ``twin run`` prints, in order; a leading ``"  "`` indents a component.
 CLI_KEYS: tuple[str, ...] = (
     "makespan", "throughput_per_hour", "lead_time_mean", "lead_time_p95", "wip_mean",
-    "on_time_rate", "tardiness_total", "oee", "  availability", "  performance", "  quality",
+    "on_time_rate", "tardiness_total", "jobs_open", "oee", "  availability", "  performance",
+    "  quality", "teep",
     "nc_rate_equipment", "nc_rate_process", "networked_rate", "energy_kwh",
     "energy_kwh_per_part", "energy_kgce", "primary_energy_kgce",
 )  # fmt: skip

@@ -23,6 +23,7 @@ class LotRecord:
     finish: float = math.inf
     good: float = 0.0
     last_unit: str = ""
+    scrapped: bool = False
 
 
 @dataclass
@@ -147,6 +148,7 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
             lot = lots.get(j)
             if lot is not None:
                 lot.finish = t
-                lot.good = 0.0 if state == "scrap" else value
+                lot.scrapped = state == "scrap"
+                lot.good = 0.0 if lot.scrapped else value
     open_ = {u: (clock[u][0], clock[u][1]) for u in names}
     return Scan(times, open_, lots, per_unit)

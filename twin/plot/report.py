@@ -97,6 +97,8 @@ def _fmt(value: Any, unit: str, time_unit: str) -> str:
         return f"{text} {html.escape(suffix)}".strip()
     if isinstance(value, int | float):
         return f"{_number(float(value), unit)} {html.escape(suffix)}".strip()
+    if isinstance(value, list):  # names, e.g. units flagged faster than nominal
+        return html.escape(", ".join(str(v) for v in value) or "none")
     return html.escape("n/a" if value is None else str(value))
 
 

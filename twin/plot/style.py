@@ -29,7 +29,7 @@ FONT_FAMILY = (
     "Arial, sans-serif"
 )
 
-STATE_ORDER = ("busy", "setup", "idle", "starved", "blocked", "down", "off")
+STATE_ORDER = ("busy", "setup", "idle", "starved", "blocked", "down", "no_order", "off")
 STATE_COLORS = {
     "busy": "#2e8b57",
     "setup": "#f2b33d",
@@ -37,6 +37,7 @@ STATE_COLORS = {
     "starved": "#8e6cc2",
     "blocked": "#e6772e",
     "down": "#d62728",
+    "no_order": "#aeb6c2",
     "off": "#4a5563",
 }
 STATE_LABELS = {
@@ -46,6 +47,7 @@ STATE_LABELS = {
     "starved": "starved 待料",
     "blocked": "blocked 堵塞",
     "down": "down 故障",
+    "no_order": "no order 无任务",
     "off": "off 停机/非班次",
 }
 

@@ -102,11 +102,17 @@ def read_run(run_dir: str | Path) -> RunData:
     plan_path = root / "schedule.csv"
     plan = validate_plan(_read_csv(plan_path), str(plan_path)) if plan_path.is_file() else None
     machines, jobs = _names(summary, summary_path)
-    _check_range(events, "job", -1, len(jobs), str(events_path), "summary.json's jobs")
+    # A summary without job or machine lists (a log from elsewhere) bounds nothing above.
+    n_jobs = len(jobs) if "jobs" in summary else _NO_BOUND
+    n_machines = len(machines) if "machines" in summary else _NO_BOUND
+    _check_range(events, "job", -1, n_jobs, str(events_path), "summary.json's jobs")
     if plan is not None:
-        _check_range(plan, "job", 0, len(jobs), str(plan_path), "summary.json's jobs")
-        _check_range(plan, "machine", 0, len(machines), str(plan_path), "summary.json's machines")
+        _check_range(plan, "job", 0, n_jobs, str(plan_path), "summary.json's jobs")
+        _check_range(plan, "machine", 0, n_machines, str(plan_path), "summary.json's machines")
     return RunData(summary=summary, events=events, plan=plan, path=root)
+
+
+_NO_BOUND = 2**62
 
 
 def _names(summary: dict[str, Any], source: Path) -> tuple[list[Any], list[Any]]:

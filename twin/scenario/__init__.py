@@ -18,7 +18,7 @@ from twin.scenario.blocks import CountDistribution, Distribution
 from twin.scenario.demand import Arrivals, Order, Product, RoutingStep
 from twin.scenario.load import load_scenario
 from twin.scenario.model import Scenario
-from twin.scenario.settings import Coefficient, EnergySpec, RunSpec
+from twin.scenario.settings import Coefficient, EnergySpec, RunSpec, Targets
 from twin.scenario.station import (
     Buffer,
     BuildTime,
@@ -46,6 +46,7 @@ __all__ = [
     "Scenario",
     "SetupSpec",
     "Station",
+    "Targets",
     "Transport",
     "load_scenario",
 ]

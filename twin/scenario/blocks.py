@@ -37,7 +37,9 @@ StationKind = Literal["cnc", "manual", "robot", "printer3d", "generic"]
 DistKind = Literal[
     "constant", "exponential", "lognormal", "gamma", "triangular", "uniform", "normal", "weibull"
 ]
-StepDist = Literal["lognormal", "triangular", "constant"]
+#: Laws of an operation's duration around its nominal time (mean = nominal). An
+#: ``exponential`` step has cv 1 whatever cv is given (an M/M/1 server, for example).
+StepDist = Literal["lognormal", "triangular", "constant", "exponential", "gamma"]
 Scheduling = Literal[
     "cpsat", "auto", "tabu", "spt", "lpt", "mwkr", "mor", "edd", "fifo", "random", "ect"
 ]

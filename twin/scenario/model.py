@@ -37,7 +37,7 @@ from twin.scenario.durations import (
     rotate_intervals,
 )
 from twin.scenario.messages import issues_from_validation_error
-from twin.scenario.settings import EnergySpec, RunSpec
+from twin.scenario.settings import EnergySpec, RunSpec, Targets
 from twin.scenario.station import Buffer, CalendarSpec, Station, Transport
 
 __all__ = ["Scenario"]
@@ -62,6 +62,7 @@ class Scenario(StrictModel):
     arrivals: Arrivals | None = None
     run: RunSpec = Field(default_factory=lambda: RunSpec())
     energy: EnergySpec = Field(default_factory=lambda: EnergySpec())
+    targets: Targets = Field(default_factory=lambda: Targets())
 
     _source: str = PrivateAttr(default="<dict>")
     _distances: dict[str, dict[str, float]] | None = PrivateAttr(default=None)
@@ -138,8 +139,10 @@ class Scenario(StrictModel):
     ) -> tuple[str, float]:
         """``(dist, cv)`` of an operation on a station: the step's ``cv`` overrides the
         station's ``variability_cv``; ``dist`` defaults to lognormal, constant when
-        the cv is 0."""
+        the cv is 0; an exponential step has cv 1."""
         spec = self.product(product_id).routing[step]
+        if spec.dist == "exponential":
+            return "exponential", 1.0
         cv = spec.cv if spec.cv is not None else self.station(station_id).cv
         if cv == 0:
             return "constant", 0.0

@@ -11,7 +11,7 @@ from twin.scenario.blocks import Positive, Replications, Scheduling, Seed, Stric
 from twin.scenario.bounds import MAX_KGCE_PER_KWH, MAX_TIME_LIMIT_SECONDS
 from twin.scenario.durations import Duration, Seconds, field_error
 
-__all__ = ["Coefficient", "EnergySpec", "RunSpec"]
+__all__ = ["Coefficient", "EnergySpec", "RunSpec", "Targets"]
 
 
 class RunSpec(StrictModel):
@@ -54,6 +54,14 @@ class Coefficient(StrictModel):
     @property
     def kgce_per_kwh(self) -> float:
         return self.value * KGCE_UNITS[self.unit]
+
+
+class Targets(StrictModel):
+    """What the run is judged against. ``nc_rate``: the 数控化率 target, 70 % by default
+    (the MIIT action plan for 两化深度融合 set 70 % for key industries' equipment)."""
+
+    nc_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 0.70
+    source: str = "MIIT 信息化和工业化深度融合专项行动计划 (2013-2018): 重点行业装备数控化率 70 %"
 
 
 class EnergySpec(StrictModel):

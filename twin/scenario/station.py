@@ -138,7 +138,9 @@ class Station(StrictModel):
         if self.numerically_controlled is None:
             self.numerically_controlled = nc
         if self.networked is None:
-            self.networked = self.numerically_controlled
+            # Being on the network is the installation's own fact (a CNC can be off it,
+            # a PLC-driven washer on it): 设备联网率 counts only what the file says.
+            self.networked = False
         if self.key_process is None:
             self.key_process = key
         if self.unattended is None:

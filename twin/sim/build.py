@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from models import Buffer, Calendar, Machine, PrintCell, Recorder, Robot, TransportFleet
+from models import Buffer, Calendar, Machine, PrintCell, Recorder, Robot, State, TransportFleet
 from models.distributions import Constant, Distribution
 from scheduler import ProblemData
 from twin.scenario import Scenario, Station
@@ -204,6 +204,7 @@ def shop_info(scenario: Scenario) -> ShopInfo:
         due_after=None if scenario.arrivals is None else scenario.arrivals.due_after,
         primary_energy_coefficient=None if coeff is None else coeff.kgce_per_kwh,
         kgce_per_kwh=scenario.energy.kgce_per_kwh,
+        nc_rate_target=scenario.targets.nc_rate,
     )
 
 
@@ -285,13 +286,13 @@ def build_shop(
                     build_time=_plate_time(station),
                     cooldown=station.cooldown or 0.0,
                     post_process=station.post_process or 0.0,
-                    failure=failure, calendar=cal,
+                    failure=failure, calendar=cal, idle_state=State.NO_ORDER,
                 )  # fmt: skip
             else:
                 shop.machines[name] = Machine(
                     env, name, recorder, rng=rng, setup_times=_setup_times(station),
                     failure=failure, calendar=cal, attended=not station.is_unattended,
-                    work_cv=0.0,
+                    work_cv=0.0, idle_state=State.NO_ORDER,
                 )  # fmt: skip
     for station in scenario.stations:
         if station.kind != "robot":

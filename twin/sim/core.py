@@ -20,7 +20,7 @@ cv (none when the cv is 0 or ``run.variability`` is off).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -28,7 +28,7 @@ import numpy as np
 import simpy
 from simpy.resources.base import Put
 
-from models import Machine, State
+from models import Machine, State, Unit
 from models.distributions import Distribution, with_cv
 from models.recorder import EventKind, Recorder
 from scheduler import ProblemData
@@ -114,6 +114,43 @@ class ShopRun(ABC):
             for u in s.unit_names
         }
         self._travels: dict[tuple[str, str], bool] = {}
+        # Why an idle unit is idle: ``pending[key]`` counts the operations of released
+        # lots not yet started that the units of ``key`` could do; > 0 shows STARVED,
+        # 0 shows NO_ORDER (see :meth:`demand_keys`).
+        self.pending: dict[str, int] = {}
+        self.key_units: dict[str, list[Unit]] = {}
+
+    # -- why units are idle ---------------------------------------------------------
+
+    def demand_keys(self, lot: LotInShop, k: int) -> Sequence[str]:
+        """Whose work operation ``k`` of ``lot`` is: the stations it may run on (each
+        unit of them could take it). A plan narrows this to its planned unit."""
+        return list(lot.product.routing[k].stations)
+
+    def units_of(self, key: str) -> list[Unit]:
+        units = self.key_units.get(key)
+        if units is None:
+            shop = self.shop
+            names = self.station_units.get(key, [key])
+            units = [shop.machines.get(n) or shop.printers[n] for n in names
+                     if n in shop.machines or n in shop.printers]  # fmt: skip
+            self.key_units[key] = units
+        return units
+
+    def _demand(self, lot: LotInShop, steps: range, change: int) -> None:
+        pending = self.pending
+        for k in steps:
+            for key in self.demand_keys(lot, k):
+                before = pending.get(key, 0)
+                after = pending[key] = before + change
+                if (before > 0) != (after > 0):
+                    state = State.STARVED if after > 0 else State.NO_ORDER
+                    for unit in self.units_of(key):
+                        unit.set_idle_state(state)
+
+    def started(self, lot: LotInShop, k: int) -> None:
+        """Operation ``k`` of ``lot`` has reached its unit: no longer open work."""
+        self._demand(lot, range(k, k + 1), -1)
 
     # -- lots -----------------------------------------------------------------------
 
@@ -148,6 +185,8 @@ class ShopRun(ABC):
         spec = lot.product.routing[step]
         cv = spec.cv if spec.cv is not None else self.stations[station_id].cv
         dist = spec.dist or "lognormal"
+        if dist == "exponential":
+            cv = 1.0
         if cv == 0 or dist == "constant":
             return nominal
         noise = self._noise.get((dist, cv))
@@ -161,6 +200,7 @@ class ShopRun(ABC):
             product=lot.product.id,
         )  # fmt: skip
         lot.ready_at = self.env.now
+        self._demand(lot, range(lot.step, len(lot.product.routing)), +1)
 
     def finish(self, lot: LotInShop) -> None:
         rate = lot.product.scrap_rate
@@ -227,6 +267,7 @@ class ShopRun(ABC):
         printer = self.shop.printers.get(unit)
         if printer is not None:
             k, product = lot.step, lot.product.id
+            self.started(lot, k)
             parts = [printer.submit(lot.index, k, product) for _ in range(lot.quantity)]
             yield self.env.all_of(parts)
             lot.location = unit
@@ -243,6 +284,7 @@ class ShopRun(ABC):
     def on_machine(self, machine: Machine, lot: LotInShop, unit: str) -> Gen:
         """Load, process, unload, then hold the lot (BLOCKED) until the buffer takes it."""
         k = lot.step
+        self.started(lot, k)
         shop = self.shop
         station = shop.unit_station[unit]
         product = lot.product
@@ -271,7 +313,7 @@ class ShopRun(ABC):
         if held is not None and not held.triggered:
             machine.set_state(State.BLOCKED)
             yield held
-            machine.set_state(State.IDLE)
+            machine.set_state(machine.idle_state)
 
     def _leaves_unit(self, put: Put) -> simpy.Event:
         """The event that frees a unit blocked by a full buffer: the lot enters the

@@ -20,6 +20,8 @@ are reported as unfinished lots (see :func:`twin.sim.execute.execute`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from models import Machine, State
@@ -102,6 +104,7 @@ class PlanRun(ShopRun):
                 yield from on_machine(machine, lot, unit)
                 continue
             k = lot.step
+            self.started(lot, k)
             product = lot.product
             if exact:
                 work = lot.quantity * product.routing[k].stations[station]
@@ -118,7 +121,11 @@ class PlanRun(ShopRun):
             if held is not None and not held.triggered:
                 machine.set_state(State.BLOCKED)
                 yield held
-                machine.set_state(State.IDLE)
+                machine.set_state(machine.idle_state)
+
+    def demand_keys(self, lot: LotInShop, k: int) -> Sequence[str]:
+        """A planned operation is work for its planned unit only."""
+        return (self.plan_unit[self.first_op[lot.index] + k],)
 
     def start_lot(self, lot: LotInShop) -> None:
         self.release(lot)
