@@ -46,6 +46,9 @@ class UnitInfo:
     networked: bool
     key_process: bool
     power_kw: Mapping[str, float] = field(default_factory=dict)
+    #: A print cell's build model, ``(base, per part)``: a plate of n parts builds in
+    #: ``base + per_part * n`` (its nominal time for performance).
+    build_time: tuple[float, float] | None = None
 
     @property
     def processing(self) -> bool:

@@ -3,11 +3,13 @@ NO_ORDER when nothing released needs them; OEE counts only the first as a loss."
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import twin
+from twin.kpi import state_times
 from twin.scenario import Scenario
 
 
@@ -56,3 +58,30 @@ def test_no_order_draws_idle_power() -> None:
     run = twin.simulate(Scenario.from_dict(data), method="fifo")
     # the mill idles 16 minutes (10 no-order + 6 starved) at 6 kW
     assert run.kpis.energy_kwh == pytest.approx(16 / 60 * 6.0)
+
+
+@pytest.mark.parametrize("basis", ["operating", "calendar"])
+def test_the_failure_basis_is_the_scenarios_choice(basis: str) -> None:
+    """On operating time a unit at rest never breaks down; on calendar time it does."""
+    data = _line(horizon=2000).model_dump()
+    data["stations"][1].update(mtbf=30, mttr=5, failure_basis=basis)
+    data["run"]["breakdowns"] = True
+    run = twin.simulate(Scenario.from_dict(data), method="fifo", seed=3)
+    failures = run.log.to_frame().query("kind == 'failure' and station == 'mill'")
+    if basis == "operating":  # 4 busy minutes against a 30-minute mean: rarely one
+        assert len(failures) <= 2
+    else:  # about 2000 / 35 of them
+        assert 30 <= len(failures) <= 90
+        assert run.kpis.mttr_by_unit["mill"] == pytest.approx(5, rel=0.3)
+
+
+@pytest.mark.parametrize("name", ["pilot_workshop", "additive_cell"])
+def test_the_one_pass_scan_agrees_with_plain_state_times(name: str) -> None:
+    """The KPI scan (which also counts builds, failures and operations) gives the same
+    state times as the plain per-state integration, on shops with a print cell."""
+    path = Path(__file__).resolve().parents[2] / "scenarios" / f"{name}.yaml"
+    run = twin.simulate(twin.load_scenario(path), method="ect", replication=0)
+    k = run.kpis
+    plain = state_times(run.log, list(k.state_time), k.window_start, k.window_end)
+    for unit, times in k.state_time.items():
+        assert times == pytest.approx(plain[unit]), unit

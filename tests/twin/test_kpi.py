@@ -252,3 +252,42 @@ def test_the_nc_target_is_the_scenarios() -> None:
     k = compute_kpis(_shop(nc_rate_target=0.5), _log())
     assert k.nc_rate_threshold == 0.5
     assert k.nc_rate_equipment_meets_threshold == (k.nc_rate_equipment >= 0.5)
+
+
+def test_achieved_mtbf_and_mttr_follow_iso_22400() -> None:
+    """MTBF = operating time / (failures + 1), MTTR = down time / failures, for units
+    that broke down in the window; the lathe of the base log breaks down once."""
+    log = _log()
+    log.record(20, "failure", "lathe", value=5)
+    k = compute_kpis(_shop(), log)
+    assert k.mtbf_by_unit == {"lathe": pytest.approx(10 / 2)}
+    assert k.mttr_by_unit == {"lathe": pytest.approx(5 / 1)}
+
+
+def test_a_print_cell_is_measured_per_build() -> None:
+    """Two lots share one plate: nominal = the build model (base + per part x parts),
+    key-process hours = the build's duration once, not once per part."""
+    printer = UnitInfo("slm", "slm", "printer3d", True, True, True, build_time=(60.0, 30.0))
+    shop = _shop(
+        units=(printer,),
+        products={"bracket": (OpInfo(True, {"slm": 25.0}),)},
+        jobs=(JobInfo("A", "bracket", 2, 0, None), JobInfo("B", "bracket", 2, 0, None)),
+    )
+    log = EventLog()
+    r = log.record
+    r(0, "release", "", job=0, value=2, product="bracket")
+    r(0, "release", "", job=1, value=2, product="bracket")
+    r(0, "state", "slm", state="busy")
+    r(0, "build_start", "slm", value=4)
+    for j in (0, 0, 1, 1):
+        r(0, "op_start", "slm", job=j, operation=0, value=180, product="bracket")
+    r(180, "build_end", "slm", value=4)
+    r(180, "state", "slm", state="no_order")
+    for j in (0, 0, 1, 1):
+        r(200, "op_end", "slm", job=j, operation=0, product="bracket")
+    r(200, "finish", "", job=0, value=2, product="bracket")
+    r(200, "finish", "", job=1, value=2, product="bracket")
+    k = compute_kpis(shop, log)
+    assert k.oee_by_unit["slm"]["performance"] == pytest.approx((60 + 30 * 4) / 180)
+    assert k.nc_rate_process == 1.0
+    assert k.availability == pytest.approx(1.0)  # busy 180 of loading 180 (no order after)

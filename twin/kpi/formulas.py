@@ -72,6 +72,8 @@ class KPIs:
     loading_ratio: float
     teep: float
     performance_above_one: list[str]
+    mtbf_by_unit: dict[str, float]
+    mttr_by_unit: dict[str, float]
     utilisation: dict[str, float]
     oee_by_unit: dict[str, dict[str, float]]
     oee_by_station: dict[str, float]
@@ -252,6 +254,8 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
     - Lot counts up to the window end: released = finished + scrapped + open, always;
       ``jobs_overdue`` = open or scrapped lots past their due date.
     - Utilisation = busy time / window length (calendar time: off-shift counts).
+    - Achieved reliability per unit that broke down in the window (ISO 22400-2): MTBF =
+      operating (busy) time / (failures + 1), MTTR = down time / failures.
     - 数控化率 and 设备联网率: see :func:`nc_rates`; the target is the scenario's.
     - Energy (see :func:`energy_kwh`): kWh over the window (warm-up excluded), per
       good part, and in kgce with the scenario's 当量值 (default :data:`KGCE_PER_KWH`);
@@ -334,6 +338,8 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
         loading_ratio=shop_oee["loading_ratio"],
         teep=shop_oee["teep"],
         performance_above_one=fast,
+        mtbf_by_unit={n: times[n]["busy"] / (fe + 1) for n, fe in scan.failures.items()},
+        mttr_by_unit={n: times[n]["down"] / fe for n, fe in scan.failures.items()},
         utilisation={n: _ratio(times[n]["busy"], window) for n in names},
         oee_by_unit=by_unit,
         oee_by_station={

@@ -34,6 +34,7 @@ class Scan:
     open: dict[str, tuple[str, float]]  # unit -> (current state, since)
     lots: dict[int, LotRecord]
     per_unit: dict[str, list[float]]  # unit -> [nominal of ops ended in window, key op time]
+    failures: dict[str, int]  # unit -> breakdowns that began in the window
 
 
 def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
@@ -60,6 +61,9 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
     # unit -> (its clock, a print cell?, its station): one lookup per op_end
     meta = {u.name: (clock[u.name], u.kind == "printer3d", u.station) for u in shop.units}
     started: dict[tuple[int, int, str], tuple[float, float, float]] = {}
+    failures: dict[str, int] = {}
+    builds: dict[str, tuple[float, float]] = {}  # print cell -> (start, parts) of its build
+    printers = {u.name: u for u in shop.units if u.kind == "printer3d"}
     jobs, products, due_after = shop.jobs, shop.products, shop.due_after
     for t, kind, station, j, o, state, value, product in log.rows():
         if kind == "state":
@@ -101,6 +105,9 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
                 acc = per_unit[station] = [0.0, 0.0]
             op = products[lot.product][o]
             begun = started.pop((j, o, station), None)
+            unit = meta.get(station)
+            if unit is not None and unit[1]:
+                continue  # a print cell's time is counted per build (build_end below)
             began, busy0, pre0 = (t, 0.0, 0.0) if begun is None else begun
             # the share of the operation inside the window (an operation cut by the
             # warm-up counts only its part after it): elapsed time, or for a machine
@@ -112,31 +119,49 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
             else:
                 inside = 1.0 if lo <= t <= hi else 0.0
             busy_inside = inside
-            unit = meta.get(station)
             if unit is None:  # a unit unknown to the metadata
-                c, printer, station_id = clock.get(station), False, station
+                c, station_id = clock.get(station), station
             else:
-                c, printer, station_id = unit
-            if not printer:
-                if c is None:
-                    busy1, pre1 = 0.0, 0.0
-                elif c[0] == "busy":
-                    since, pre1 = c[1], c[3]
-                    busy1 = c[2] + (t - since)
-                    if not since >= lo:
-                        pre1 += max(0.0, min(t, lo) - since)
-                else:
-                    busy1, pre1 = c[2], c[3]
-                if busy1 > busy0:
-                    busy_inside = 1.0 - (pre1 - pre0) / (busy1 - busy0)
-            if lo <= t <= hi:  # a print cell ends each part of a lot separately
-                parts = 1 if printer else lot.quantity
-                cycle = op.cycle.get(station_id, 0.0)
-                acc[0] += parts * cycle * busy_inside
+                c, _, station_id = unit
+            if c is None:
+                busy1, pre1 = 0.0, 0.0
+            elif c[0] == "busy":
+                since, pre1 = c[1], c[3]
+                busy1 = c[2] + (t - since)
+                if not since >= lo:
+                    pre1 += max(0.0, min(t, lo) - since)
+            else:
+                busy1, pre1 = c[2], c[3]
+            if busy1 > busy0:
+                busy_inside = 1.0 - (pre1 - pre0) / (busy1 - busy0)
+            if lo <= t <= hi:
+                acc[0] += lot.quantity * op.cycle.get(station_id, 0.0) * busy_inside
             if op.key_process and t > began:
                 # operation hours: the processing time the unit reports (op_end value),
                 # else the elapsed time; prorated to the part inside the window
                 acc[1] += (value if value > 0 else t - began) * inside
+        elif kind == "failure":
+            if lo <= t <= hi:
+                failures[station] = failures.get(station, 0) + 1
+        elif kind == "build_start":
+            builds[station] = (t, value)
+        elif kind == "build_end":
+            # One build is the print cell's operation: its nominal time is the build
+            # model's for the parts on the plate (the scheduler's estimate too), its
+            # operation hours the build's duration, shared by every part on the plate.
+            built, parts = builds.pop(station, (t, value))
+            info = printers.get(station)
+            if info is None or t <= built:
+                continue
+            part = (hi if hi < t else t) - (lo if lo > built else built)
+            inside = (part if part > 0.0 else 0.0) / (t - built)
+            acc = per_unit.get(station)
+            if acc is None:
+                acc = per_unit[station] = [0.0, 0.0]
+            base, per_part = info.build_time or (0.0, 0.0)
+            acc[0] += (base + per_part * parts) * inside
+            if info.key_process:
+                acc[1] += (t - built) * inside
         elif kind == "release":
             info = jobs[j] if 0 <= j < len(jobs) else None
             if info is not None:
@@ -151,4 +176,4 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
                 lot.scrapped = state == "scrap"
                 lot.good = 0.0 if lot.scrapped else value
     open_ = {u: (clock[u][0], clock[u][1]) for u in names}
-    return Scan(times, open_, lots, per_unit)
+    return Scan(times, open_, lots, per_unit, failures)

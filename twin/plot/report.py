@@ -49,6 +49,8 @@ _COLUMN_LABELS = {
     "oee_by_unit.oee": "OEE",
     "oee_by_station": "OEE",
     "energy_kwh_by_station": "energy 能耗 kWh",
+    "mtbf_by_unit": "MTBF 平均故障间隔 (operating)",
+    "mttr_by_unit": "MTTR 平均修复时间",
 }
 
 _CSS = """

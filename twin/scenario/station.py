@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import networkx as nx
 from pydantic import (
@@ -87,6 +87,13 @@ class BuildTime(StrictModel):
             raise field_error("build_time", "expected per_part, or per_layer with layers_per_part")
         return self
 
+    def linear(self) -> tuple[float, float]:
+        """``(base, per part)``: the build time of n parts is ``base + per_part * n``."""
+        if self.per_part is not None:
+            return self.base, self.per_part
+        assert self.per_layer is not None and self.layers_per_part is not None
+        return self.base, self.per_layer * self.layers_per_part
+
     def for_parts(self, parts: int) -> float:
         """Build time of one plate carrying ``parts`` parts."""
         if self.per_part is not None:
@@ -122,6 +129,10 @@ class Station(StrictModel):
     power_kw: PowerDraw = Field(default_factory=PowerDraw)
     mtbf: MeanTime | None = None
     mttr: MeanTime | None = None
+    #: What the time between failures counts: ``operating`` (busy) time, as wear-out
+    #: failures do and the twin's default; or ``calendar`` time, at rest too (e.g.
+    #: electronics, hydraulics under pressure).
+    failure_basis: Literal["operating", "calendar"] = "operating"
     setup: SetupSpec = Field(default_factory=SetupSpec)
     calendar: str | None = None
     plate_capacity: Annotated[Places, Field(ge=1)] | None = None

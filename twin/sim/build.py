@@ -172,6 +172,7 @@ def shop_info(scenario: Scenario) -> ShopInfo:
             networked=s.is_networked,
             key_process=s.is_key_process,
             power_kw=s.power_kw.model_dump(),
+            build_time=None if s.build_time is None else s.build_time.linear(),
         )
         for s in scenario.stations
         for u in s.unit_names
@@ -271,12 +272,13 @@ def build_shop(
     for station in scenario.stations:
         cal = calendars[station.calendar] if station.calendar else None
         failure = _failure(station, breakdowns)
+        wear = station.failure_basis == "operating"
         for name in station.unit_names:
             rng = np.random.default_rng(next(seeds))
             if station.kind == "robot":
                 shop.robots[name] = Robot(
                     env, name, recorder, rng=rng, failure=failure, calendar=cal,
-                    attended=not station.is_unattended,
+                    attended=not station.is_unattended, failures_count_operating_time=wear,
                 )  # fmt: skip
             elif station.kind == "printer3d" and station.build_time is not None:
                 shop.printers[name] = PrintCell(
@@ -287,12 +289,13 @@ def build_shop(
                     cooldown=station.cooldown or 0.0,
                     post_process=station.post_process or 0.0,
                     failure=failure, calendar=cal, idle_state=State.NO_ORDER,
+                    failures_count_operating_time=wear,
                 )  # fmt: skip
             else:
                 shop.machines[name] = Machine(
                     env, name, recorder, rng=rng, setup_times=_setup_times(station),
                     failure=failure, calendar=cal, attended=not station.is_unattended,
-                    work_cv=0.0, idle_state=State.NO_ORDER,
+                    work_cv=0.0, idle_state=State.NO_ORDER, failures_count_operating_time=wear,
                 )  # fmt: skip
     for station in scenario.stations:
         if station.kind != "robot":
