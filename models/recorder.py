@@ -52,7 +52,8 @@ class EventKind(enum.StrEnum):
     BUILD_START = "build_start"  # 3D-print build, value = parts on the plate
     BUILD_END = "build_end"
     BUFFER = "buffer"  # station = buffer id, value = level after the change
-    FINISH = "finish"  # job completed; value = good parts, state "scrap" if scrapped
+    SCRAP = "scrap"  # parts of (job, operation) found bad on station; value = parts
+    FINISH = "finish"  # job completed; value = good parts, state "scrap" if none is left
 
 
 class Recorder(Protocol):

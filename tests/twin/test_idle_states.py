@@ -85,3 +85,33 @@ def test_the_one_pass_scan_agrees_with_plain_state_times(name: str) -> None:
     plain = state_times(run.log, list(k.state_time), k.window_start, k.window_end)
     for unit, times in k.state_time.items():
         assert times == pytest.approx(plain[unit]), unit
+
+
+def test_scrap_is_drawn_per_part_where_it_happens() -> None:
+    """A step scrap rate spoils parts one by one (binomial) at that operation, charged
+    to its unit: 1,000 parts at 10 % lose about 100 at the saw, none at the mill."""
+    data = _line().model_dump()
+    data["orders"][0]["quantity"] = 1000
+    data["products"][0]["routing"][0]["scrap_rate"] = 0.1
+    run = twin.simulate(Scenario.from_dict(data), method="fifo", seed=5)
+    frame = run.log.to_frame()
+    scrap = frame[frame["kind"] == "scrap"]
+    assert scrap["station"].tolist() == ["saw"] and scrap["operation"].tolist() == [0]
+    bad = int(scrap["value"].sum())
+    assert 70 <= bad <= 130  # binomial(1000, 0.1): mean 100, sd 9.5
+    finish = frame[frame["kind"] == "finish"]
+    assert finish["value"].tolist() == [1000 - bad]
+    k = run.kpis
+    assert (k.parts_good, k.parts_scrap) == (1000 - bad, bad)
+    assert k.oee_by_unit["saw"]["quality"] == pytest.approx((1000 - bad) / 1000)
+    assert k.oee_by_unit["mill"]["quality"] == 1.0
+    # the mill works only the good parts: 2 min each
+    assert k.state_time["mill"]["busy"] == pytest.approx(2 * (1000 - bad))
+
+
+def test_a_lot_spoiled_whole_finishes_as_scrap() -> None:
+    data = _line().model_dump()
+    data["products"][0]["routing"][0]["scrap_rate"] = 0.999999
+    run = twin.simulate(Scenario.from_dict(data), method="fifo", seed=1)
+    assert run.kpis.jobs_scrapped == 1 and run.kpis.jobs_finished == 0
+    assert run.kpis.parts_good == 0

@@ -73,7 +73,8 @@ def test_state_times_integrate_each_state() -> None:
 
 
 def test_oee_per_unit_follows_iso_22400() -> None:
-    """A = busy / (window - off), P = nominal / busy, Q charged to the last operation."""
+    """A = busy / loading, P = nominal / busy; scrap reported only at the finish is
+    charged to the last operation's unit."""
     k = compute_kpis(_shop(), _log())
     lathe = k.oee_by_unit["lathe"]
     assert lathe["availability"] == pytest.approx(10 / 25)
@@ -82,8 +83,10 @@ def test_oee_per_unit_follows_iso_22400() -> None:
     mill = k.oee_by_unit["mill"]
     assert mill["availability"] == pytest.approx(18 / 30)
     assert mill["performance"] == pytest.approx(15 / 18)
-    assert mill["quality"] == pytest.approx(5 / 7)
-    assert mill["oee"] == pytest.approx(0.6 * 15 / 18 * 5 / 7)
+    # the mill processed 2 + 5 + 2 parts; J1's 2 bad parts, reported only at its finish,
+    # are charged to the mill, where J1's last operation ran
+    assert mill["quality"] == pytest.approx(7 / 9)
+    assert mill["oee"] == pytest.approx(0.6 * 15 / 18 * 7 / 9)
     assert "robot" not in k.oee_by_unit
 
 
@@ -94,7 +97,7 @@ def test_shop_oee_is_time_weighted() -> None:
     assert k.performance == pytest.approx(25 / 28)
     assert k.quality == pytest.approx(5 / 7)
     assert k.oee == pytest.approx(25 / 55 * 5 / 7)
-    assert k.oee_by_station["mill"] == pytest.approx(15 / 30 * 5 / 7)
+    assert k.oee_by_station["mill"] == pytest.approx(15 / 30 * 7 / 9)  # quality per unit
 
 
 def test_flow_kpis() -> None:

@@ -44,14 +44,17 @@ def _run(data: dict[str, Any], seed: int, method: str, **kwargs: Any) -> Run:
 
 
 def check_conservation(run: Run, must_finish: bool = True) -> None:
-    """Released lots (and parts) = finished + still in the shop, per product; an
-    order-only run finishes every lot (else it says so in a warning)."""
+    """Released lots = finished + still in the shop, per product; released parts = good
+    parts delivered + parts scrapped on the way + parts still in the shop; an order-only
+    run finishes every lot (else it says so in a warning)."""
     released: Counter[str] = Counter()
     finished: Counter[str] = Counter()
     parts_in: Counter[str] = Counter()
     parts_out: Counter[str] = Counter()
     seen_release: set[int] = set()
     seen_finish: set[int] = set()
+    spoiled: Counter[int] = Counter()  # lot -> parts its operations scrapped
+    spoiled_parts: Counter[str] = Counter()
     for _t, kind, _, j, _, state, value, product in run.log.rows():
         if kind == "release":
             assert j not in seen_release, f"lot {j} released twice"
@@ -62,20 +65,28 @@ def check_conservation(run: Run, must_finish: bool = True) -> None:
             assert j in seen_release and j not in seen_finish, f"lot {j} finished unreleased/twice"
             seen_finish.add(j)
             finished[product] += 1
-            parts_out[product] += int(value) if state != "scrap" else run.execution.lots[j].quantity
+            parts_out[product] += int(value)
             assert (value == 0) == (state == "scrap")
+            assert int(value) + spoiled[j] == run.execution.lots[j].quantity
+        elif kind == "scrap":
+            assert j in seen_release and j not in seen_finish and value >= 1
+            spoiled[j] += int(value)
+            spoiled_parts[product] += int(value)
     in_shop = {j for j in seen_release - seen_finish}
     wip: Counter[str] = Counter(run.execution.lots[j].product for j in in_shop)
     wip_parts: Counter[str] = Counter()
     for j in in_shop:
-        wip_parts[run.execution.lots[j].product] += run.execution.lots[j].quantity
+        wip_parts[run.execution.lots[j].product] += run.execution.lots[j].quantity - spoiled[j]
     for product in set(released) | set(finished):
         assert released[product] == finished[product] + wip[product], product
-        assert parts_in[product] == parts_out[product] + wip_parts[product], product
+        assert (
+            parts_in[product] == parts_out[product] + spoiled_parts[product] + wip_parts[product]
+        ), product
     assert run.execution.finished == len(seen_finish)
     assert len(seen_release) <= len(run.execution.lots)  # arrivals are lots too
     if run.scenario.run.warmup == 0:
-        assert run.kpis.parts_good == sum(parts_out.values()) - run.kpis.parts_scrap
+        assert run.kpis.parts_good == sum(parts_out.values())
+        assert run.kpis.parts_scrap == sum(spoiled[j] for j in seen_finish)
     if run.execution.unfinished and not must_finish:
         assert run.execution.warnings, "a run stopped with open lots must say so"
     elif run.scenario.run.horizon is None:

@@ -237,8 +237,9 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
     - OEE on loading time (see :func:`oee`) per unit; per station and for the shop it
       is time-weighted over the processing units (robots excluded): availability = sum
       busy / sum loading time, performance = sum nominal / sum busy, quality = good /
-      produced parts; OEE = A x P x Q. TEEP = OEE x loading ratio. A scrapped lot is
-      charged to the unit of its last operation (where final inspection happens).
+      produced parts; OEE = A x P x Q. TEEP = OEE x loading ratio. A unit's quality is
+      charged where the defect arose: the parts its operations spoiled (``scrap``
+      events) over the parts they processed.
       ``performance_above_one`` names the units faster than :data:`PERFORMANCE_FLAG`
       (their nominal times are likely too long).
     - Throughput = good parts (``throughput_per_hour``) and lots
@@ -284,22 +285,17 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
 
     by_unit: dict[str, dict[str, float]] = {}
     by_station: dict[str, list[float]] = {}
-    last_of: dict[str, list[LotRecord]] = {}  # unit -> the done lots it ended, in order
-    for lot in done:
-        last_of.setdefault(lot.last_unit, []).append(lot)
     for u in shop.units:
         if not u.processing:
             continue
-        mine = last_of.get(u.name, [])
-        nominal = per_unit.get(u.name, [0.0, 0.0])[0]
-        unit_good, unit_made = sum(x.good for x in mine), sum(x.quantity for x in mine)
-        unit_oee = oee(times[u.name], nominal, unit_good, unit_made)
+        nominal, _, made, spoiled = per_unit.get(u.name, _NOTHING)
+        unit_oee = oee(times[u.name], nominal, made - spoiled, made)
         by_unit[u.name] = {k: unit_oee[k] for k in _UNIT_OEE}
         acc = by_station.setdefault(u.station, [0.0, 0.0, 0.0, 0.0])
         acc[0] += nominal
         acc[1] += unit_oee["loading_time"]
-        acc[2] += unit_good
-        acc[3] += unit_made
+        acc[2] += made - spoiled
+        acc[3] += made
     quality = _ratio(good, produced) if produced > 0 else 1.0
     proc = [u.name for u in shop.units if u.processing]
     shop_times = {s: sum(times[n].get(s, 0.0) for n in proc) for s in STATES}
@@ -369,6 +365,7 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
 
 
 _UNIT_OEE = ("availability", "performance", "quality", "oee")  # summary's oee_by_unit
+_NOTHING = (0.0, 0.0, 0.0, 0.0)  # a unit with no operation in the window
 
 
 def _delivery(lots: Iterable[LotRecord], t0: float, t1: float) -> dict[str, float]:

@@ -24,6 +24,10 @@ class LotRecord:
     good: float = 0.0
     last_unit: str = ""
     scrapped: bool = False
+    parts: float = -1.0  # good parts still in the lot (scrap events take them out)
+
+    def __post_init__(self) -> None:
+        self.parts = float(self.quantity)
 
 
 @dataclass
@@ -33,7 +37,9 @@ class Scan:
     times: dict[str, dict[str, float]]  # unit -> state -> time, open intervals excluded
     open: dict[str, tuple[str, float]]  # unit -> (current state, since)
     lots: dict[int, LotRecord]
-    per_unit: dict[str, list[float]]  # unit -> [nominal of ops ended in window, key op time]
+    # unit -> [nominal of ops ended in the window, key-process op time, parts those ops
+    # processed, parts they spoiled]
+    per_unit: dict[str, list[float]]
     failures: dict[str, int]  # unit -> breakdowns that began in the window
 
 
@@ -62,6 +68,7 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
     meta = {u.name: (clock[u.name], u.kind == "printer3d", u.station) for u in shop.units}
     started: dict[tuple[int, int, str], tuple[float, float, float]] = {}
     failures: dict[str, int] = {}
+    printed: set[tuple[int, int]] = set()  # (job, operation) a print cell has counted
     builds: dict[str, tuple[float, float]] = {}  # print cell -> (start, parts) of its build
     printers = {u.name: u for u in shop.units if u.kind == "printer3d"}
     jobs, products, due_after = shop.jobs, shop.products, shop.due_after
@@ -102,12 +109,17 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
             lot.last_unit = station
             acc = per_unit.get(station)
             if acc is None:
-                acc = per_unit[station] = [0.0, 0.0]
+                acc = per_unit[station] = [0.0, 0.0, 0.0, 0.0]
             op = products[lot.product][o]
             begun = started.pop((j, o, station), None)
             unit = meta.get(station)
-            if unit is not None and unit[1]:
-                continue  # a print cell's time is counted per build (build_end below)
+            if unit is not None and unit[1]:  # a print cell ends each part of a lot
+                if lo <= t <= hi and (j, o) not in printed:
+                    printed.add((j, o))
+                    acc[2] += lot.parts
+                continue  # its time is counted per build (build_end below)
+            if lo <= t <= hi:
+                acc[2] += lot.parts
             began, busy0, pre0 = (t, 0.0, 0.0) if begun is None else begun
             # the share of the operation inside the window (an operation cut by the
             # warm-up counts only its part after it): elapsed time, or for a machine
@@ -135,11 +147,20 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
             if busy1 > busy0:
                 busy_inside = 1.0 - (pre1 - pre0) / (busy1 - busy0)
             if lo <= t <= hi:
-                acc[0] += lot.quantity * op.cycle.get(station_id, 0.0) * busy_inside
+                acc[0] += lot.parts * op.cycle.get(station_id, 0.0) * busy_inside
             if op.key_process and t > began:
                 # operation hours: the processing time the unit reports (op_end value),
                 # else the elapsed time; prorated to the part inside the window
                 acc[1] += (value if value > 0 else t - began) * inside
+        elif kind == "scrap":
+            lot = lots.get(j)
+            if lot is not None:
+                lot.parts -= value
+            if lo <= t <= hi:
+                acc = per_unit.get(station)
+                if acc is None:
+                    acc = per_unit[station] = [0.0, 0.0, 0.0, 0.0]
+                acc[3] += value
         elif kind == "failure":
             if lo <= t <= hi:
                 failures[station] = failures.get(station, 0) + 1
@@ -157,7 +178,7 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
             inside = (part if part > 0.0 else 0.0) / (t - built)
             acc = per_unit.get(station)
             if acc is None:
-                acc = per_unit[station] = [0.0, 0.0]
+                acc = per_unit[station] = [0.0, 0.0, 0.0, 0.0]
             base, per_part = info.build_time or (0.0, 0.0)
             acc[0] += (base + per_part * parts) * inside
             if info.key_process:
@@ -175,5 +196,13 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
                 lot.finish = t
                 lot.scrapped = state == "scrap"
                 lot.good = 0.0 if lot.scrapped else value
+                # Bad parts no scrap event accounted for (a log that reports scrap only
+                # at the end, as many MESs do) are charged to the last operation's unit.
+                missing = lot.parts - lot.good
+                if missing > 0 and lot.last_unit and lo <= t <= hi:
+                    acc = per_unit.get(lot.last_unit)
+                    if acc is not None:
+                        acc[3] += missing
+                lot.parts = lot.good
     open_ = {u: (clock[u][0], clock[u][1]) for u in names}
     return Scan(times, open_, lots, per_unit, failures)

@@ -29,6 +29,9 @@ class RoutingStep(StrictModel):
     name: str | None = None
     stations: dict[str, Duration] = Field(min_length=1)
     cv: CV | None = None
+    #: Share of the parts this operation spoils, drawn part by part (binomial); the
+    #: scrap is charged to the unit that did the operation.
+    scrap_rate: Fraction = 0.0
     dist: StepDist | None = None
     key_process: bool | None = None
 
@@ -37,6 +40,8 @@ class Product(StrictModel):
     id: Id
     name: str = ""
     family: str | None = None
+    #: Share of parts found bad at final inspection, i.e. spoiled by the last operation
+    #: (on top of that step's own ``scrap_rate``), drawn part by part.
     scrap_rate: Fraction = 0.0
     routing: list[RoutingStep] = Field(min_length=1)
 

@@ -48,7 +48,7 @@ class LotInShop:
     index: int
     id: str
     product: Product
-    quantity: int
+    quantity: int  # good parts still in the lot (scrap takes them out)
     release: float
     due: float | None
     seed: tuple[Any, tuple[int, ...]]  # (entropy, spawn key) of the lot's own stream
@@ -59,7 +59,11 @@ class LotInShop:
     put: Put | None = None  # the lot's pending or done put into ``buffer``
     buffer: Any = None
     work_left: float = 0.0  # for mwkr
+    ordered: int = -1  # parts released (set from quantity)
     _rng: np.random.Generator | None = None
+
+    def __post_init__(self) -> None:
+        self.ordered = self.quantity
 
     @property
     def rng(self) -> np.random.Generator:
@@ -70,7 +74,7 @@ class LotInShop:
 
     @property
     def info(self) -> JobInfo:
-        return JobInfo(self.id, self.product.id, self.quantity, self.release, self.due)
+        return JobInfo(self.id, self.product.id, self.ordered, self.release, self.due)
 
 
 class ShopRun(ABC):
@@ -114,6 +118,9 @@ class ShopRun(ABC):
             for u in s.unit_names
         }
         self._travels: dict[tuple[str, str], bool] = {}
+        self.inspects = any(
+            self.scrap_rate(p, k) > 0 for p in scenario.products for k in range(len(p.routing))
+        )
         # Why an idle unit is idle: ``pending[key]`` counts the operations of released
         # lots not yet started that the units of ``key`` could do; > 0 shows STARVED,
         # 0 shows NO_ORDER (see :meth:`demand_keys`).
@@ -202,13 +209,34 @@ class ShopRun(ABC):
         lot.ready_at = self.env.now
         self._demand(lot, range(lot.step, len(lot.product.routing)), +1)
 
+    def scrap_rate(self, product: Product, k: int) -> float:
+        """Per-part scrap of operation ``k``: the step's own, and on the last step the
+        product's final-inspection rate too (independent causes)."""
+        rate = product.routing[k].scrap_rate
+        if k == len(product.routing) - 1:
+            rate = 1.0 - (1.0 - rate) * (1.0 - product.scrap_rate)
+        return rate
+
+    def inspect(self, lot: LotInShop, k: int, unit: str) -> None:
+        """Draw the parts operation ``k`` spoiled (binomial, from the lot's own stream)
+        and take them out of the lot; the scrap is charged to ``unit``. A lot whose
+        parts are all spoiled goes on empty (its later operations take no time) and
+        finishes as scrapped."""
+        rate = self.scrap_rate(lot.product, k)
+        if rate <= 0 or lot.quantity == 0:
+            return
+        bad = int(lot.rng.binomial(lot.quantity, rate))
+        if bad:
+            lot.quantity -= bad
+            self.rec(
+                self.env.now, EventKind.SCRAP, unit, job=lot.index, operation=k, value=bad,
+                product=lot.product.id,
+            )  # fmt: skip
+
     def finish(self, lot: LotInShop) -> None:
-        rate = lot.product.scrap_rate
-        scrap = rate > 0 and lot.rng.random() < rate
         self.rec(
             self.env.now, EventKind.FINISH, lot.location or "", job=lot.index,
-            value=0.0 if scrap else lot.quantity, state="scrap" if scrap else "",
-            product=lot.product.id,
+            value=lot.quantity, state="" if lot.quantity else "scrap", product=lot.product.id,
         )  # fmt: skip
         self.finished += 1
         expected = self.expected
@@ -270,6 +298,7 @@ class ShopRun(ABC):
             self.started(lot, k)
             parts = [printer.submit(lot.index, k, product) for _ in range(lot.quantity)]
             yield self.env.all_of(parts)
+            self.inspect(lot, k, unit)
             lot.location = unit
             self.op_done(lot)
             return
@@ -295,6 +324,8 @@ class ShopRun(ABC):
         work = self.work(lot, k, station) if self.variability else self.nominal(lot, k, station)
         family = product.family_name if self.unit_setups[unit] else None
         yield from machine.process(lot.index, k, work, family, product.id)
+        if self.inspects:
+            self.inspect(lot, k, unit)
         if robot is not None:
             yield from robot[0].unload(
                 unit, robot[1], job=lot.index, operation=k, product=product.id

@@ -112,6 +112,8 @@ class PlanRun(ShopRun):
                 work = self.work(lot, k, station)
             family = product.family_name if setups else None
             yield from machine.process(lot.index, k, work, family, product.id)
+            if self.inspects:
+                self.inspect(lot, k, unit)
             lot.location = unit
             held = lot.held
             if k == len(product.routing) - 1:  # op_done() (advance()) inlined
