@@ -20,13 +20,14 @@ How the twin drives it (each class documents its exact semantics)::
     yield printer.submit(j, k + 1, "bracket")  # succeeds after build + post-processing
 
 Modules: :mod:`models.distributions` (durations), :mod:`models.calendar` (shifts),
-:mod:`models.unit` (states, shift pauses, failures), :mod:`models.machine`,
-:mod:`models.robot`, :mod:`models.printer`, :mod:`models.buffer`,
-:mod:`models.recorder` (the event-log contract).
+:mod:`models.dated_calendar` (holidays, make-up days), :mod:`models.unit` (states, shift
+pauses, failures), :mod:`models.machine`, :mod:`models.robot`, :mod:`models.printer`,
+:mod:`models.buffer`, :mod:`models.recorder` (the event-log contract).
 """
 
 from models.buffer import Buffer
 from models.calendar import Calendar
+from models.dated_calendar import DatedCalendar
 from models.distributions import (
     Constant,
     Distribution,
@@ -52,6 +53,7 @@ __all__ = [
     "CNCMachine",
     "Calendar",
     "Constant",
+    "DatedCalendar",
     "Distribution",
     "EventKind",
     "Exponential",

@@ -17,6 +17,7 @@ import numpy as np
 import simpy
 
 from models.calendar import Calendar
+from models.dated_calendar import DatedCalendar
 from models.distributions import Constant, Distribution, as_distribution, with_cv
 from models.recorder import EventKind, Recorder, State
 from models.unit import Failure, Unit
@@ -94,7 +95,7 @@ class Machine(Unit):
         setup_times: SetupTimes | None = None,
         initial_family: Hashable | None = None,
         failure: Failure | None = None,
-        calendar: Calendar | None = None,
+        calendar: Calendar | DatedCalendar | None = None,
         attended: bool = True,
         failures_count_operating_time: bool = True,
         work_cv: float = 0.0,

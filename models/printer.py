@@ -24,6 +24,7 @@ import numpy as np
 import simpy
 
 from models.calendar import Calendar
+from models.dated_calendar import DatedCalendar
 from models.distributions import Distribution, as_distribution
 from models.recorder import EventKind, Recorder, State
 from models.unit import Failure, Unit
@@ -112,7 +113,7 @@ class PrintCell(Unit):
         cooldown: float | Distribution = 0.0,
         post_process: float | Distribution = 0.0,
         failure: Failure | None = None,
-        calendar: Calendar | None = None,
+        calendar: Calendar | DatedCalendar | None = None,
         failures_count_operating_time: bool = True,
         idle_state: State = State.IDLE,
     ) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import simpy
 
 from models.calendar import Calendar
+from models.dated_calendar import DatedCalendar
 from models.distributions import Distribution, as_distribution
 from models.recorder import EventKind, Recorder, State
 from models.unit import Failure, Unit
@@ -42,7 +43,7 @@ class Robot(Unit):
         *,
         rng: np.random.Generator,
         failure: Failure | None = None,
-        calendar: Calendar | None = None,
+        calendar: Calendar | DatedCalendar | None = None,
         attended: bool = False,
         failures_count_operating_time: bool = True,
     ) -> None:

@@ -32,6 +32,7 @@ import numpy as np
 import simpy
 
 from models.calendar import Calendar
+from models.dated_calendar import DatedCalendar
 from models.distributions import Distribution, as_distribution
 from models.recorder import EventKind, Recorder, State
 
@@ -91,7 +92,7 @@ class Unit:
         recorder: Recorder | None,
         *,
         rng: np.random.Generator,
-        calendar: Calendar | None = None,
+        calendar: Calendar | DatedCalendar | None = None,
         attended: bool = True,
         failure: Failure | None = None,
         failures_count_operating_time: bool = True,
@@ -102,7 +103,9 @@ class Unit:
         self.env = env
         self.name = name
         self.rng = rng
-        self.calendar = calendar if calendar is not None else Calendar.always()
+        self.calendar: Calendar | DatedCalendar = (
+            calendar if calendar is not None else Calendar.always()
+        )
         self._always_on = self.calendar.is_always
         self.attended = attended
         self._rec = recorder.record if recorder is not None else None

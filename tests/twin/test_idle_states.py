@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import twin
+from twin.errors import ScenarioError
 from twin.kpi import state_times
 from twin.scenario import Scenario
 
@@ -115,3 +116,35 @@ def test_a_lot_spoiled_whole_finishes_as_scrap() -> None:
     run = twin.simulate(Scenario.from_dict(data), method="fifo", seed=1)
     assert run.kpis.jobs_scrapped == 1 and run.kpis.jobs_finished == 0
     assert run.kpis.parts_good == 0
+
+
+def test_holidays_and_make_up_days_move_the_work() -> None:
+    """Three 8-hour days of work from Monday 08:00 on a Mon-Fri day shift end Wednesday;
+    with Tuesday a holiday, Thursday; with Tuesday to Thursday off (a 国庆 week) and the
+    Saturday worked in exchange (调休), Saturday."""
+
+    def run(holidays: list[str], workdays: list[str]) -> float:
+        data = _line().model_dump()
+        data.update(
+            start="2026-09-28T00:00:00",  # a Monday
+            calendars={"day": {"shifts": [["08:00", "16:00"]], "days_off": ["sat", "sun"],
+                               "holidays": holidays, "workdays": workdays}},
+        )  # fmt: skip
+        data["stations"] = [{"id": "saw", "kind": "manual", "calendar": "day"}]
+        data["products"] = [{"id": "p", "routing": [{"stations": {"saw": 480}}]}]
+        data["orders"] = [{"id": "O1", "product": "p", "quantity": 3, "release": 480}]
+        return twin.simulate(Scenario.from_dict(data), method="fifo").kpis.makespan
+
+    day = 1440
+    assert run([], []) == 2 * day + 960  # Mon, Tue, Wed: ends Wednesday 16:00
+    assert run(["2026-09-29"], []) == 3 * day + 960  # Tuesday off: Thursday 16:00
+    golden_week = [{"from": "2026-09-29", "to": "2026-10-01"}]
+    assert run(golden_week, ["2026-10-03"]) == 5 * day + 960
+    assert run(golden_week, []) == 7 * day + 960  # without the make-up day: next Monday
+
+
+def test_dated_days_need_a_start() -> None:
+    data = _line().model_dump()
+    data["calendars"] = {"day": {"shifts": [["08:00", "16:00"]], "holidays": ["2026-10-01"]}}
+    with pytest.raises(ScenarioError, match="need the scenario's start"):
+        Scenario.from_dict(data)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 import networkx as nx
@@ -48,6 +49,7 @@ class ScenarioParts(Protocol):
     orders: list[Order]
     arrivals: Arrivals | None
     run: RunSpec
+    start: datetime | None
 
     @property
     def time_unit(self) -> str: ...
@@ -109,6 +111,10 @@ def cross_check(s: ScenarioParts) -> list[Problem]:
             found.ref((*at, "setup", "families", src), "product family", src, families)
             for dst in targets:
                 found.ref((*at, "setup", "families", src, dst), "product family", dst, families)
+    for name, spec in s.calendars.items():
+        if (spec.holidays or spec.workdays) and s.start is None:
+            where = "holidays" if spec.holidays else "workdays"
+            found.add(("calendars", name, where), "dated days need the scenario's start")
     for i, buf in enumerate(s.buffers):
         found.ref(("buffers", i, "after"), "station", buf.after, list(stations))
         if buf.id in stations or buf.id in s.unit_station:

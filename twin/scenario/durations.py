@@ -273,6 +273,17 @@ def week_on_intervals(
     return _subtract(_wrap(on, MINUTES_PER_WEEK), _wrap(pauses, MINUTES_PER_WEEK))
 
 
+def day_on_intervals(shifts: Sequence[Interval], breaks: Sequence[Interval]) -> list[Interval]:
+    """On-intervals in minutes of one working day alone ([0, 1440)): its shifts minus its
+    breaks, a shift past midnight cut at midnight (a dated day stands on its own)."""
+    day = 24 * 60
+
+    def within(intervals: Sequence[Interval]) -> list[Interval]:
+        return _merge((a, min(b if b > a else b + day, day)) for a, b in intervals)
+
+    return _subtract(within(shifts), within(breaks))
+
+
 def rotate_intervals(intervals: Sequence[Interval], offset: float, period: float) -> list[Interval]:
     """Periodic intervals seen from a clock that starts ``offset`` into the period:
     interval ``(s, e)`` becomes ``(s - offset, e - offset)`` folded onto ``[0, period)``."""

@@ -17,7 +17,7 @@ holds a concrete value; the ``is_*`` properties give them typed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any, Literal
 
 import networkx as nx
@@ -158,6 +158,33 @@ class Scenario(StrictModel):
             offset += self.start.second / 60
         on = rotate_intervals(self.calendars[name].week_minutes(), offset, MINUTES_PER_WEEK)
         return MINUTES_PER_WEEK * per_minute, [(a * per_minute, b * per_minute) for a, b in on]
+
+    def calendar_overrides(self, name: str) -> list[tuple[float, float, list[tuple[float, float]]]]:
+        """The dated exceptions of a named calendar as override windows in the base unit
+        (``(day start, day end, on-intervals)``): a holiday has none, a make-up day the
+        usual shifts. Days before :attr:`start` are left out; validation makes sure a
+        calendar with dates comes with a ``start``."""
+        holidays, workdays = self.calendars[name].dated_days()
+        if not (holidays or workdays) or self.start is None:
+            return []
+        per_minute = 60.0 / UNIT_SECONDS[self.time_unit]
+        worked = self.calendars[name].day_minutes()
+        origin = self.start.replace(tzinfo=None)
+        windows = []
+        for day in sorted(holidays | workdays):
+            begin = (datetime.combine(day, time()) - origin).total_seconds() / 60.0
+            if begin + 1440.0 <= 0:
+                continue
+            on = [] if day in holidays else [(begin + a, begin + b) for a, b in worked]
+            on = [(max(a, 0.0), b) for a, b in on if b > 0]
+            windows.append(
+                (
+                    max(begin, 0.0) * per_minute,
+                    (begin + 1440.0) * per_minute,
+                    [(a * per_minute, b * per_minute) for a, b in on],
+                )
+            )
+        return windows
 
     def travel_time(self, from_station: str, to_station: str) -> float:
         """Transport time between two stations in the base unit (0 within a station).

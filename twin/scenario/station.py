@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 import networkx as nx
-from pydantic import (
-    Field,
-    model_validator,
-)
+from pydantic import ConfigDict, Field, model_validator
 
 from twin.scenario.blocks import (
     CV,
@@ -27,6 +25,7 @@ from twin.scenario.durations import (
     Clock,
     Duration,
     Weekday,
+    day_on_intervals,
     field_error,
     parse_clock,
     week_on_intervals,
@@ -188,16 +187,59 @@ class Station(StrictModel):
         return float(self.variability_cv or 0.0)
 
 
+class DateRange(StrictModel):
+    """Consecutive days, both ends included (``{from: 2026-10-01, to: 2026-10-07}``)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    first: date = Field(alias="from")
+    last: date = Field(alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        if not self.first <= self.last <= self.first + timedelta(days=366):
+            raise field_error(
+                "dates", f"expected from <= to within a year, got {self.first} .. {self.last}"
+            )
+        return self
+
+
 class CalendarSpec(StrictModel):
     """Weekly shifts: ``shifts``/``breaks`` as ``["HH:MM", "HH:MM"]`` (end <= start runs
-    past midnight), ``days_off`` as weekday names."""
+    past midnight), ``days_off`` as weekday names. Dated exceptions beside the week:
+    ``holidays`` (dates or ``{from, to}`` ranges, e.g. 春节, 国庆) are off all day;
+    ``workdays`` (make-up days, 调休) are worked with the usual shifts and breaks."""
 
     shifts: list[tuple[Clock, Clock]] = Field(min_length=1)
     breaks: list[tuple[Clock, Clock]] = Field(default_factory=list)
     days_off: list[Weekday] = Field(default_factory=list)
+    holidays: list[date | DateRange] = Field(default_factory=list)
+    workdays: list[date] = Field(default_factory=list)
+
+    def dated_days(self) -> tuple[set[date], set[date]]:
+        """(holiday dates, make-up working dates), ranges expanded."""
+        off: set[date] = set()
+        for item in self.holidays:
+            if isinstance(item, DateRange):
+                off.update(
+                    item.first + timedelta(days=k) for k in range((item.last - item.first).days + 1)
+                )
+            else:
+                off.add(item)
+        return off, set(self.workdays)
+
+    def day_minutes(self) -> list[tuple[float, float]]:
+        """On-intervals in minutes of one worked day on its own (a make-up day)."""
+        return day_on_intervals(
+            [(parse_clock(a), parse_clock(b)) for a, b in self.shifts],
+            [(parse_clock(a), parse_clock(b)) for a, b in self.breaks],
+        )
 
     @model_validator(mode="after")
     def _works_sometime(self) -> CalendarSpec:
+        both = sorted(self.dated_days()[0] & self.dated_days()[1])
+        if both:
+            raise field_error("calendar", f"{both[0]} is both a holiday and a workday")
         if not self.week_minutes():
             raise field_error(
                 "calendar",

@@ -24,7 +24,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from models import Buffer, Calendar, Machine, PrintCell, Recorder, Robot, State, TransportFleet
+from models import (
+    Buffer,
+    Calendar,
+    DatedCalendar,
+    Machine,
+    PrintCell,
+    Recorder,
+    Robot,
+    State,
+    TransportFleet,
+)
 from models.distributions import Constant, Distribution
 from scheduler import ProblemData
 from twin.scenario import Scenario, Station
@@ -226,11 +236,13 @@ class Shop:
     unit_station: dict[str, str] = field(default_factory=dict)
 
 
-def _calendars(scenario: Scenario) -> dict[str, Calendar]:
+def _calendars(scenario: Scenario) -> dict[str, Calendar | DatedCalendar]:
     out = {}
     for name in scenario.calendars:
         period, on = scenario.calendar_intervals(name)
-        out[name] = Calendar(period, on)
+        overrides = scenario.calendar_overrides(name)
+        weekly = Calendar(period, on)
+        out[name] = DatedCalendar(weekly, overrides) if overrides else weekly
     return out
 
 
