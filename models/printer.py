@@ -97,7 +97,10 @@ class PrintCell(Unit):
     cooldown
         Time the plate cools in the printer after the build.
     post_process
-        Time per part after cool-down, off the printer.
+        Time per part after cool-down, off the printer (depowdering, support removal).
+    post_capacity
+        Parts post-processed at once (places at the post-processing bench); ``None``:
+        unlimited. A finite bench is where a print cell's output is often limited.
     """
 
     def __init__(
@@ -116,6 +119,7 @@ class PrintCell(Unit):
         calendar: Calendar | DatedCalendar | None = None,
         failures_count_operating_time: bool = True,
         idle_state: State = State.IDLE,
+        post_capacity: int | None = None,
     ) -> None:
         if not (isinstance(plate_capacity, int | np.integer) and plate_capacity >= 1):
             raise ValueError(
@@ -139,6 +143,9 @@ class PrintCell(Unit):
         self.build_time = build_time
         self._cooldown = as_distribution(cooldown, "cooldown")
         self._post = as_distribution(post_process, "post_process")
+        if post_capacity is not None and not post_capacity >= 1:
+            raise ValueError(f"{name}: post_capacity must be >= 1, got {post_capacity}")
+        self._bench = None if post_capacity is None else simpy.Resource(env, post_capacity)
         self._queue: list[_Part] = []
         self._arrival: simpy.Event | None = None
         self.builds = 0
@@ -215,7 +222,12 @@ class PrintCell(Unit):
                 self._done(p)
 
     def _finish(self, part: _Part, post: float) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(post)
+        if self._bench is None:
+            yield self.env.timeout(post)
+        else:
+            with self._bench.request() as place:
+                yield place
+                yield self.env.timeout(post)
         self._done(part)
 
     def _done(self, part: _Part) -> None:

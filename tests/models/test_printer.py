@@ -153,3 +153,28 @@ def test_breakdown_during_build_resumes() -> None:
     assert spans(rec, "failure", "repair", "P1") == [(5, 7)]
     assert done == [(0, 12)]
     assert states(rec, "P1") == [(0, "idle"), (0, "busy"), (5, "down"), (7, "busy"), (12, "idle")]
+
+
+@pytest.mark.parametrize(
+    ("places", "finished"), [(None, [23, 23, 23]), (1, [23, 24, 25]), (2, [23, 23, 24])]
+)
+def test_post_processing_places_limit_the_output(places: int | None, finished: list[int]) -> None:
+    """Three parts off one plate at 22, one time unit of post-processing each: all at
+    once on an unlimited bench, one after the other on a single place."""
+    env = simpy.Environment()
+    cell = PrintCell(
+        env, "P1", ListRecorder(), rng=np.random.default_rng(0), plate_capacity=3,
+        max_wait=float("inf"), build_time=BuildTime(base=10, per_part=2), cooldown=4,
+        post_process=1, post_capacity=places,
+    )  # fmt: skip
+    done = feed(env, cell, [(t, "a") for t in range(3)])
+    env.run(until=100)
+    assert sorted(t for _, t in done) == finished
+
+
+def test_a_bench_needs_a_place() -> None:
+    with pytest.raises(ValueError, match="post_capacity must be >= 1"):
+        PrintCell(
+            simpy.Environment(), "P1", None, rng=np.random.default_rng(0), plate_capacity=1,
+            max_wait=0, build_time=BuildTime(per_part=1), post_capacity=0,
+        )  # fmt: skip

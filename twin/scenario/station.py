@@ -109,7 +109,10 @@ _KIND_DEFAULTS: dict[str, tuple[bool, bool, bool, float]] = {
     "printer3d": (True, True, True, 0.05),
     "generic": (False, True, False, 0.05),
 }
-PRINTER_FIELDS = ("plate_capacity", "max_wait", "build_time", "cooldown", "post_process")
+PRINTER_FIELDS = (
+    "plate_capacity", "max_wait", "build_time", "cooldown", "post_process",
+    "post_process_capacity",
+)  # fmt: skip
 ROBOT_FIELDS = ("tends", "load_time")
 
 
@@ -139,6 +142,8 @@ class Station(StrictModel):
     build_time: BuildTime | None = None
     cooldown: Duration | None = None
     post_process: Duration | None = None
+    #: Places at the post-processing bench (parts post-processed at once).
+    post_process_capacity: Annotated[Places, Field(ge=1)] | None = None
     tends: list[str] | None = None
     load_time: Duration | None = None
 

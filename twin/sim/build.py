@@ -300,6 +300,8 @@ def build_shop(
                     build_time=_plate_time(station),
                     cooldown=station.cooldown or 0.0,
                     post_process=station.post_process or 0.0,
+                    # one post-processing place unless the file says more
+                    post_capacity=station.post_process_capacity or 1,
                     failure=failure, calendar=cal, idle_state=State.NO_ORDER,
                     failures_count_operating_time=wear,
                 )  # fmt: skip
