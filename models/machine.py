@@ -10,6 +10,7 @@ the processing, breakdowns and shift pauses; the twin marks BLOCKED / STARVED wi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator, Hashable, Sequence
 from typing import Any
 
@@ -102,6 +103,7 @@ class Machine(Unit):
         work_kind: str = "lognormal",
         priority: bool = False,
         idle_state: State = State.IDLE,
+        per_lot_setup: float = 0.0,
     ) -> None:
         super().__init__(
             env,
@@ -119,6 +121,9 @@ class Machine(Unit):
         )
         self.family = initial_family
         self._setup = _setup_function(setup_times, name)
+        if not (per_lot_setup >= 0 and math.isfinite(per_lot_setup)):
+            raise ValueError(f"{name}: per_lot_setup must be >= 0, got {per_lot_setup}")
+        self.per_lot_setup = float(per_lot_setup)
         noise = with_cv(1.0, work_cv, work_kind)
         self._noise: Distribution | None = None if isinstance(noise, Constant) else noise
         # the hot path: nothing can pause or vary the work, one timeout per operation
@@ -167,12 +172,13 @@ class Machine(Unit):
             if self._down:  # struck at rest by a calendar-time failure: start after repair
                 assert self._repaired is not None
                 yield self._repaired
+        setup = self.per_lot_setup  # program change, first-article check: every lot
         if family is not None:
             if self._setup is not None:
-                setup = self.setup_time(self.family, family)
-                if setup > 0:
-                    yield from self._do_setup(setup, job, operation, family, product)
+                setup += self.setup_time(self.family, family)
             self.family = family
+        if setup > 0:
+            yield from self._do_setup(setup, job, operation, self.family, product)
         if self._noise is not None:
             work *= self._noise.sample(self.rng)
         if self.attended and not self._always_on and work > 0:
@@ -233,7 +239,7 @@ class Machine(Unit):
     ) -> Generator[simpy.Event, Any, None]:
         """A changeover to ``family``: needs a setter, so it pauses off shift."""
         rec = self._rec
-        fam = str(family)
+        fam = "" if family is None else str(family)
         if not self._always_on:
             yield from self._await_shift()
         if rec is not None:

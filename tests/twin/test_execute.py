@@ -147,7 +147,8 @@ def test_robot_loads_and_unloads_every_tended_operation() -> None:
 
 
 def test_print_cell_batches_parts_of_a_lot() -> None:
-    """Six parts on four-part plates: two builds, every part post-processed."""
+    """Six parts on four-part plates: two builds, every part post-processed, one at a
+    time on the one bench place (the default)."""
     stations = [
         *copy.deepcopy(BASE["stations"]),
         {
@@ -162,7 +163,7 @@ def test_print_cell_batches_parts_of_a_lot() -> None:
     )
     assert [row[6] for row in run.log.where("build_start")] == [4, 2]
     assert len(run.log.where("op_end")) == 6
-    assert run.kpis.makespan == (30 + 40 + 20) + (30 + 20 + 20) + 5
+    assert run.kpis.makespan == (30 + 40 + 20) + (30 + 20 + 20) + 2 * 5
 
 
 def test_attended_machine_pauses_at_the_break() -> None:

@@ -54,10 +54,13 @@ class PowerDraw(StrictModel):
 
 class SetupSpec(StrictModel):
     """Sequence-dependent setups by product family: ``families[from][to]``, else
-    ``default`` on a family change; none within a family or before the first job."""
+    ``default`` on a family change; none within a family or before the first job.
+    ``per_lot``: a minor setup before every lot besides (program change, first-article
+    check), which the scheduler plans as part of each operation."""
 
     default: Duration = 0.0
     families: dict[str, dict[str, Duration]] = Field(default_factory=dict)
+    per_lot: Duration = 0.0
 
     def time(self, from_family: str | None, to_family: str) -> float:
         """Setup before an operation of ``to_family`` after one of ``from_family``."""

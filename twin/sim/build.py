@@ -4,7 +4,8 @@
   units (a :class:`scheduler.ProblemData`). Machines are the processing units (robots
   excluded) in station order, so machine index ``m`` is unit ``data.machine_names[m]``.
   Durations are ``quantity x cycle time`` rounded up to the integer base unit (at least
-  1 unless 0), plus one load and one unload by the robot on robot-tended stations; a
+  1 unless 0), plus one load and one unload by the robot on robot-tended stations and
+  the station's minor setup per lot (``setup.per_lot``); a
   3D-print operation is estimated as whole plates (build + cool-down per plate, and
   post-processing once). Setups by product family, transport times between stations,
   release (rounded up), due (rounded down) and weight (= order priority) come from the
@@ -104,7 +105,12 @@ def build_problem(scenario: Scenario) -> ProblemData:
     mode_duration: list[int] = []
     op_family: list[int] = []
     products = {p.id: (p, fam_index[p.family_name]) for p in scenario.products}
+    # per operation, besides quantity x cycle: the robot's load + unload and the
+    # station's minor setup per lot
     handling = {t: 2.0 * (r.load_time or 0.0) for t, r in tending(scenario).items()}
+    for s in scenario.stations:
+        if s.setup.per_lot > 0 and s.kind != "printer3d":
+            handling[s.id] = handling.get(s.id, 0.0) + s.setup.per_lot
     # per station, looked up once per mode: (station, a print cell?, robot load + unload
     # time, its machine indices)
     where = {
@@ -310,6 +316,7 @@ def build_shop(
                     env, name, recorder, rng=rng, setup_times=_setup_times(station),
                     failure=failure, calendar=cal, attended=not station.is_unattended,
                     work_cv=0.0, idle_state=State.NO_ORDER, failures_count_operating_time=wear,
+                    per_lot_setup=station.setup.per_lot,
                 )  # fmt: skip
     for station in scenario.stations:
         if station.kind != "robot":
