@@ -41,7 +41,7 @@ class UnitInfo:
 
     name: str
     station: str
-    kind: str  # cnc | manual | robot | printer3d | generic
+    kind: str  # cnc | manual | robot | printer3d | generic | agv
     numerically_controlled: bool
     networked: bool
     key_process: bool
@@ -52,8 +52,8 @@ class UnitInfo:
 
     @property
     def processing(self) -> bool:
-        """Units that make parts (robots only handle them)."""
-        return self.kind != "robot"
+        """Units that make parts (robots and vehicles only handle them)."""
+        return self.kind not in ("robot", "agv")
 
 
 @dataclass(frozen=True)

@@ -171,3 +171,21 @@ def test_a_minor_setup_before_every_lot(method: str) -> None:
     assert run.kpis.makespan == 16 + 3 * 9
     if run.plan is not None:  # the plan counted the setup inside each operation
         assert run.plan.makespan == 43
+
+
+def test_vehicles_are_units_of_the_shop() -> None:
+    """AGVs count in 设备联网率 and energy like any unit, and never in OEE; with a home
+    they travel empty to the next pickup."""
+    data = _line().model_dump()
+    data["transport"] = {
+        "fleet": {"id": "agv", "count": 1, "home": "mill", "networked": True,
+                  "power_kw": {"idle": 0.0, "busy": 6.0}},
+        "travel_time": {"default": 2},
+    }  # fmt: skip
+    run = twin.simulate(Scenario.from_dict(data), method="fifo")
+    k = run.kpis
+    assert "agv.0" in k.state_time and "agv.0" not in k.oee_by_unit
+    assert k.networked_rate == pytest.approx(1 / 3)  # the AGV of saw, mill, agv
+    legs = run.log.to_frame().query("kind == 'transport_start'")["state"].tolist()
+    assert legs == ["empty ->saw", "saw->mill"]  # from home to the pickup, then loaded
+    assert k.energy_kwh_by_station["agv"] == pytest.approx(4 / 60 * 6.0)

@@ -231,6 +231,9 @@ def _check_triangular(found: _Problems, s: ScenarioParts, i: int, k: int) -> Non
 
 def _check_transport(found: _Problems, s: ScenarioParts, transport: Transport) -> None:
     names = [st.id for st in s.stations]
+    fleet = transport.fleet
+    if fleet is not None and fleet.home is not None:
+        found.ref(("transport", "fleet", "home"), "station", fleet.home, names)
     if transport.travel_time is not None and transport.layout is not None:
         found.add(("transport", "layout"), "give travel_time or layout, not both")
         return

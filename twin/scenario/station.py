@@ -274,8 +274,16 @@ class Buffer(StrictModel):
 
 
 class Fleet(StrictModel):
+    """Vehicles (AGVs) that carry lots between stations. Each vehicle is a unit of the
+    shop like any other: its states, its energy and its place in 设备联网率.
+    ``home``: the station where the vehicles start; with it, a vehicle travels empty
+    from where it left its last lot to the next pickup."""
+
     id: Id = "agv"
     count: UnitCount = 1
+    home: str | None = None
+    networked: bool = False
+    power_kw: PowerDraw = Field(default_factory=lambda: PowerDraw())
 
 
 class TravelTimes(StrictModel):

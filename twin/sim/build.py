@@ -193,6 +193,16 @@ def shop_info(scenario: Scenario) -> ShopInfo:
         for s in scenario.stations
         for u in s.unit_names
     ]
+    fleet = None if scenario.transport is None else scenario.transport.fleet
+    if fleet is not None:  # vehicles are units too (named as TransportFleet names them)
+        units += [
+            UnitInfo(
+                name=f"{fleet.id}.{i}", station=fleet.id, kind="agv",
+                numerically_controlled=False, networked=fleet.networked, key_process=False,
+                power_kw=fleet.power_kw.model_dump(),
+            )
+            for i in range(fleet.count)
+        ]  # fmt: skip
     key_station = {s.id: s.is_key_process for s in scenario.stations}.__getitem__
     products = {
         p.id: tuple(
@@ -336,6 +346,7 @@ def build_shop(
             return scenario.travel_time(where.get(str(a), str(a)), where.get(str(b), str(b)))
 
         shop.fleet = TransportFleet(
-            env, transport.fleet.id, recorder, vehicles=transport.fleet.count, travel_time=travel
-        )
+            env, transport.fleet.id, recorder, vehicles=transport.fleet.count,
+            travel_time=travel, home=transport.fleet.home,
+        )  # fmt: skip
     return shop
