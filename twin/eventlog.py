@@ -144,7 +144,7 @@ class EventLog:
 
     def to_frame(self) -> pd.DataFrame:
         """A pandas DataFrame with one row per event."""
-        import pandas as pd
+        import pandas as pd  # here, not at the top: a simulation never pays pandas' import
 
         return pd.DataFrame({c: self.column(c) for c in COLUMNS}, columns=list(COLUMNS))
 

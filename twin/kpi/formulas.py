@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from twin.eventlog import EventLog
-from twin.kpi.scan import LotRecord, scan_log
+from twin.kpi.scan import LotRecord, UnitTally, scan_log
 from twin.shopinfo import (
     HOURS_PER_UNIT,
     NC_RATE_TARGET,
@@ -288,7 +288,8 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
     for u in shop.units:
         if not u.processing:
             continue
-        nominal, _, made, spoiled = per_unit.get(u.name, _NOTHING)
+        done_here = per_unit.get(u.name, _NOTHING)
+        nominal, made, spoiled = done_here.nominal, done_here.made, done_here.spoiled
         unit_oee = oee(times[u.name], nominal, made - spoiled, made)
         by_unit[u.name] = {k: unit_oee[k] for k in _UNIT_OEE}
         acc = by_station.setdefault(u.station, [0.0, 0.0, 0.0, 0.0])
@@ -299,13 +300,13 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
     quality = _ratio(good, produced) if produced > 0 else 1.0
     proc = [u.name for u in shop.units if u.processing]
     shop_times = {s: sum(times[n].get(s, 0.0) for n in proc) for s in STATES}
-    shop_nominal = sum(per_unit.get(n, [0.0, 0.0])[0] for n in proc)
+    shop_nominal = sum(per_unit.get(n, _NOTHING).nominal for n in proc)
     shop_oee = oee(shop_times, shop_nominal, good, produced)
     fast = sorted(n for n, v in by_unit.items() if v["performance"] > PERFORMANCE_FLAG)
 
     nc_units = {u.name for u in shop.units if u.numerically_controlled}
-    key_all = sum(v[1] for v in per_unit.values())
-    key_nc = sum(v[1] for n, v in per_unit.items() if n in nc_units)
+    key_all = sum(v.key_hours for v in per_unit.values())
+    key_nc = sum(v.key_hours for n, v in per_unit.items() if n in nc_units)
     rates = nc_rates(shop.units, key_nc, key_all)
     target = shop.nc_rate_target
 
@@ -365,7 +366,7 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
 
 
 _UNIT_OEE = ("availability", "performance", "quality", "oee")  # summary's oee_by_unit
-_NOTHING = (0.0, 0.0, 0.0, 0.0)  # a unit with no operation in the window
+_NOTHING = UnitTally()  # a unit with no operation in the window (never written)
 
 
 def _delivery(lots: Iterable[LotRecord], t0: float, t1: float) -> dict[str, float]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from twin.eventlog import EventLog
 from twin.shopinfo import STATES, ShopInfo
 
-__all__ = ["LotRecord", "Scan", "scan_log"]
+__all__ = ["LotRecord", "Scan", "UnitTally", "scan_log"]
 
 
 @dataclass(slots=True)
@@ -30,6 +30,43 @@ class LotRecord:
         self.parts = float(self.quantity)
 
 
+@dataclass(slots=True)
+class UnitTally:
+    """What a unit's operations that ended in the window add up to."""
+
+    nominal: float = 0.0  # nominal time of what they produced (performance)
+    key_hours: float = 0.0  # key-process operation time (数控化率 by process hours)
+    made: float = 0.0  # parts they processed
+    spoiled: float = 0.0  # parts they scrapped
+
+
+@dataclass(slots=True)
+class _Clock:
+    """A unit's current state since when, and its busy time so far (in total and before
+    the window opens) up to ``since``; ``times`` accumulates its state times (None for
+    a unit unknown to the metadata)."""
+
+    state: str
+    since: float
+    busy: float = 0.0
+    busy_before: float = 0.0
+    times: dict[str, float] | None = field(default=None)
+
+
+class _Started(NamedTuple):
+    """An operation's start and its unit's busy clock then."""
+
+    at: float
+    busy: float
+    busy_before: float
+
+
+class _Unit(NamedTuple):
+    clock: _Clock
+    printer: bool
+    station: str
+
+
 @dataclass
 class Scan:
     """What one pass over the event log yields (see :func:`scan_log`)."""
@@ -37,9 +74,7 @@ class Scan:
     times: dict[str, dict[str, float]]  # unit -> state -> time, open intervals excluded
     open: dict[str, tuple[str, float]]  # unit -> (current state, since)
     lots: dict[int, LotRecord]
-    # unit -> [nominal of ops ended in the window, key-process op time, parts those ops
-    # processed, parts they spoiled]
-    per_unit: dict[str, list[float]]
+    per_unit: dict[str, UnitTally]
     failures: dict[str, int]  # unit -> breakdowns that began in the window
 
 
@@ -58,15 +93,20 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
     lo, hi = shop.warmup, math.inf if shop.horizon is None else shop.horizon
     names = [u.name for u in shop.units]
     times = {u: dict.fromkeys(STATES, 0.0) for u in names}
-    # unit -> [state, since, busy time up to since, busy time before lo up to since,
-    # its state times (None: a unit unknown to the metadata)]; a unit is idle before
-    # its first state event
-    clock: dict[str, list[Any]] = {u: ["idle", 0.0, 0.0, 0.0, times[u]] for u in names}
+    # a unit is idle before its first state event
+    clock = {u: _Clock("idle", 0.0, times=times[u]) for u in names}
     lots: dict[int, LotRecord] = {}
-    per_unit: dict[str, list[float]] = {}
-    # unit -> (its clock, a print cell?, its station): one lookup per op_end
-    meta = {u.name: (clock[u.name], u.kind == "printer3d", u.station) for u in shop.units}
-    started: dict[tuple[int, int, str], tuple[float, float, float]] = {}
+    per_unit: dict[str, UnitTally] = {}
+
+    def tally(unit: str) -> UnitTally:
+        found = per_unit.get(unit)
+        if found is None:
+            found = per_unit[unit] = UnitTally()
+        return found
+
+    # one lookup per op_end
+    meta = {u.name: _Unit(clock[u.name], u.kind == "printer3d", u.station) for u in shop.units}
+    started: dict[tuple[int, int, str], _Started] = {}
     failures: dict[str, int] = {}
     printed: set[tuple[int, int]] = set()  # (job, operation) a print cell has counted
     builds: dict[str, tuple[float, float]] = {}  # print cell -> (start, parts) of its build
@@ -76,50 +116,48 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
         if kind == "state":
             c = clock.get(station)
             if c is None:
-                clock[station] = [state, t, 0.0, 0.0, None]
+                clock[station] = _Clock(state, t)
                 continue
-            old, since, spent = c[0], c[1], c[4]
+            old, since, spent = c.state, c.since, c.times
             if old == "busy":
-                c[2] += t - since
+                c.busy += t - since
                 if not since >= lo:  # else the term below is 0.0
-                    c[3] += max(0.0, min(t, lo) - since)
+                    c.busy_before += max(0.0, min(t, lo) - since)
             if spent is not None:
                 # min(t, clip) - max(since, start) as conditionals (same results, NaN
                 # included; cheaper than builtin calls in this per-event loop)
                 span = (clip if clip < t else t) - (start if start > since else since)
                 if span > 0:
                     spent[old] = spent.get(old, 0.0) + span
-            c[0] = state
-            c[1] = t
+            c.state = state
+            c.since = t
         elif kind == "op_start":
             c = clock.get(station)
             if c is None:
-                started[(j, o, station)] = (t, 0.0, 0.0)
-            elif c[0] == "busy":
-                since, pre = c[1], c[3]
+                started[(j, o, station)] = _Started(t, 0.0, 0.0)
+            elif c.state == "busy":
+                since, pre = c.since, c.busy_before
                 if not since >= lo:
                     pre += max(0.0, min(t, lo) - since)
-                started[(j, o, station)] = (t, c[2] + (t - since), pre)
+                started[(j, o, station)] = _Started(t, c.busy + (t - since), pre)
             else:
-                started[(j, o, station)] = (t, c[2], c[3])
+                started[(j, o, station)] = _Started(t, c.busy, c.busy_before)
         elif kind == "op_end":
             lot = lots.get(j)
             if lot is None:
                 continue
             lot.last_unit = station
-            acc = per_unit.get(station)
-            if acc is None:
-                acc = per_unit[station] = [0.0, 0.0, 0.0, 0.0]
+            acc = tally(station)
             op = products[lot.product][o]
             begun = started.pop((j, o, station), None)
             unit = meta.get(station)
-            if unit is not None and unit[1]:  # a print cell ends each part of a lot
+            if unit is not None and unit.printer:  # a print cell ends each part of a lot
                 if lo <= t <= hi and (j, o) not in printed:
                     printed.add((j, o))
-                    acc[2] += lot.parts
+                    acc.made += lot.parts
                 continue  # its time is counted per build (build_end below)
             if lo <= t <= hi:
-                acc[2] += lot.parts
+                acc.made += lot.parts
             began, busy0, pre0 = (t, 0.0, 0.0) if begun is None else begun
             # the share of the operation inside the window (an operation cut by the
             # warm-up counts only its part after it): elapsed time, or for a machine
@@ -134,33 +172,30 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
             if unit is None:  # a unit unknown to the metadata
                 c, station_id = clock.get(station), station
             else:
-                c, _, station_id = unit
+                c, station_id = unit.clock, unit.station
             if c is None:
                 busy1, pre1 = 0.0, 0.0
-            elif c[0] == "busy":
-                since, pre1 = c[1], c[3]
-                busy1 = c[2] + (t - since)
+            elif c.state == "busy":
+                since, pre1 = c.since, c.busy_before
+                busy1 = c.busy + (t - since)
                 if not since >= lo:
                     pre1 += max(0.0, min(t, lo) - since)
             else:
-                busy1, pre1 = c[2], c[3]
+                busy1, pre1 = c.busy, c.busy_before
             if busy1 > busy0:
                 busy_inside = 1.0 - (pre1 - pre0) / (busy1 - busy0)
             if lo <= t <= hi:
-                acc[0] += lot.parts * op.cycle.get(station_id, 0.0) * busy_inside
+                acc.nominal += lot.parts * op.cycle.get(station_id, 0.0) * busy_inside
             if op.key_process and t > began:
                 # operation hours: the processing time the unit reports (op_end value),
                 # else the elapsed time; prorated to the part inside the window
-                acc[1] += (value if value > 0 else t - began) * inside
+                acc.key_hours += (value if value > 0 else t - began) * inside
         elif kind == "scrap":
             lot = lots.get(j)
             if lot is not None:
                 lot.parts -= value
             if lo <= t <= hi:
-                acc = per_unit.get(station)
-                if acc is None:
-                    acc = per_unit[station] = [0.0, 0.0, 0.0, 0.0]
-                acc[3] += value
+                tally(station).spoiled += value
         elif kind == "failure":
             if lo <= t <= hi:
                 failures[station] = failures.get(station, 0) + 1
@@ -176,13 +211,11 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
                 continue
             part = (hi if hi < t else t) - (lo if lo > built else built)
             inside = (part if part > 0.0 else 0.0) / (t - built)
-            acc = per_unit.get(station)
-            if acc is None:
-                acc = per_unit[station] = [0.0, 0.0, 0.0, 0.0]
+            acc = tally(station)
             base, per_part = info.build_time or (0.0, 0.0)
-            acc[0] += (base + per_part * parts) * inside
+            acc.nominal += (base + per_part * parts) * inside
             if info.key_process:
-                acc[1] += (t - built) * inside
+                acc.key_hours += (t - built) * inside
         elif kind == "release":
             info = jobs[j] if 0 <= j < len(jobs) else None
             if info is not None:
@@ -199,10 +232,8 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
                 # Bad parts no scrap event accounted for (a log that reports scrap only
                 # at the end, as many MESs do) are charged to the last operation's unit.
                 missing = lot.parts - lot.good
-                if missing > 0 and lot.last_unit and lo <= t <= hi:
-                    acc = per_unit.get(lot.last_unit)
-                    if acc is not None:
-                        acc[3] += missing
+                if missing > 0 and lot.last_unit in per_unit and lo <= t <= hi:
+                    per_unit[lot.last_unit].spoiled += missing
                 lot.parts = lot.good
-    open_ = {u: (clock[u][0], clock[u][1]) for u in names}
+    open_ = {u: (clock[u].state, clock[u].since) for u in names}
     return Scan(times, open_, lots, per_unit, failures)
