@@ -16,20 +16,22 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = {"gen100x20x20": (100, 20, 20), "gen500x40x20": (500, 40, 20)}  # 2,000 / 10,000 ops
 
 
-def child(name: str, method: str, seconds: float, workers: int) -> None:
-    """One solve in this process; prints its row with the process's peak RSS."""
+def measure(data: Any, method: str, seconds: float, workers: int, **options: Any) -> dict[str, Any]:
+    """Solve ``data`` once in this process (kernels compiled and OR-Tools imported
+    first, so neither counts); the row: status, makespan, first solution, wall
+    seconds, whether the checker accepts the schedule, the process's peak RSS.
+    ``benchmarks/scale_limits.py`` measures its points with it too."""
     sys.path.insert(0, str(ROOT))
+    import scheduler.cpsat  # noqa: F401  (OR-Tools' import is start-up, not solving)
     from scheduler import check, solve
-    from scheduler.generate import generate
     from scheduler.warmup import warmup
 
-    jobs, machines, ops = SIZES[name]
-    data = generate(jobs, machines, ops_per_job=ops, flexibility=(1, 4), seed=0)
     warmup()
     first: list[float] = []
     t0 = time.perf_counter()
@@ -40,11 +42,11 @@ def child(name: str, method: str, seconds: float, workers: int) -> None:
         workers=workers,
         seed=0,
         on_solution=lambda _v, t: first.append(t) if not first else None,
+        **options,
     )
     wall = time.perf_counter() - t0
     feasible = res.schedule is not None and not check(data, res.schedule)
-    row = {
-        "instance": name,
+    return {
         "ops": data.num_ops,
         "method": method,
         "time_limit": seconds,
@@ -53,10 +55,20 @@ def child(name: str, method: str, seconds: float, workers: int) -> None:
         "lower_bound": res.lower_bound,
         "first_solution_s": round(first[0], 3) if first else None,
         "wall_s": round(wall, 2),
+        "build_s": round(res.build_seconds, 2),
         "feasible": feasible,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
-    print(json.dumps(row))
+
+
+def child(name: str, method: str, seconds: float, workers: int) -> None:
+    """One solve in this process; prints its row with the process's peak RSS."""
+    sys.path.insert(0, str(ROOT))
+    from scheduler.generate import generate
+
+    jobs, machines, ops = SIZES[name]
+    data = generate(jobs, machines, ops_per_job=ops, flexibility=(1, 4), seed=0)
+    print(json.dumps({"instance": name, **measure(data, method, seconds, workers)}))
 
 
 def main() -> None:

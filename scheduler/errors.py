@@ -5,7 +5,9 @@
     ValueError
     └── SchedulerError
         ├── ProblemDataError   invalid problem data (names the index and the value)
-        └── InstanceFormatError  malformed instance file (names the file and the line)
+        ├── InstanceFormatError  malformed instance file (names the file and the line)
+        └── InstanceTooLargeError  (scheduler.cpsat) the CP-SAT model cannot be built in
+                                   the time limit; names the size and the methods that can
 """
 
 from __future__ import annotations

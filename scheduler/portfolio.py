@@ -24,12 +24,19 @@ they run in turn with CP-SAT's share at 65 %.
 
 Each phase stops early when the incumbent meets the best lower bound. The result is
 left-shifted, and its lower bound is the best of the trivial bounds and CP-SAT's.
+
+Scale: the cheap starts get ``START_SHARE`` of the budget (at least one dispatch
+rule), CP-SAT is skipped when its model cannot be built within its phase (see
+:func:`scheduler.cpsat.size.plan`; ``stats["cpsat_skipped"]`` says why), and the
+search leaves time for the final left shift. Setting ``stop`` ends every phase at
+once and returns the best schedule so far.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -37,14 +44,15 @@ from typing import Any
 import numpy as np
 
 from scheduler.beside import Restarts, cpsat_beside
-from scheduler.compact import left_shift
 from scheduler.cpsat import solve_cpsat
+from scheduler.cpsat.size import InstanceTooLargeError, plan
 from scheduler.dispatch import dispatch_all, lower_bound
 from scheduler.kernels.decode import kernel_data
 from scheduler.objective import Objective, evaluate
 from scheduler.problem import ProblemData
 from scheduler.result import Result, Schedule, Status
 from scheduler.search.encoding import Decoded, encode_schedule
+from scheduler.search.shift import left_shifted, shift_seconds
 from scheduler.search.tabu import (
     GraphSearch,
     Incumbent,
@@ -54,6 +62,7 @@ from scheduler.search.tabu import (
     starting_solutions,
     worker_options,
 )
+from scheduler.solve import interrupted
 
 __all__ = ["solve_auto"]
 
@@ -77,6 +86,9 @@ CPSAT_MAX_OPS = 3000
 # concurrent mode: the tabu thread beside CP-SAT starts afresh when the best it found
 # is this share of the budget old (measured: 1.0-1.5 s at 10 s, see beside.py)
 RESTART_SHARE = 0.12
+# the cheap starts stop once this share of the budget is spent (milliseconds on the
+# benchmarks; at 150,000 operations one dispatch rule takes about a second)
+START_SHARE = 0.1
 
 
 def job_shop_like(data: ProblemData) -> bool:
@@ -87,28 +99,33 @@ def job_shop_like(data: ProblemData) -> bool:
 
 def _starts(
     data: ProblemData, objective: Objective, weights: tuple[int, int], seed: int,
-    hint: Schedule | None,
+    hint: Schedule | None, until: float = float("inf"),
 ) -> list[tuple[float, str, Schedule]]:  # fmt: skip
-    """(value, origin, schedule) of every cheap start, best first."""
+    """(value, origin, schedule) of every cheap start, best first; no new kind of start
+    begins after ``until`` (perf_counter) once there is one."""
     out: list[tuple[float, str, Schedule]] = []
     try:
-        rules = dispatch_all(data, seed)
+        rules = dispatch_all(data, seed, until)
     except ValueError as exc:  # conflicting pins: the decoder starts may still work
         log.warning("dispatch rules failed: %s", exc)
         rules = []
     for rule, schedule in rules:
         out.append((evaluate(data, schedule, objective, weights), rule, schedule))
+    kd = kernel_data(data)
     if hint is not None:
         try:
-            shifted = left_shift(data, hint)
+            shifted = left_shifted(data, kd, hint)
             out.append((evaluate(data, shifted, objective, weights), "hint", shifted))
         except ValueError:
             log.warning("hint has cyclic machine orders; ignored")
-    kd = kernel_data(data)
     rng = np.random.default_rng(seed)
     count = max(2, min(20, 20_000 // max(1, data.num_ops)))
     buf = Decoded(data, kd)
-    for os_seq, ms in starting_solutions(data, kd, rng, count):
+    if out and time.perf_counter() > until:
+        count = 0
+    for os_seq, ms in starting_solutions(data, kd, rng, count, until=until):
+        if out and time.perf_counter() > until:
+            break
         if buf.run(os_seq, ms, True) >= 0:
             schedule = buf.schedule()
             out.append((evaluate(data, schedule, objective, weights), "decoded", schedule))
@@ -126,6 +143,7 @@ def solve_auto(
     weights: tuple[int, int] = (1, 1),
     hint: Schedule | None = None,
     on_solution: Callable[[float, float], None] | None = None,
+    stop: threading.Event | None = None,
     **options: Any,
 ) -> Result:
     """The default method: see the module docstring for the phases.
@@ -140,13 +158,15 @@ def solve_auto(
     """
     t0 = time.perf_counter()
     objective = Objective.parse(objective)
-    deadline = t0 + time_limit
+    deadline = t0 + time_limit - shift_seconds(data)  # then: the final left shift
+    options = {**options, "stop": stop}  # read by every search's pacer
     incumbent = Incumbent(t0, on_solution)
-    starts = _starts(data, objective, weights, seed, hint)
+    starts = _starts(data, objective, weights, seed, hint, t0 + START_SHARE * time_limit)
     if not starts:  # nothing cheap is feasible: let CP-SAT search (or prove infeasibility)
         res = solve_cpsat(
-            data, time_limit=time_limit, workers=workers, seed=seed, objective=objective,
-            weights=weights, on_solution=on_solution,
+            data, time_limit=max(0.01, deadline - time.perf_counter()), workers=workers,
+            seed=seed, objective=objective, weights=weights, on_solution=on_solution,
+            stop=stop,
         )  # fmt: skip
         return dataclasses.replace(res, method="auto")
     best_value, origin, best = starts[0]
@@ -155,8 +175,9 @@ def solve_auto(
     lexicographic = objective is Objective.LEXICOGRAPHIC
 
     def done() -> bool:
-        """The incumbent is provably optimal (never for lexicographic: tardiness too)."""
-        return not lexicographic and best_value <= bound
+        """The incumbent is provably optimal (never for lexicographic: tardiness too), or
+        the caller asked to stop."""
+        return (not lexicographic and best_value <= bound) or interrupted(stop)
 
     build = time.perf_counter() - t0
     stats: dict[str, Any] = {"start": origin, "start_value": best_value}
@@ -206,15 +227,22 @@ def solve_auto(
 
     searches = None
     if not done() and not concurrent:
-        found, searches = tabu_until(t0 + tabu_share * time_limit, best, None)
+        found, searches = tabu_until(min(deadline, t0 + tabu_share * time_limit), best, None)
         consider(found, "tabu")
     stats["after_tabu"] = best_value
     cp_budget = min(cp_share * time_limit, deadline - time.perf_counter() - 0.05)
+    setups = None
     if not done() and cp_budget > 0.2:
+        try:
+            setups = plan(data, cp_budget)
+        except InstanceTooLargeError as exc:
+            stats["cpsat_skipped"] = str(exc)
+            log.info("auto: %s", exc)
+    if not done() and cp_budget > 0.2 and setups is not None:
         cp_args: dict[str, Any] = dict(
             time_limit=cp_budget, workers=workers, seed=seed, objective=objective,
             weights=weights, hint=best, on_solution=lambda v, _e: incumbent(v),
-            params=cpsat_params,
+            params=cpsat_params, stop=stop, setups=setups,
         )  # fmt: skip
         if concurrent:
             # CP-SAT from its own greedy start, as `cpsat` alone (a tighter horizon and
@@ -250,7 +278,8 @@ def solve_auto(
     if not done() and deadline - time.perf_counter() > 0.05:
         found, searches = tabu_until(deadline, best, searches)
         consider(found, "polish")
-    schedule = left_shift(data, best)
+    stats["interrupted"] = interrupted(stop)
+    schedule = left_shifted(data, kd, best)
     value = evaluate(data, schedule, objective, weights)
     status = Status.OPTIMAL if value <= bound and not lexicographic else Status.FEASIBLE
     return Result(

@@ -70,6 +70,7 @@ def dispatch_naive(
     nxt = list(first_of)
     ready = data.release.tolist()
     conflicts = 0
+    drawn = [0.0] * data.num_jobs  # random rule: the priority of each job's next operation
 
     def lag(j: int, o: int, m: int) -> int:
         if o == first_of[j] or not data.has_transport:
@@ -77,6 +78,8 @@ def dispatch_naive(
         return int(data.transport[machine[o - 1], m])
 
     def place_pins(j: int) -> None:
+        """Place the pinned operations at the head of job ``j``; the random rule then
+        draws the priority of its next operation."""
         nonlocal conflicts
         while nxt[j] <= last_of[j] and fixed[nxt[j]] >= 0:
             o, m = nxt[j], int(pin_machine[nxt[j]])
@@ -84,6 +87,8 @@ def dispatch_naive(
             machine[o], start[o], end[o] = m, fixed[o], fixed[o] + durs[o][m]
             ready[j] = end[o]
             nxt[j] += 1
+        if rule == "random" and nxt[j] <= last_of[j]:
+            drawn[j] = rng.uniform()
 
     def earliest(o: int, m: int, d: int, est: int) -> tuple[int, int]:
         t, k, last = est, passed[m], seq[m][-1] if seq[m] else -1
@@ -117,7 +122,7 @@ def dispatch_naive(
             return -due if due >= 0 else -math.inf
         if rule == "fifo":
             return -ready[j]
-        return rng.uniform()
+        return drawn[j]
 
     for j in range(data.num_jobs):
         place_pins(j)

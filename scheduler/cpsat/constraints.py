@@ -3,6 +3,10 @@
 Zero-length operations are kept out of ``add_no_overlap`` (CP-SAT may place a
 zero-size interval strictly inside another); explicit disjunctions give them the
 checker's rule instead: at or before the other's start, or at or after its end.
+
+With padded setups (:mod:`scheduler.cpsat.padded`) the no-overlap holds padded
+intervals of every mode instead, and there are neither circuits nor disjunctions.
+Every family ticks the model's :class:`~scheduler.cpsat.model.BuildClock`.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 from ortools.sat.python import cp_model
 
 from scheduler.cpsat.model import Arc, Variables, ZeroPair
+from scheduler.cpsat.padded import padded_lengths
+from scheduler.cpsat.size import PADDED
 
 __all__ = ["add_constraints"]
 
@@ -18,10 +24,13 @@ def add_constraints(v: Variables) -> None:
     """Every constraint of the problem on the variables ``v``."""
     _one_mode(v)
     _precedence_and_transport(v)
-    _no_overlap_and_windows(v)
-    _zero_length(v)
-    if v.inst.data.has_setups:
-        _setups(v)
+    if v.setups == PADDED:
+        _padded_no_overlap(v)
+    else:
+        _no_overlap_and_windows(v)
+        _zero_length(v)
+        if v.inst.data.has_setups:
+            _setups(v)
     _makespan(v)
     if v.tardiness:
         _tardiness(v)
@@ -29,6 +38,7 @@ def add_constraints(v: Variables) -> None:
 
 def _one_mode(v: Variables) -> None:
     for modes in v.inst.modes:
+        v.clock.tick()
         if len(modes) > 1:
             v.model.add_exactly_one(v.present[a] for a in modes)
 
@@ -42,6 +52,7 @@ def _precedence_and_transport(v: Variables) -> None:
         if p < 0:
             continue
         pairs = [(a, b) for a in inst.modes[p] for b in inst.modes[o]]
+        v.clock.tick(len(pairs))
         lags = {(a, b): inst.lag(inst.machine(a), inst.machine(b)) for a, b in pairs}
         base = min(lags.values())
         v.model.add(v.start[o] >= v.end[p] + base)
@@ -54,12 +65,19 @@ def _precedence_and_transport(v: Variables) -> None:
 
 def _no_overlap_and_windows(v: Variables) -> None:
     """One no-overlap per machine over its positive-length modes and its windows."""
-    data, inst = v.inst.data, v.inst
+    inst = v.inst
     per_machine: dict[int, list[cp_model.IntervalVar]] = {}
     for modes in inst.modes:
+        v.clock.tick()
         for a in modes:
             if inst.duration(a) > 0:
                 per_machine.setdefault(inst.machine(a), []).append(v.interval[a])
+    _add_no_overlaps(v, per_machine)
+
+
+def _add_no_overlaps(v: Variables, per_machine: dict[int, list[cp_model.IntervalVar]]) -> None:
+    """One no-overlap per machine over ``per_machine[m]`` and its windows."""
+    data = v.inst.data
     for m, intervals in per_machine.items():
         windows = [
             v.model.new_fixed_size_interval_var(lo, hi - lo, f"w{m}_{lo}")
@@ -67,6 +85,27 @@ def _no_overlap_and_windows(v: Variables) -> None:
         ]
         if len(intervals) + len(windows) > 1:
             v.model.add_no_overlap(intervals + windows)
+
+
+def _padded_no_overlap(v: Variables) -> None:
+    """Each mode's interval lengthened by its largest setup (at least one unit), in
+    its machine's no-overlap: an operation's successor on the machine starts after
+    its end plus any setup it could need."""
+    inst, model = v.inst, v.model
+    length = padded_lengths(inst)
+    per_machine: dict[int, list[cp_model.IntervalVar]] = {}
+    for o, modes in enumerate(inst.modes):
+        v.clock.tick(len(modes))
+        for a in modes:
+            size = int(length[a])
+            if a in v.present:
+                iv = model.new_optional_fixed_size_interval_var(
+                    v.start[o], size, v.present[a], f"p{o}_{inst.machine(a)}"
+                )
+            else:
+                iv = model.new_fixed_size_interval_var(v.start[o], size, f"p{o}")
+            per_machine.setdefault(inst.machine(a), []).append(iv)
+    _add_no_overlaps(v, per_machine)
 
 
 def _zero_length(v: Variables) -> None:
@@ -80,6 +119,7 @@ def _zero_length(v: Variables) -> None:
     for m, entries in by_machine.items():
         zeros = [(o, a) for o, a in entries if inst.duration(a) == 0]
         for o, a in zeros:
+            v.clock.tick(len(entries))
             for lo, hi in data.windows(m):
                 lit = v.model.new_bool_var(f"z{o}_w{lo}")
                 v.model.add(v.start[o] <= lo).only_enforce_if([lit, *v.presence(a)])
@@ -115,6 +155,7 @@ def _setups(v: Variables) -> None:
             if a in v.present:
                 arcs.append((k, k, ~v.present[a]))
         for k, (o, a) in enumerate(ops, start=1):
+            v.clock.tick(len(ops))
             for k2, (o2, a2) in enumerate(ops, start=1):
                 if k == k2:
                     continue

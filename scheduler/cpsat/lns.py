@@ -25,12 +25,19 @@ from scheduler.cpsat.callback import ImprovementCallback, Reporter
 from scheduler.cpsat.constraints import add_constraints
 from scheduler.cpsat.hints import add_complete_hint
 from scheduler.cpsat.instance import Instance
-from scheduler.cpsat.model import Variables, build_variables, read_schedule
+from scheduler.cpsat.model import (
+    BuildClock,
+    BuildTimeout,
+    Variables,
+    build_variables,
+    read_schedule,
+)
 from scheduler.cpsat.objective import objective_expr
 from scheduler.exchange import Exchange
 from scheduler.objective import Objective, evaluate
 from scheduler.problem import ProblemData
 from scheduler.result import Schedule
+from scheduler.solve import interrupted
 
 __all__ = ["improve"]
 
@@ -78,18 +85,22 @@ def improve(
     threads: int = 1,
     sub_seconds: float = 0.5,
     exchange: Exchange | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[Schedule, dict[str, int]]:
     """The best schedule found from ``incumbent`` before ``deadline`` (perf_counter).
 
     ``threads`` searches run at once, each with a one-worker CP-SAT (``solve``
     releases the GIL; building a sub-model is a few ms of Python). With an
     ``exchange`` (values of ``objective``), each iteration first adopts its schedule
-    when it is better and posts every improvement to it.
+    when it is better and posts every improvement to it. Each sub-model covers every
+    operation (most of them fixed in place), so building one costs O(n) Python: a
+    build still running at ``deadline``, or when ``stop`` is set, ends the search.
     """
     best = _Incumbent(incumbent, evaluate(inst.data, incumbent, objective, weights))
     if exchange is not None:
         exchange.post(best.schedule, best.value)
-    args = (inst, best, objective, weights, deadline, make_solver, reporter, sub_seconds, exchange)
+    args = (inst, best, objective, weights, deadline, make_solver, reporter, sub_seconds, exchange,
+            stop)  # fmt: skip
     rngs = [np.random.default_rng(s) for s in seeds.spawn(threads)]
     if threads == 1:
         _search(*args, rngs[0])
@@ -117,19 +128,25 @@ def _search(
     reporter: Reporter,
     sub_seconds: float,
     exchange: Exchange | None,
+    stop: threading.Event | None,
     rng: np.random.Generator,
 ) -> None:
     """One LNS thread: free a few jobs, re-solve, offer the result; adapt the size."""
     data = inst.data
     size = min(3, data.num_jobs - 1)
-    while size >= 1 and deadline - time.perf_counter() > 0.05:
+    while size >= 1 and deadline - time.perf_counter() > 0.05 and not interrupted(stop):
         if exchange is not None:
             best.adopt(exchange)
         incumbent = best.schedule
         free = _neighbourhood(data, incumbent, size, rng)
-        v = _sub_model(inst, incumbent, free, objective, weights)
+        try:
+            v = _sub_model(inst, incumbent, free, objective, weights, BuildClock(deadline, stop))
+        except BuildTimeout:
+            break
         solver = make_solver(int(rng.integers(0, 2**31 - 1)))
         solver.parameters.max_time_in_seconds = min(sub_seconds, deadline - time.perf_counter())
+        # sub-solves end within sub_seconds: called directly (no watcher thread per
+        # sub-solve), the stop event and signal handlers act between them
         code = solver.solve(v.model, ImprovementCallback(reporter))
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             candidate = left_shift(data, read_schedule(solver, v))
@@ -148,6 +165,7 @@ def _sub_model(
     free: np.ndarray,
     objective: Objective,
     weights: tuple[int, int],
+    clock: BuildClock,
 ) -> Variables:
     """The model with only the ``free`` operations (a boolean mask) movable."""
     data = inst.data
@@ -157,7 +175,9 @@ def _sub_model(
     sub = inst.restricted(keep)
     makespan_only = objective in (Objective.MAKESPAN, Objective.LEXICOGRAPHIC)
     horizon = incumbent.makespan if makespan_only else horizon_bound(sub)
-    v = build_variables(sub, horizon, makespan_lower_bound(sub), tardiness=not makespan_only)
+    v = build_variables(
+        sub, horizon, makespan_lower_bound(sub), tardiness=not makespan_only, clock=clock
+    )
     add_constraints(v)
     for seq in incumbent.machine_sequences(data.num_machines):
         kept = [o for o in seq if not free[o]]

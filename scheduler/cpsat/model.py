@@ -8,6 +8,9 @@ one mode a plain interval and no literal (its end is then ``start + duration``).
 
 from __future__ import annotations
 
+import math
+import threading
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,9 +18,44 @@ from ortools.sat.python import cp_model
 
 from scheduler.cpsat.bounds import heads, tails
 from scheduler.cpsat.instance import Instance
+from scheduler.cpsat.size import CIRCUIT
 from scheduler.result import Schedule
 
-__all__ = ["Arc", "Variables", "ZeroPair", "build_variables", "read_schedule"]
+__all__ = [
+    "Arc",
+    "BuildClock",
+    "BuildTimeout",
+    "Variables",
+    "ZeroPair",
+    "build_variables",
+    "read_schedule",
+]
+
+CHECK_EVERY = 512  # model-building steps between two looks at the clock
+
+
+class BuildTimeout(Exception):
+    """Building a model passed its deadline, or the caller asked the solve to stop."""
+
+
+@dataclass
+class BuildClock:
+    """Looks at the deadline and the stop event every ``CHECK_EVERY`` building steps
+    (an operation, a mode, a circuit arc), so a model too large for its time limit is
+    abandoned within milliseconds of it."""
+
+    deadline: float = math.inf
+    stop: threading.Event | None = None
+    steps: int = 0
+
+    def tick(self, steps: int = 1) -> None:
+        self.steps += steps
+        if self.steps < CHECK_EVERY:
+            return
+        self.steps = 0
+        if time.perf_counter() > self.deadline or (self.stop is not None and self.stop.is_set()):
+            raise BuildTimeout
+
 
 Expr = cp_model.LinearExpr
 
@@ -60,6 +98,8 @@ class Variables:
     arcs: list[Arc] = field(default_factory=list)
     circuit_empty: dict[int, cp_model.IntVar] = field(default_factory=dict)
     zero_pairs: list[ZeroPair] = field(default_factory=list)
+    setups: str = CIRCUIT  # or PADDED (see scheduler.cpsat.size)
+    clock: BuildClock = field(default_factory=BuildClock)
 
     def presence(self, mode: int) -> list[cp_model.IntVar]:
         """Enforcement literals meaning "this mode is chosen" (empty if always)."""
@@ -68,13 +108,27 @@ class Variables:
 
 
 def build_variables(
-    inst: Instance, horizon: int, makespan_lb: int, *, tardiness: bool
+    inst: Instance,
+    horizon: int,
+    makespan_lb: int,
+    *,
+    tardiness: bool,
+    setups: str = CIRCUIT,
+    clock: BuildClock | None = None,
 ) -> Variables:
-    """Starts, ends, mode intervals, makespan (and tardiness per job if asked)."""
+    """Starts, ends, mode intervals, makespan (and tardiness per job if asked).
+
+    Raises
+    ------
+    BuildTimeout
+        When ``clock`` runs out while building (the constraints check it too).
+    """
+    clock = clock or BuildClock()
     model = cp_model.CpModel()
     head, tail = heads(inst), tails(inst)
     start, end, end_var, present, interval = [], [], {}, {}, {}
     for o, modes in enumerate(inst.modes):
+        clock.tick(len(modes))
         fixed = int(inst.fixed_start[o])
         lo, hi = (fixed, fixed) if fixed >= 0 else (int(head[o]), horizon - int(tail[o]))
         s = model.new_int_var(lo, max(lo, hi), f"s{o}")
@@ -95,7 +149,8 @@ def build_variables(
                 s, inst.duration(a), e, x, f"i{o}_{inst.machine(a)}"
             )
     makespan = model.new_int_var(makespan_lb, max(makespan_lb, horizon), "makespan")
-    out = Variables(model, inst, horizon, start, end, end_var, present, interval, makespan)
+    out = Variables(model, inst, horizon, start, end, end_var, present, interval, makespan,
+                    setups=setups, clock=clock)  # fmt: skip
     if tardiness:
         for j in range(inst.data.num_jobs):
             if inst.due[j] >= 0 and inst.weight[j] > 0:

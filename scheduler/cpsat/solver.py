@@ -4,6 +4,7 @@ and return a `Result` with a left-shifted schedule."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -16,30 +17,50 @@ from scheduler.cpsat.callback import ImprovementCallback, Reporter
 from scheduler.cpsat.constraints import add_constraints
 from scheduler.cpsat.hints import add_complete_hint, greedy_schedule
 from scheduler.cpsat.instance import Instance
+from scheduler.cpsat.interrupt import solve_watched
 from scheduler.cpsat.lns import improve
-from scheduler.cpsat.model import Variables, build_variables, read_schedule
+from scheduler.cpsat.model import (
+    BuildClock,
+    BuildTimeout,
+    Variables,
+    build_variables,
+    read_schedule,
+)
 from scheduler.cpsat.objective import objective_expr, weighted_tardiness
+from scheduler.cpsat.padded import padded_lengths, padded_schedule
 from scheduler.cpsat.precheck import infeasibility_reason
+from scheduler.cpsat.size import PADDED, model_size, plan
 from scheduler.exchange import Exchange
 from scheduler.objective import Objective, evaluate
 from scheduler.problem import ProblemData
 from scheduler.result import Result, Schedule, Status
-from scheduler.solve import SolutionCallback
+from scheduler.solve import SolutionCallback, interrupted
 
 __all__ = ["DEFAULT_PARAMS", "solve_cpsat"]
 
 logger = logging.getLogger(__name__)
 
 # Raw CP-SAT parameters applied to every solve (the caller's ``params`` override them).
-DEFAULT_PARAMS: dict[str, Any] = {}
+# CP-SAT's own SIGINT handler would swallow Ctrl-C until the solve ends and leave the
+# caller's handler disconnected: Python's handler stays in charge (see solve_watched).
+DEFAULT_PARAMS: dict[str, Any] = {"catch_sigint_signal": False}
 
 # Share of the time for the first full solve and for LNS (the rest: final full solve).
 # Measured (30 s, 2 workers, shared machine): LNS beat the full model alone on mk02
 # (26 vs 27), mk06 (58 vs 59) and mk10 (210-218 vs 224); 0.85 beat 0.6 on mk10.
 FIRST_SHARE, LNS_SHARE = 0.05, 0.85
 FIRST_MIN_SECONDS = 1.0  # small instances are often proved optimal within a second
+# Reading the solution and left-shifting it cost about this much per operation (Python):
+# the search leaves that much of the time limit (0.4 s at 10,000 operations).
+POST_SECONDS_PER_OP = 4e-5
 # With fewer jobs a sub-model frees most of the problem: just solve the full model.
 MIN_LNS_JOBS = 4
+# CP-SAT's clock starts once it has loaded the model: about 3 us per setup arc, which
+# each solve leaves from its time (nothing on models without setups).
+LOAD_SECONDS_PER_ARC = 3e-6
+# LNS is skipped when building one sub-model would take more than this share of its
+# time (normal sizes: milliseconds; 54,000 setup arcs of mk10 with setups: ~2 s).
+LNS_MAX_BUILD_SHARE = 0.5
 # One LNS thread of one-worker sub-solves beat two threads on mk10 (219-229 against
 # 258-265 in 15 s, measured on the shared 2-core machine).
 LNS_THREADS = 1
@@ -68,6 +89,8 @@ def solve_cpsat(
     params: dict[str, Any] | None = None,
     lns: bool = True,
     exchange: Exchange | None = None,
+    stop: threading.Event | None = None,
+    setups: str | None = None,
     **options: Any,
 ) -> Result:
     """Solve with CP-SAT (optional interval per eligible machine, one no-overlap per
@@ -94,12 +117,27 @@ def solve_cpsat(
         Share the LNS incumbent with searches running beside this solve (see
         :mod:`scheduler.exchange`); its values are makespans (``objective`` makespan
         or lexicographic only).
+    stop
+        When set, the search ends within ``POLL_SECONDS`` and the best schedule so far
+        is returned (``stats["interrupted"]``).
+    setups
+        ``"circuit"`` (exact) or ``"padded"`` (see :mod:`scheduler.cpsat.padded`);
+        by default circuits, unless they cannot be built within ``time_limit``.
+
+    Raises
+    ------
+    InstanceTooLargeError
+        When no model of the instance can be built within ``time_limit`` (see
+        :func:`scheduler.cpsat.size.plan`). A model that still runs out of time while
+        building (a slower machine than estimated) is abandoned at the deadline: the
+        greedy start is returned, feasible.
     """
     if options:
         raise TypeError(f"solve_cpsat got unknown option(s) {sorted(options)}")
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     obj = Objective.parse(objective)
+    setup_model = setups or plan(data, time_limit)
     inst = Instance.of(data)
     reason = infeasibility_reason(inst)
     if reason:
@@ -107,16 +145,41 @@ def solve_cpsat(
     lower = makespan_lower_bound(inst)
     start_from = _starting_schedule(data, inst, hint)
     horizon = horizon_bound(inst)
-    if hint is None and start_from is not None and obj in _MAKESPAN_FIRST:
-        horizon = min(horizon, start_from.makespan)  # the greedy schedule is feasible
-    if start_from is not None:
-        horizon = max(horizon, start_from.makespan)  # a caller's hint is not trusted
-    v = build_variables(inst, horizon, lower, tardiness=obj is not Objective.MAKESPAN)
-    add_constraints(v)
-    v.model.minimize(objective_expr(v, obj, weights))
-    if start_from is not None:
-        add_complete_hint(v, start_from)
+    if setup_model == PADDED:
+        horizon += int((data.mode_duration == 0).sum())  # zero-length: padded to 1
+    model_start = start_from
+    if setup_model == PADDED and start_from is not None:
+        model_start = padded_schedule(inst, start_from, padded_lengths(inst))
+    if hint is None and model_start is not None and obj in _MAKESPAN_FIRST:
+        horizon = min(horizon, model_start.makespan)  # the greedy schedule is feasible
+    if model_start is not None:
+        horizon = max(horizon, model_start.makespan)  # a caller's hint is not trusted
+    trusted = start_from if hint is None else None  # feasible by construction
+    clock = BuildClock(deadline, stop)
+    try:
+        v = build_variables(
+            inst, horizon, lower, tardiness=obj is not Objective.MAKESPAN, setups=setup_model,
+            clock=clock,
+        )  # fmt: skip
+        add_constraints(v)
+        v.model.minimize(objective_expr(v, obj, weights))
+        if model_start is not None:
+            add_complete_hint(v, model_start)
+    except BuildTimeout:
+        why = "stopped" if interrupted(stop) else f"not built within {time_limit:g} s"
+        stats = {"setups": setup_model, "interrupted": interrupted(stop), "build_timeout": True}
+        if trusted is None:
+            return _result(Status.UNKNOWN, obj, t0, time.perf_counter(), stats=stats,
+                           message=f"no schedule: the model was {why}")  # fmt: skip
+        Reporter(on_solution, t0).offer(evaluate(data, trusted, obj, weights))
+        stats["fallback"] = "greedy"
+        return _result(
+            Status.FEASIBLE, obj, t0, time.perf_counter(), schedule=trusted,
+            value=evaluate(data, trusted, obj, weights), bound=float(lower), stats=stats,
+            message=f"the model was {why}: the greedy start is returned",
+        )  # fmt: skip
     built = time.perf_counter()
+    v.clock = BuildClock()  # built: re-hints during the search are not cut short
 
     def make_solver(run_seed: int, n_workers: int = workers) -> cp_model.CpSolver:
         return _solver(n_workers, run_seed, log, params)
@@ -125,24 +188,30 @@ def solve_cpsat(
     callback = ImprovementCallback(reporter)
     if exchange is not None and obj not in _MAKESPAN_FIRST:
         raise ValueError(f"an exchange shares makespans; objective {obj.value!r} is not one")
-    search = _Search(v, obj, weights, make_solver(seed), callback, deadline, exchange)
-    if lns and data.num_jobs >= MIN_LNS_JOBS:
+    # the search ends early enough to read, left-shift and report its schedule in time
+    search_end = deadline - POST_SECONDS_PER_OP * data.num_ops
+    search = _Search(v, obj, weights, make_solver(seed), callback, search_end, exchange, stop)
+    # Padded setups: LNS would hint its sub-models with left-shifted schedules, whose
+    # real setups are shorter than the pads; the full model alone searches.
+    if lns and data.num_jobs >= MIN_LNS_JOBS and setup_model != PADDED:
         seeds = np.random.SeedSequence(seed)
         status, schedule = search.phased(seeds, lambda s: make_solver(s, 1), LNS_THREADS)
     else:
-        status, schedule = search.run(deadline)
-    if schedule is None and status is Status.UNKNOWN and hint is None and start_from is not None:
+        status, schedule = search.run(search_end)
+    if schedule is None and status is Status.UNKNOWN and trusted is not None:
         # A short limit can run out inside CP-SAT's presolve, which then returns nothing,
         # not even the hint (measured: symmetry detection took all of 0.5 s on a
         # 6-operation model with setups). The greedy start is feasible by construction.
-        status, schedule = Status.FEASIBLE, start_from
+        status, schedule = Status.FEASIBLE, trusted
         search.stats["fallback"] = "greedy"
-        reporter.offer(evaluate(data, start_from, obj, weights))
+        reporter.offer(evaluate(data, trusted, obj, weights))
     stats = {
         **search.stats,
         "solutions": reporter.solutions,
         "cheap_lower_bound": lower,
         "horizon": horizon,
+        "setups": setup_model,
+        "interrupted": interrupted(stop),
     }
     if schedule is None:
         message = (
@@ -185,17 +254,22 @@ class _Search:
         callback: ImprovementCallback,
         deadline: float,
         exchange: Exchange | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.v, self.obj, self.weights = v, obj, weights
         self.exchange = exchange
+        self.stop = stop
         self.solver, self.callback, self.deadline = solver, callback, deadline
         self.bound = float("-inf")
         self.stats: dict[str, Any] = {}
 
     def run(self, until: float) -> tuple[Status, Schedule | None]:
         """One full solve until ``until``; the schedule is ``None`` if none was found."""
-        self.solver.parameters.max_time_in_seconds = max(until - time.perf_counter(), 0.01)
-        code = self.solver.solve(self.v.model, self.callback)
+        if interrupted(self.stop):
+            return Status.UNKNOWN, None
+        load = LOAD_SECONDS_PER_ARC * len(self.v.arcs)
+        self.solver.parameters.max_time_in_seconds = max(until - time.perf_counter() - load, 0.01)
+        code = solve_watched(self.solver, self.v.model, self.callback, self.stop)
         for key, value in (
             ("conflicts", self.solver.num_conflicts),
             ("branches", self.solver.num_branches),
@@ -224,28 +298,40 @@ class _Search:
         total = self.deadline - now
         first = max(FIRST_SHARE * total, min(FIRST_MIN_SECONDS, 0.3 * total))
         status, found = self.run(now + first)
-        if status in (Status.OPTIMAL, Status.INFEASIBLE):
+        if status in (Status.OPTIMAL, Status.INFEASIBLE) or interrupted(self.stop):
             return status, found
         if found is None:
             return self.run(self.deadline)
         goal = Objective.MAKESPAN if self.obj is Objective.LEXICOGRAPHIC else self.obj
+        lns_end = now + first + LNS_SHARE * total
+        # every sub-model covers all operations (most of them fixed), circuits too
+        sub_build = model_size(data, self.v.setups).build_seconds
+        if sub_build > LNS_MAX_BUILD_SHARE * (lns_end - time.perf_counter()):
+            self.stats["lns_skipped"] = f"sub-models take ~{sub_build:.1f} s to build"
+            status, again = self.run(self.deadline)
+            if status is Status.OPTIMAL:
+                return status, again
+            return Status.FEASIBLE, self._better(again, found)
         best, lns_stats = improve(
             self.v.inst,
             left_shift(data, found),
             goal,
             self.weights,
-            deadline=now + first + LNS_SHARE * total,
+            deadline=lns_end,
             seeds=seeds,
             make_solver=make_solver,
             reporter=self.callback.reporter,
             threads=threads,
             exchange=self.exchange,
+            stop=self.stop,
         )
         self.stats.update(lns_stats)
         if self.exchange is not None:  # a search beside may have improved since
             shared = self.exchange.better_than(evaluate(data, best, goal, self.weights))
             if shared is not None:
                 best = left_shift(data, shared[0])
+        if interrupted(self.stop) or self.deadline - time.perf_counter() <= 0.01:
+            return Status.FEASIBLE, best  # stopped, or a sub-model's build took the rest
         add_complete_hint(self.v, best)
         status, found = self.run(self.deadline)
         if status is Status.OPTIMAL:
@@ -295,7 +381,7 @@ def _second_phase(search: _Search, first: Schedule, status: Status) -> tuple[Sta
     v = search.v
     if not v.tardiness:
         return status, first
-    if search.deadline - time.perf_counter() < 0.05:
+    if search.deadline - time.perf_counter() < 0.05 or interrupted(search.stop):
         return Status.FEASIBLE, first
     first = left_shift(v.inst.data, first)
     v.model.add(v.makespan <= first.makespan)

@@ -11,7 +11,13 @@ Reproducibility: the kernels run in chunks of iterations and the clock is read
 between chunks (chunks adapt to last about ``CHUNK_SECONDS``, or are fixed by the
 ``chunk`` option). Chunking does not change the search, so one worker with a given
 seed and ``iterations`` budget gives one result; a wall-clock limit stops at a chunk
-boundary.
+boundary, and so does the ``stop`` option (a :class:`threading.Event`).
+
+Large instances: the random starts are drawn and decoded only while the first
+``START_SHARE`` of the time limit lasts (at least one); above ``DISPATCH_START_OPS``
+operations the graph search starts from the default dispatch rule instead; and the
+search leaves the time of the final left shift (:func:`~scheduler.search.shift.
+shift_seconds`) before the limit.
 """
 
 from __future__ import annotations
@@ -25,8 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from scheduler.compact import left_shift
-from scheduler.dispatch import lower_bound
+from scheduler.dispatch import DEFAULT_RULE, dispatch, lower_bound
 from scheduler.kernels.decode import KernelData, decode_search, kernel_data
 from scheduler.kernels.graph import heads_tails, positions
 from scheduler.kernels.rng import make_state
@@ -43,6 +48,7 @@ from scheduler.objective import Objective, evaluate
 from scheduler.problem import IntArray, ProblemData
 from scheduler.result import Result, Schedule, Status
 from scheduler.search.encoding import Decoded, encode_schedule, initial_ms, random_os
+from scheduler.search.shift import left_shifted, sequences, shift_seconds
 
 __all__ = [
     "GraphSearch",
@@ -59,23 +65,42 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CHUNK_SECONDS = 0.05
+# Share of the time limit for drawing and decoding starting solutions (at least one is
+# always made): 20 starts take milliseconds on benchmark instances, seconds at 10**5
+# operations.
+START_SHARE = 0.1
+# Above this many operations the graph search starts from the default dispatch rule:
+# decoding a random start costs O(n**2 / machines) with gap insertion (1 s at 100,000
+# operations on 10 machines), a dispatch pass O(n log n), and its makespan is shorter
+# than what 1 s of search makes of the best random start from 8,000 operations on
+# (measured, 10 machines: 32,120 against 35,227 at 8,100; 15,961 against 15,282 at
+# 4,072). The benchmark instances (at most 400 operations) keep their random starts.
+DISPATCH_START_OPS = 5_000
 
 
 class Pacer:
     """Iterations per kernel call: fixed by the ``chunk`` option, else adapted so a
     call lasts about ``CHUNK_SECONDS`` and never runs far past the deadline."""
 
-    def __init__(self, options: dict[str, Any], deadline: float, first: int) -> None:
+    def __init__(
+        self, options: dict[str, Any], deadline: float, first: int, guess: float = 0.0
+    ) -> None:
         self.fixed = options.get("chunk")
         self.budget = options.get("iterations")
+        self.stop: threading.Event | None = options.get("stop")
         self.deadline = deadline
         self.size = int(self.fixed) if self.fixed is not None else first
         self.rate = 0.0  # iterations per second, measured
+        self.guess = guess  # seconds per iteration until one is measured
 
     def next(self, done: int) -> int:
-        """The next chunk (<= 0: stop) given ``done`` iterations so far."""
+        """The next chunk (<= 0: stop) given ``done`` iterations so far; never one whose
+        first iteration is expected to end past the deadline."""
         left = time.perf_counter()
-        if left >= self.deadline:
+        if left >= self.deadline or (self.stop is not None and self.stop.is_set()):
+            return 0
+        one = 1.0 / self.rate if self.rate > 0 else self.guess
+        if self.fixed is None and left + one > self.deadline:
             return 0
         step = self.size
         if self.fixed is None and self.rate > 0:
@@ -88,6 +113,14 @@ class Pacer:
         if seconds > 0 and iterations > 0:
             now = iterations / seconds
             self.rate = now if self.rate == 0 else 0.5 * (self.rate + now)
+
+
+def iteration_seconds(data: ProblemData) -> float:
+    """A guess of one search iteration's cost before any is measured, on the safe side:
+    a graph-search iteration or a decode takes about n**2 / machines nanoseconds alone
+    (10 machines: 8 ms at 10,000 operations, 0.8 s at 100,000, 5 s at 255,000), up
+    to three times that with two searches sharing the memory bus of a busy machine."""
+    return 3e-9 * data.num_ops**2 / max(1, data.num_machines)
 
 
 OBJ_CODE = {Objective.MAKESPAN: 0, Objective.TARDINESS: 1, Objective.WEIGHTED: 2}
@@ -139,12 +172,16 @@ def starting_solutions(
     rng: np.random.Generator,
     count: int,
     seeds: list[Schedule] | None = None,
+    until: float = float("inf"),
 ) -> list[tuple[IntArray, IntArray]]:
     """(OS, MS) pairs: the encoded ``seeds`` first, then ``count`` random ones with
-    global/local/random machine selection mixed 60/30/10."""
+    global/local/random machine selection mixed 60/30/10; no more random ones once
+    ``until`` (perf_counter) has passed and there is at least one pair."""
     out = [encode_schedule(data, s) for s in seeds or []]
     kinds = ("global",) * 6 + ("local",) * 3 + ("random",)
     for i in range(count):
+        if out and time.perf_counter() > until:
+            break
         out.append((random_os(data, rng), initial_ms(data, rng, kinds[i % len(kinds)])))
     return out
 
@@ -176,7 +213,9 @@ class GraphSearch:
         self.best_seq = self.seq.copy()
         self.best_mlen = self.mlen.copy()
         self.work = np.zeros(WORK_PER_OP * n + 4, np.int64)
-        size = 1 << max(12, int(np.ceil(np.log2(64 * n + 1))))
+        # tabu table: 64 slots per operation up to 2**20 (16 MB); the table is lossy
+        # (bounded probing), and only a few hundred attributes are tabu at a time
+        size = 1 << min(20, max(12, int(np.ceil(np.log2(64 * n + 1)))))
         self.tkey = np.full(size, -1, np.int64)
         self.texp = np.zeros(size, np.int64)
         tenure = int(options.get("tenure", default_tenure(data)))
@@ -264,23 +303,23 @@ def _graph_of(
     """(modes, machine sequences, sequence lengths) of a feasible schedule, machine
     orders by (start, end, index) as the checker reads them."""
     _, ms = encode_schedule(data, schedule)
-    seq = np.zeros(int(kd.mach_ptr[-1]), np.int64)
-    mlen = np.zeros(data.num_machines, np.int64)
-    order = np.lexsort((np.arange(data.num_ops), schedule.end, schedule.start))
-    for o in order.tolist():
-        k = int(schedule.machine[o])
-        seq[kd.mach_ptr[k] + mlen[k]] = o
-        mlen[k] += 1
+    seq, mlen = sequences(kd, schedule)
     return ms, seq, mlen
 
 
 def best_start(
-    data: ProblemData, kd: KernelData, starts: list[tuple[IntArray, IntArray]]
+    data: ProblemData,
+    kd: KernelData,
+    starts: list[tuple[IntArray, IntArray]],
+    until: float = float("inf"),
 ) -> tuple[Decoded, IntArray, IntArray, int]:
-    """Decode every start (active); keep the best (buffers, OS, MS, makespan)."""
+    """Decode every start (active), or those decoded before ``until`` once one
+    decodes; keep the best (buffers, OS, MS, makespan)."""
     best: tuple[Decoded, IntArray, IntArray, int] | None = None
     buf = Decoded(data, kd)
     for os_seq, ms in starts:
+        if best is not None and time.perf_counter() > until:
+            break
         value = buf.run(os_seq, ms, True)
         if value >= 0 and (best is None or value < best[3]):
             best = (buf, os_seq, ms, value)
@@ -288,6 +327,21 @@ def best_start(
     if best is None:
         raise ValueError("no starting solution decodes (fixed starts cannot be met)")
     return best
+
+
+def _dispatch_start(data: ProblemData, kd: KernelData, hint: Schedule | None) -> Schedule:
+    """The default dispatch rule's schedule, or the caller's hint (left-shifted) when
+    that one is shorter and its orders are acyclic."""
+    start = dispatch(data, DEFAULT_RULE)
+    if hint is not None:
+        try:
+            shifted = left_shifted(data, kd, hint)
+        except ValueError:
+            log.warning("hint has cyclic machine orders; ignored")
+        else:
+            if shifted.makespan < start.makespan:
+                start = shifted
+    return start
 
 
 def run_searches(
@@ -299,10 +353,14 @@ def run_searches(
 ) -> None:
     """Run each search in its own thread (nogil kernels) until ``deadline``, the
     ``iterations`` option (per search, counted from its start) or ``target``."""
-    first = max(10, 100_000 // max(1, searches[0].data.num_ops))
+    n = searches[0].data.num_ops
+    # an iteration costs O(n) and more: one at a time at first on large instances
+    first = max(10, 100_000 // max(1, n)) if n <= 10_000 else max(1, 100_000 // n)
+
+    guess = iteration_seconds(searches[0].data)
 
     def work(s: GraphSearch) -> None:
-        pace = Pacer(options, deadline, first)
+        pace = Pacer(options, deadline, first, guess)
         while (step := pace.next(s.iterations)) > 0:
             t = time.perf_counter()
             value = s.run(step, target)
@@ -314,8 +372,21 @@ def run_searches(
     if len(searches) == 1:
         work(searches[0])
     else:
-        with ThreadPoolExecutor(len(searches)) as pool:
-            list(pool.map(work, searches))
+        _in_threads(work, searches, options)
+
+
+def _in_threads(work: Callable[[Any], Any], items: list[Any], options: dict[str, Any]) -> list[Any]:
+    """``work`` on every item, one thread each. On ``KeyboardInterrupt`` (only the main
+    thread receives it) the ``stop`` option is set first, so the threads end at their
+    next chunk instead of at the deadline before the interrupt can propagate."""
+    with ThreadPoolExecutor(len(items)) as pool:
+        try:
+            return list(pool.map(work, items))
+        except KeyboardInterrupt:
+            stop = options.get("stop")
+            if stop is not None:
+                stop.set()
+            raise
 
 
 class Incumbent:
@@ -345,33 +416,50 @@ def solve_tabu(
     weights: tuple[int, int] = (1, 1),
     hint: Schedule | None = None,
     on_solution: Callable[[float, float], None] | None = None,
+    stop: threading.Event | None = None,
     **options: Any,
 ) -> Result:
     """Tabu search from the best of a few decoded starts (and ``hint``).
 
     Options: ``iterations`` (per worker; reproducible budget), ``chunk`` (iterations
     per kernel call), ``tenure``, ``stall``, ``kick``, ``span`` (graph search),
-    ``starts`` (random starting solutions, default 20).
+    ``starts`` (random starting solutions, default 20). When ``stop`` is set the
+    search ends at its next chunk and returns its best schedule.
     """
     t0 = time.perf_counter()
     objective = Objective.parse(objective)
-    deadline = t0 + time_limit
+    deadline = t0 + time_limit - shift_seconds(data)
+    options = {**options, "stop": stop}
     kd = kernel_data(data)
     rng = np.random.default_rng(seed)
     seeds = np.random.SeedSequence(seed).spawn(max(1, workers))
-    candidates = starting_solutions(
-        data, kd, rng, int(options.get("starts", 20)), [hint] if hint is not None else None
-    )
+    starts_until = t0 + START_SHARE * time_limit
+    graph = graph_search_applies(data, objective)
+    dispatch_start = graph and data.num_ops > DISPATCH_START_OPS
+    candidates = []
+    if not dispatch_start:
+        candidates = starting_solutions(
+            data, kd, rng, int(options.get("starts", 20)), [hint] if hint is not None else None,
+            starts_until,
+        )  # fmt: skip
     lb = lower_bound(data, objective, weights)
     build = time.perf_counter() - t0
-    if graph_search_applies(data, objective):
-        buf, _, ms, first = best_start(data, kd, candidates)
+    if graph:
         incumbent = Incumbent(t0, on_solution)
-        incumbent(float(first))
-        searches = [
-            GraphSearch(data, kd, ms, buf.seq, buf.mlen, sd, worker_options(data, options, i))
-            for i, sd in enumerate(seeds)
-        ]
+        if dispatch_start:
+            start = _dispatch_start(data, kd, hint)
+            incumbent(float(start.makespan))
+            searches = [
+                GraphSearch.from_schedule(data, kd, start, sd, worker_options(data, options, i))
+                for i, sd in enumerate(seeds)
+            ]
+        else:
+            buf, _, ms, first = best_start(data, kd, candidates, starts_until)
+            incumbent(float(first))
+            searches = [
+                GraphSearch(data, kd, ms, buf.seq, buf.mlen, sd, worker_options(data, options, i))
+                for i, sd in enumerate(seeds)
+            ]
         run_searches(searches, deadline, options, int(np.ceil(lb)), incumbent)
         winner = min(searches, key=lambda s: s.best)
         schedule = winner.best_schedule()
@@ -383,9 +471,10 @@ def solve_tabu(
     else:
         schedule, stats = decoder_search(
             data, kd, candidates, seeds, objective, weights, deadline, options,
-            Incumbent(t0, on_solution),
+            Incumbent(t0, on_solution), starts_until,
         )  # fmt: skip
-    schedule = left_shift(data, schedule)
+    stats["interrupted"] = stop is not None and stop.is_set()
+    schedule = left_shifted(data, kd, schedule)
     value = evaluate(data, schedule, objective, weights)
     status = Status.OPTIMAL if value <= lb else Status.FEASIBLE
     return Result(
@@ -411,15 +500,20 @@ def decoder_search(
     deadline: float,
     options: dict[str, Any],
     notify: Callable[[float], None],
+    starts_until: float = float("inf"),
 ) -> tuple[Schedule, dict[str, Any]]:
     """Late-acceptance search on (OS, MS) evaluated by full decoding, one thread per
-    seed; the best decoded schedule and statistics."""
+    seed; the best decoded schedule and statistics. Candidates are decoded until
+    ``starts_until`` once one of them decodes."""
     code = OBJ_CODE.get(objective, 0)
-    first = max(5, 20_000 // max(1, data.num_ops))
+    # one decode costs O(n) to O(n**2 / machines): small first chunks on large instances
+    first = max(5, 20_000 // max(1, data.num_ops)) if data.num_ops <= 4000 else 1
     mode_lo, mode_hi = _mode_range(data)
     buf = Decoded(data, kd)
-    scored = []
+    scored: list[tuple[float, IntArray, IntArray]] = []
     for os_seq, ms in candidates:
+        if scored and time.perf_counter() > starts_until:
+            break
         if buf.run(os_seq, ms, True) >= 0:
             scored.append((evaluate(data, buf.schedule(), objective, weights), os_seq, ms))
     if not scored:
@@ -436,7 +530,7 @@ def decoder_search(
         state[1] = -1
         rng = make_state(seed)
         dec = Decoded(data, kd)
-        pace = Pacer(options, deadline, first)
+        pace = Pacer(options, deadline, first, iteration_seconds(data))
         while (step := pace.next(int(state[0]))) > 0:
             t = time.perf_counter()
             value = decode_search(
@@ -448,11 +542,7 @@ def decoder_search(
             notify(float(value))
         return float(state[1]), best_os, best_ms, int(state[0])
 
-    if len(seeds) == 1:
-        runs = [work(seeds[0])]
-    else:
-        with ThreadPoolExecutor(len(seeds)) as pool:
-            runs = list(pool.map(work, seeds))
+    runs = [work(seeds[0])] if len(seeds) == 1 else _in_threads(work, seeds, options)
     _, best_os, best_ms, _ = min(runs, key=lambda t: t[0])
     buf.run(best_os, best_ms, True)
     return buf.schedule(), {"iterations": sum(r[3] for r in runs), "search": "decoder"}
