@@ -9,11 +9,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from rich.console import Console
 from test_build import small_scenario
 
 import twin
 import twin.cli.run
 from twin.cli import main
+from twin.cli.run import kpi_table
 from twin.eventlog import COLUMNS, EventLog
 from twin.run import aggregate_kpis, kpi_ci95, replicate, simulate, write_run
 from twin.runs.read import kpis_with_ci
@@ -217,3 +219,21 @@ def test_replicate_reports_incumbents_and_progress() -> None:
     )  # fmt: skip
     assert incumbents and incumbents[-1][0] == runs[0].plan.makespan  # type: ignore[union-attr]
     assert done == sorted(done) and done[-1] == 1.0
+
+
+def test_the_kpi_table_shows_constants_and_counts_plainly() -> None:
+    """A KPI equal in every replication is not an estimate: no '± 0.0'; counts print
+    as integers."""
+    summary = {
+        "scenario": "s", "seed": 1, "replications": 3, "time_unit": "min",
+        "kpis": {"on_time_rate": 0.906, "jobs_open": 2.0, "oee": 0.5, "makespan": 100.0},
+        "kpis_ci95": {"on_time_rate": 0.0, "jobs_open": 0.0, "oee": 0.02, "makespan": 0.0},
+    }  # fmt: skip
+    console = Console(width=120, record=True)
+    console.print(kpi_table(summary))
+    text = console.export_text()
+    assert "90.6 %" in text and "90.6 ±" not in text
+    assert "50.0 ± 2.0 %" in text
+    assert "100.00 min" in text and "± 0.00" not in text
+    row = next(line for line in text.splitlines() if "Lots open" in line)
+    assert row.rstrip(" │").endswith(" 2")

@@ -28,9 +28,15 @@ if TYPE_CHECKING:  # the CLI imports the simulation lazily: `twin --help` stays 
 
 
 def _fmt(value: Any, unit: str, time_unit: str, half: Any = None) -> str:
-    """``12.5 %``, ``3.46``, ``2.76 ± 0.06`` (``half``: a 95 % CI half-width)."""
+    """``12.5 %``, ``3.46``, ``2.76 ± 0.06`` (``half``: a 95 % CI half-width); a value
+    the same in every replication (half-width 0) is shown alone, a count without
+    decimals."""
     if value is None or isinstance(value, dict | list | str):
         return "n/a"
+    if half is not None and float(half) == 0.0:
+        half = None  # a constant over the replications, not an estimate
+    if unit == "" and float(value).is_integer() and half is None:
+        return f"{int(value):,}"
     if unit == "%":
         text = f"{100 * float(value):.1f}"
         return f"{text} ± {100 * float(half):.1f} %" if half is not None else f"{text} %"
