@@ -22,7 +22,6 @@ from twin.scenario.bounds import (
 __all__ = [
     "MAX_WORKERS",
     "check_out_file",
-    "check_out_folder",
     "check_replications",
     "check_seed",
     "check_solver_options",
@@ -85,9 +84,3 @@ def check_out_file(out: Path | None, suffixes: tuple[str, ...] = (), what: str =
         names = " or ".join(suffixes)
         raise CliError(f"{what} {out}: expected a {names} file name")
     check_file_target(out, what)
-
-
-def check_out_folder(out: Path | None) -> None:
-    """The folder of ``--out`` exists and is writable (we write files, never create
-    folder trees), and ``--out`` is not itself a folder."""
-    check_out_file(out)

@@ -26,7 +26,6 @@ if TYPE_CHECKING:  # only a type: importing the log's numpy would slow the CLI's
     from twin.eventlog import EventLog
 
 __all__ = [
-    "RUN_FILES",
     "SCHEDULE_COLUMNS",
     "atomic_file",
     "check_file_target",
@@ -41,8 +40,6 @@ os.umask(_UMASK)
 
 #: The columns of ``schedule.csv``: 0-based indices into the scheduler's problem.
 SCHEDULE_COLUMNS = ("job", "operation", "machine", "start", "end")
-#: The files ``twin run`` writes into a run folder (``report.html`` is optional).
-RUN_FILES = ("summary.json", "events.csv", "schedule.csv")
 
 
 @contextlib.contextmanager

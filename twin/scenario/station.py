@@ -245,7 +245,8 @@ class CalendarSpec(StrictModel):
 
     @model_validator(mode="after")
     def _works_sometime(self) -> CalendarSpec:
-        both = sorted(self.dated_days()[0] & self.dated_days()[1])
+        holidays, workdays = self.dated_days()
+        both = sorted(holidays & workdays)
         if both:
             raise field_error("calendar", f"{both[0]} is both a holiday and a workday")
         if not self.week_minutes():

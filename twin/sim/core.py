@@ -20,7 +20,7 @@ cv (none when the cv is 0 or ``run.variability`` is off).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -129,10 +129,10 @@ class ShopRun(ABC):
 
     # -- why units are idle ---------------------------------------------------------
 
-    def demand_keys(self, lot: LotInShop, k: int) -> Sequence[str]:
+    def demand_keys(self, lot: LotInShop, k: int) -> Iterable[str]:
         """Whose work operation ``k`` of ``lot`` is: the stations it may run on (each
         unit of them could take it). A plan narrows this to its planned unit."""
-        return list(lot.product.routing[k].stations)
+        return lot.product.routing[k].stations.keys()  # no copy: read once per call
 
     def units_of(self, key: str) -> list[Unit]:
         units = self.key_units.get(key)

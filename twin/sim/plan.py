@@ -20,7 +20,7 @@ are reported as unfinished lots (see :func:`twin.sim.execute.execute`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -125,7 +125,7 @@ class PlanRun(ShopRun):
                 yield held
                 machine.set_state(machine.idle_state)
 
-    def demand_keys(self, lot: LotInShop, k: int) -> Sequence[str]:
+    def demand_keys(self, lot: LotInShop, k: int) -> Iterable[str]:
         """A planned operation is work for its planned unit only."""
         return (self.plan_unit[self.first_op[lot.index] + k],)
 
