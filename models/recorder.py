@@ -26,6 +26,8 @@ class State(enum.StrEnum):
     At rest a unit shows IDLE unless its owner says why it is idle: STARVED (work it
     could do is open, none has reached it: a flow loss inside loading time) or NO_ORDER
     (nothing released it could work on: outside loading time, see the KPI document).
+    PLANNED_DOWN is planned maintenance or a planned stop (outside loading time);
+    WAITING_OPERATOR is work that has reached the unit but waits for an operator.
     """
 
     OFF = "off"
@@ -36,6 +38,8 @@ class State(enum.StrEnum):
     BLOCKED = "blocked"
     STARVED = "starved"
     DOWN = "down"
+    PLANNED_DOWN = "planned_down"
+    WAITING_OPERATOR = "waiting_operator"
 
 
 class EventKind(enum.StrEnum):

@@ -30,9 +30,12 @@ KGCE_PER_KWH = 0.1229
 NC_RATE_TARGET = 0.70
 HOURS_PER_UNIT = {"s": 1 / 3600, "min": 1 / 60, "h": 1.0}
 #: Unit states in the event log (:class:`models.State`); KPIs sum time per state.
-STATES = ("off", "no_order", "idle", "setup", "busy", "blocked", "starved", "down")
-#: States outside loading time (负荷时间): off shift and no order released.
-NOT_LOADED = ("off", "no_order")
+STATES = (
+    "off", "no_order", "planned_down", "idle", "setup", "busy", "blocked", "starved",
+    "waiting_operator", "down",
+)  # fmt: skip
+#: States outside loading time (负荷时间): off shift, no order released, planned downtime.
+NOT_LOADED = ("off", "no_order", "planned_down")
 
 
 @dataclass(frozen=True)

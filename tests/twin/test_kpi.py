@@ -67,7 +67,7 @@ def test_state_times_integrate_each_state() -> None:
     t = state_times(_log(), ["lathe", "mill"], 0, 30)
     assert t["lathe"] == {
         "off": 5, "no_order": 0, "idle": 5, "setup": 5, "busy": 10, "blocked": 0, "starved": 0,
-        "down": 5,
+        "down": 5, "planned_down": 0, "waiting_operator": 0,
     }  # fmt: skip
     assert t["mill"]["busy"] == 18 and t["mill"]["blocked"] == 2 and t["mill"]["idle"] == 10
 

@@ -170,7 +170,7 @@ def oee(
       with no orders is visible without being called lost availability.
     """
     calendar = sum(times.values())
-    loading = calendar - sum(times.get(s, 0.0) for s in NOT_LOADED) - times.get("planned_down", 0.0)
+    loading = calendar - sum(times.get(s, 0.0) for s in NOT_LOADED)
     busy = times.get("busy", 0.0)
     a = _ratio(busy, loading)
     p = _ratio(nominal, busy)
@@ -217,15 +217,23 @@ def nc_rates(
 # -- energy ---------------------------------------------------------------------------
 
 
+_POWER_STATE = {
+    "blocked": "idle", "starved": "idle", "no_order": "idle", "waiting_operator": "idle",
+    "planned_down": "off",
+}  # fmt: skip
+
+
 def energy_kwh(unit: UnitInfo, times: Mapping[str, float], hours_per_unit: float) -> float:
     """kWh of one unit: sum over states of time x ``power_kw[state]``.
 
-    Blocked, starved and no-order time draw idle power; a state missing from ``power_kw`` draws 0.
+    Blocked, starved, no-order and waiting-for-operator time draw idle power, planned
+    downtime draws ``off`` power (the unit is switched off for maintenance); a state
+    missing from ``power_kw`` draws 0.
     """
     kw = unit.power_kw
     total = 0.0
     for state, t in times.items():
-        key = "idle" if state in ("blocked", "starved", "no_order") else state
+        key = _POWER_STATE.get(state, state)
         total += t * float(kw.get(key, 0.0))
     return total * hours_per_unit
 

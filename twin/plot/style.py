@@ -29,7 +29,10 @@ FONT_FAMILY = (
     "Arial, sans-serif"
 )
 
-STATE_ORDER = ("busy", "setup", "idle", "starved", "blocked", "down", "no_order", "off")
+STATE_ORDER = (
+    "busy", "setup", "waiting_operator", "idle", "starved", "blocked", "down", "planned_down",
+    "no_order", "off",
+)  # fmt: skip
 STATE_COLORS = {
     "busy": "#2e8b57",
     "setup": "#f2b33d",
@@ -37,6 +40,8 @@ STATE_COLORS = {
     "starved": "#8e6cc2",
     "blocked": "#e6772e",
     "down": "#d62728",
+    "waiting_operator": "#d98cb3",
+    "planned_down": "#6b8fb8",
     "no_order": "#aeb6c2",
     "off": "#4a5563",
 }
@@ -47,6 +52,8 @@ STATE_LABELS = {
     "starved": "starved 待料",
     "blocked": "blocked 堵塞",
     "down": "down 故障",
+    "waiting_operator": "waiting operator 待人",
+    "planned_down": "planned down 计划停机",
     "no_order": "no order 无任务",
     "off": "off 停机/非班次",
 }
