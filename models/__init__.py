@@ -22,7 +22,8 @@ How the twin drives it (each class documents its exact semantics)::
 Modules: :mod:`models.distributions` (durations), :mod:`models.calendar` (shifts),
 :mod:`models.dated_calendar` (holidays, make-up days), :mod:`models.unit` (states, shift
 pauses, failures), :mod:`models.machine`, :mod:`models.robot`, :mod:`models.printer`,
-:mod:`models.buffer`, :mod:`models.recorder` (the event-log contract).
+:mod:`models.buffer`, :mod:`models.operators` (people in pools with skills and
+shifts), :mod:`models.recorder` (the event-log contract).
 """
 
 from models.buffer import Buffer
@@ -42,9 +43,12 @@ from models.distributions import (
     with_cv,
 )
 from models.machine import CNCMachine, Machine, ManualMachine, SetupTimes
+from models.maintenance import MaintenanceCrew, PlannedMaintenance
+from models.operators import Operator, Pool, Staff
 from models.printer import BuildTime, PrintCell
 from models.recorder import EventKind, ListRecorder, NullRecorder, Record, Recorder, State
-from models.robot import Robot, TransportFleet, TravelTime
+from models.robot import Robot
+from models.transport import TransportFleet, TravelTime
 from models.unit import Failure, Unit
 
 __all__ = [
@@ -62,14 +66,19 @@ __all__ = [
     "ListRecorder",
     "LogNormal",
     "Machine",
+    "MaintenanceCrew",
     "ManualMachine",
     "Normal",
     "NullRecorder",
+    "Operator",
+    "PlannedMaintenance",
+    "Pool",
     "PrintCell",
     "Record",
     "Recorder",
     "Robot",
     "SetupTimes",
+    "Staff",
     "State",
     "TransportFleet",
     "TravelTime",

@@ -20,7 +20,10 @@ import simpy
 from models.calendar import Calendar
 from models.dated_calendar import DatedCalendar
 from models.distributions import Constant, Distribution, as_distribution, with_cv
+from models.maintenance import MaintenanceCrew, PlannedMaintenance
+from models.operators import Operator, Staff
 from models.recorder import EventKind, Recorder, State
+from models.robot import Robot
 from models.unit import Failure, Unit
 
 __all__ = ["CNCMachine", "Machine", "ManualMachine", "SetupTimes"]
@@ -35,6 +38,8 @@ families); entries may be numbers or distributions."""
 
 _BUSY = State.BUSY
 _SETUP = State.SETUP
+_WAIT_OP = State.WAITING_OPERATOR
+_STARVED = State.STARVED
 _OP_START = EventKind.OP_START
 _OP_END = EventKind.OP_END
 
@@ -68,6 +73,8 @@ class Machine(Unit):
     ----------
     env, name, recorder, rng, calendar, attended, failure, failures_count_operating_time
         As for :class:`Unit`.
+    maintenance, crew
+        As for :class:`Unit` (planned maintenance; the maintenance crew).
     setup_times
         Time before an operation of ``family`` after one of ``previous``:
         ``setup_times(previous, family)`` or ``setup_times[previous][family]``. A zero
@@ -85,6 +92,7 @@ class Machine(Unit):
     """
 
     TYPICAL_WORK_CV = 0.1
+    _attendant: Operator | None = None  # the operator whose hands run this machine now
 
     def __init__(
         self,
@@ -104,6 +112,8 @@ class Machine(Unit):
         priority: bool = False,
         idle_state: State = State.IDLE,
         per_lot_setup: float = 0.0,
+        maintenance: PlannedMaintenance | None = None,
+        crew: MaintenanceCrew | None = None,
     ) -> None:
         super().__init__(
             env,
@@ -115,6 +125,8 @@ class Machine(Unit):
             failure=failure,
             failures_count_operating_time=failures_count_operating_time,
             idle_state=idle_state,
+            maintenance=maintenance,
+            crew=crew,
         )
         self.resource: simpy.Resource = (
             simpy.PriorityResource(env, capacity=1) if priority else simpy.Resource(env, capacity=1)
@@ -128,8 +140,16 @@ class Machine(Unit):
         self._noise: Distribution | None = None if isinstance(noise, Constant) else noise
         # the hot path: nothing can pause or vary the work, one timeout per operation
         self._plain = (
-            self._mtbf is None and self._noise is None and (self.calendar.is_always or not attended)
+            not self._stoppable
+            and self._noise is None
+            and (self.calendar.is_always or not attended)
         )
+
+    def _enter(self, state: State) -> None:
+        if state is not self._state:
+            Unit._enter(self, state)
+            if self._attendant is not None:  # the operator works while the machine does
+                self._attendant.at_work(state is _BUSY or state is _SETUP)
 
     def setup_time(self, previous: Hashable | None, family: Hashable | None) -> float:
         """Draw the setup time from ``previous`` to ``family`` (0 if either is None)."""
@@ -166,12 +186,11 @@ class Machine(Unit):
         env = self.env
         rec = self._rec
         self._in_job = True
-        if self._mtbf is not None:
-            if not self._wears:
+        if self._stoppable:
+            if self._mtbf is not None and not self._wears:
                 self._worker = env.active_process
-            if self._down:  # struck at rest by a calendar-time failure: start after repair
-                assert self._repaired is not None
-                yield self._repaired
+            if self._down:  # struck at rest by a calendar-time failure, or in planned
+                yield from self._await_up()  # maintenance: start when it is up
         setup = self.per_lot_setup  # program change, first-article check: every lot
         if family is not None:
             if self._setup is not None:
@@ -212,6 +231,226 @@ class Machine(Unit):
             )
         self._end_job()
         return work
+
+    def process_loads(
+        self,
+        job: int,
+        operation: int,
+        work: float,
+        family: Hashable | None = None,
+        product: str = "",
+        *,
+        loads: int = 1,
+        load: float = 0.0,
+        unload: float = 0.0,
+        robot: Robot | None = None,
+        staff: Staff | None = None,
+        station: str = "",
+        needs: str = "load",
+    ) -> Generator[simpy.Event, Any, float]:
+        """Process a lot as ``loads`` fixture loads, each loaded, machined (``work /
+        loads``) and unloaded; returns the machine's busy time (handling included).
+
+        Who loads: ``robot`` (its ``load`` time each way, the machine ``starved`` while
+        it waits), else an operator of ``staff`` (``load`` / ``unload`` times, the
+        machine ``waiting_operator`` while none is free or on shift), else the machine
+        itself (the times are part of its cycle). ``needs``, for ``staff``: ``"cycle"``
+        (a manual machine: one operator runs the whole lot), ``"load"`` (setup and each
+        load and unload; the operator tends other machines in between) or ``"setup"``
+        (unattended: only the setup). Without staff an attended machine starts a load
+        only on shift (a load under way finishes: a CNC cycle runs through the break);
+        the loads that fit before the shift end are run as one span.
+
+        Records as :meth:`process` does: op_start when the first load begins, op_end
+        after the last unload (value = the busy time).
+        """
+        if not (isinstance(loads, int | np.integer) and loads >= 1):
+            raise ValueError(f"{self.name}: loads must be a positive integer, got {loads}")
+        if not (work >= 0 and load >= 0 and unload >= 0):
+            raise ValueError(f"{self.name}: negative time (job {job}, operation {operation})")
+        env = self.env
+        rec = self._rec
+        self._in_job = True  # no _worker: a calendar-time failure while it waits (for an
+        # operator, the robot) only marks it down; _work then waits for the repair
+        if self._down:  # broken down or in planned maintenance: start when it is up
+            yield from self._await_up()
+        op: Operator | None = None
+        whole = needs == "cycle"
+        setup = self.per_lot_setup
+        if family is not None:
+            if self._setup is not None:
+                setup += self.setup_time(self.family, family)
+            self.family = family
+        if staff is not None and (needs != "setup" or setup > 0):
+            self._show(_WAIT_OP)
+            op = yield from staff.assign(station, whole)
+        hands = None
+        try:
+            if whole:
+                assert op is not None
+                hands = op.hands.request()
+                yield hands
+                yield from op.on_shift()
+                self._waiting = None
+                self._attendant = op  # the operator works while the machine does
+            if setup > 0:
+                if op is not None and not whole:
+                    self._show(_WAIT_OP)
+                    with op.hands.request() as req:
+                        yield req
+                        yield from op.on_shift()
+                        self._waiting = None
+                        self._attendant = op
+                        yield from self._spend_setup(setup, job, operation, product)
+                        self._attendant = None
+                        op.at_work(False)
+                else:
+                    yield from self._spend_setup(setup, job, operation, product)
+            if needs == "setup" and op is not None and staff is not None:
+                staff.release(op, False)
+                op = None
+            if self._noise is not None:
+                work *= self._noise.sample(self.rng)
+            busy = yield from self._loads(
+                job, operation, product, loads, work / loads, load, unload, robot, op, needs
+            )
+        finally:
+            self._attendant = None
+            self._waiting = None
+            if op is not None and staff is not None:
+                if hands is not None:
+                    op.hands.release(hands)
+                    op.at_work(False)
+                staff.release(op, whole)
+        if rec is not None:
+            rec(
+                env.now, _OP_END, self.name, job=job, operation=operation, value=busy,
+                product=product,
+            )  # fmt: skip
+        self._end_job()
+        return busy
+
+    def _show(self, state: State) -> None:
+        """Enter ``state`` unless down (the repair shows until the work resumes). A
+        wait (for an operator, the robot) shows ``off`` outside the machine's shift,
+        and :meth:`Unit._shifts` switches it at the shift boundaries."""
+        waiting = state is _WAIT_OP or state is _STARVED
+        self._waiting = state if waiting else None
+        if self._down:
+            return
+        if waiting and not self._always_on and not self.calendar.is_on(self.env.now):
+            state = State.OFF
+        self._enter(state)
+
+    def _spend(
+        self, duration: float, state: State, wear: bool, pausable: bool
+    ) -> Generator[simpy.Event, Any, None]:
+        """:meth:`_work`, interruptible by a calendar-time failure while it runs."""
+        if self._mtbf is not None and not self._wears:
+            self._worker = self.env.active_process
+        yield from self._work(duration, state, wear, pausable)
+        self._worker = None
+
+    def _spend_setup(
+        self, setup: float, job: int, operation: int, product: str
+    ) -> Generator[simpy.Event, Any, None]:
+        if self._mtbf is not None and not self._wears:
+            self._worker = self.env.active_process
+        yield from self._do_setup(setup, job, operation, self.family, product)
+        self._worker = None
+
+    def _loads(
+        self,
+        job: int,
+        operation: int,
+        product: str,
+        loads: int,
+        per_load: float,
+        load: float,
+        unload: float,
+        robot: Robot | None,
+        op: Operator | None,
+        needs: str,
+    ) -> Generator[simpy.Event, Any, float]:
+        """The load / machine / unload cycles of :meth:`process_loads`."""
+        env = self.env
+        rec = self._rec
+        started = False
+
+        def begin() -> None:  # a load begins: the machine is busy, the operation open
+            nonlocal started
+            self._show(_BUSY)
+            if not started:
+                started = True
+                if rec is not None:
+                    rec(
+                        env.now, _OP_START, self.name, job=job, operation=operation,
+                        value=per_load * loads, product=product,
+                    )  # fmt: skip
+
+        busy = 0.0
+        if robot is None and (op is None or needs == "cycle"):
+            # the machine's own span per load: handling is part of its cycle
+            each = load + per_load + unload
+            on_shift = needs != "setup"  # an attended machine starts loads on shift
+            done = 0
+            while done < loads:
+                if on_shift and not self._always_on:
+                    yield from self._await_shift()
+                begin()
+                n = loads - done
+                if on_shift and not self.attended and not self._always_on:
+                    # the loads that start before the shift ends, as one span
+                    off = self.calendar.next_off(env.now)
+                    if off < math.inf and each > 0:
+                        n = min(n, max(1, math.ceil((off - env.now) / each - 1e-9)))
+                yield from self._spend(n * each, _BUSY, True, self.attended)
+                busy += n * each
+                done += n
+            return busy
+        for _ in range(loads):
+            if self._down:  # no load begins on a machine that is down or in maintenance
+                yield from self._await_up()
+            busy += yield from self._handle(load, "load", robot, op, begin, job, operation, product)
+            begin()
+            yield from self._spend(per_load, _BUSY, True, self.attended)
+            busy += per_load
+            busy += yield from self._handle(
+                unload, "unload", robot, op, begin, job, operation, product
+            )
+        return busy
+
+    def _handle(
+        self,
+        duration: float,
+        what: str,
+        robot: Robot | None,
+        op: Operator | None,
+        begin: Callable[[], None],
+        job: int,
+        operation: int,
+        product: str,
+    ) -> Generator[simpy.Event, Any, float]:
+        """One load or unload by the robot or the operator (the machine busy meanwhile)."""
+        if robot is not None:
+            self._show(_STARVED)
+            handle = robot.load if what == "load" else robot.unload
+            spent: float = yield from handle(
+                self.name, duration, job=job, operation=operation, product=product,
+                on_start=begin,
+            )  # fmt: skip
+            return spent
+        assert op is not None
+        self._show(_WAIT_OP)
+        with op.hands.request() as req:
+            yield req
+            yield from op.on_shift()
+            begin()
+            if duration > 0:
+                op.at_work(True)
+                yield self.env.timeout(duration)
+                op.at_work(False)
+        return duration
 
     def setup(
         self, family: Hashable, *, job: int = -1, operation: int = -1, product: str = ""

@@ -26,6 +26,7 @@ import simpy
 from models.calendar import Calendar
 from models.dated_calendar import DatedCalendar
 from models.distributions import Distribution, as_distribution
+from models.maintenance import MaintenanceCrew, PlannedMaintenance
 from models.recorder import EventKind, Recorder, State
 from models.unit import Failure, Unit
 
@@ -87,6 +88,8 @@ class PrintCell(Unit):
     ----------
     env, name, recorder, rng, failure, calendar, failures_count_operating_time, idle_state
         As for :class:`Unit`; builds run unattended, the calendar only gates starts.
+    maintenance, crew
+        As for :class:`Unit` (planned maintenance; the maintenance crew).
     plate_capacity
         Parts per build plate (>= 1).
     max_wait
@@ -120,6 +123,8 @@ class PrintCell(Unit):
         failures_count_operating_time: bool = True,
         idle_state: State = State.IDLE,
         post_capacity: int | None = None,
+        maintenance: PlannedMaintenance | None = None,
+        crew: MaintenanceCrew | None = None,
     ) -> None:
         if not (isinstance(plate_capacity, int | np.integer) and plate_capacity >= 1):
             raise ValueError(
@@ -137,6 +142,8 @@ class PrintCell(Unit):
             failure=failure,
             failures_count_operating_time=failures_count_operating_time,
             idle_state=idle_state,
+            maintenance=maintenance,
+            crew=crew,
         )
         self.plate_capacity = int(plate_capacity)
         self.max_wait = float(max_wait)

@@ -51,10 +51,15 @@ class EventKind(enum.StrEnum):
     SETUP_END = "setup_end"
     FAILURE = "failure"  # value = repair duration
     REPAIR = "repair"
+    # planned maintenance: state = "interval" (preventive) or "window" (a dated stop);
+    # value = its planned duration
+    MAINTENANCE_START = "maintenance_start"
+    MAINTENANCE_END = "maintenance_end"
     TRANSPORT_START = "transport_start"  # station = vehicle/robot, value = travel time
     TRANSPORT_END = "transport_end"
     BUILD_START = "build_start"  # 3D-print build, value = parts on the plate
     BUILD_END = "build_end"
+    REWORK = "rework"  # value = parts found bad at (job, operation) and reworked
     BUFFER = "buffer"  # station = buffer id, value = level after the change
     SCRAP = "scrap"  # parts of (job, operation) found bad on station; value = parts
     FINISH = "finish"  # job completed; value = good parts, state "scrap" if none is left

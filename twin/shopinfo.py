@@ -44,7 +44,7 @@ class UnitInfo:
 
     name: str
     station: str
-    kind: str  # cnc | manual | robot | printer3d | generic | agv
+    kind: str  # cnc | manual | robot | printer3d | generic | outsourced | agv | operator
     numerically_controlled: bool
     networked: bool
     key_process: bool
@@ -52,11 +52,20 @@ class UnitInfo:
     #: A print cell's build model, ``(base, per part)``: a plate of n parts builds in
     #: ``base + per_part * n`` (its nominal time for performance).
     build_time: tuple[float, float] | None = None
+    #: ``(handling time per fixture load, parts per load)``: an operation of n parts is
+    #: nominally ``n x cycle + ceil(n / parts) x handling`` (loading is part of it).
+    handling: tuple[float, int] = (0.0, 1)
 
     @property
     def processing(self) -> bool:
         """Units that make parts (robots and vehicles only handle them)."""
-        return self.kind not in ("robot", "agv")
+        return self.kind not in ("robot", "agv", "operator", "outsourced")
+
+    @property
+    def equipment(self) -> bool:
+        """The shop's equipment (not a person, not a subcontractor): what 数控化率 and
+        设备联网率 count."""
+        return self.kind not in ("operator", "outsourced")
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,8 @@ def test_setups_by_family_and_transport_times() -> None:
 
 
 def test_robot_handling_and_print_estimates() -> None:
-    """A tended unit's duration adds one load and one unload; a print op is whole plates."""
+    """A tended unit's duration adds a load and an unload per part (one part per fixture
+    load by default); a print op is whole plates."""
     stations = [
         *copy.deepcopy(BASE["stations"]),
         {"id": "robot", "kind": "robot", "tends": ["lathe"], "load_time": "30s"},
@@ -93,7 +94,7 @@ def test_robot_handling_and_print_estimates() -> None:
     scenario = small_scenario(stations=stations, products=products, orders=orders)
     data = build_problem(scenario)
     assert "robot" not in data.machine_names
-    assert data.modes(0) == [(0, 11), (1, 11)]  # 4 x 2.5 + 2 x 0.5
+    assert data.modes(0) == [(0, 14), (1, 14)]  # 4 x 2.5 + 4 x (0.5 + 0.5)
     assert printer_estimate(scenario.station("printer"), 6) == (30 + 40 + 20) + (30 + 20 + 20) + 5
     assert data.modes(3) == [(3, 165)]
 

@@ -59,15 +59,22 @@ def test_every_bundled_scenario_loads_and_round_trips(path: Path) -> None:
 
 
 def test_pilot_is_below_and_the_upgrade_above_the_70_percent_nc_target() -> None:
-    """数控化率 (equipment): pilot 50 %, nc70 >= 70 %, same orders, 15-30 units."""
+    """数控化率 (equipment): pilot 50 %, nc70 >= 70 %, same four weeks of orders, 15-30
+    units of equipment (the subcontractor's places are no equipment), operators."""
     pilot = load_scenario(ROOT / "scenarios" / "pilot_workshop.yaml")
     upgraded = load_scenario(ROOT / "scenarios" / "pilot_workshop_nc70.yaml")
     assert nc_rate(pilot) == pytest.approx(0.5)
     assert nc_rate(upgraded) >= 0.7
     assert pilot.orders == upgraded.orders
-    assert 15 <= len(pilot.units) <= 30 and 20 <= len(pilot.orders) <= 40
+    equipment = [
+        u for u, st in pilot.unit_station.items() if pilot.station(st).kind != "outsourced"
+    ]
+    assert 15 <= len(equipment) <= 30 and 100 <= len(pilot.orders) <= 200
+    releases = [o.release for o in pilot.orders]
+    assert max(releases) - min(releases) >= 3 * 7 * 1440  # orders over four weeks
     kinds = {st.kind for st in pilot.stations}
-    assert {"cnc", "manual", "robot", "printer3d"} <= kinds
+    assert {"cnc", "manual", "robot", "printer3d", "outsourced"} <= kinds
+    assert pilot.operators and upgraded.operators
     assert len(upgraded.units) >= len(pilot.units)
 
 
@@ -94,7 +101,7 @@ def test_the_mk01_scenario_reproduces_the_benchmark_instance() -> None:
 @pytest.mark.parametrize(
     ("kind", "nc", "key", "unattended", "cv"),
     [
-        ("cnc", True, True, True, 0.03),
+        ("cnc", True, True, False, 0.03),  # attended (load/unload) unless the file says
         ("manual", False, True, False, 0.15),
         ("robot", True, False, True, 0.05),
         ("printer3d", True, True, True, 0.05),
@@ -105,7 +112,8 @@ def test_station_defaults_follow_the_kind(
     kind: str, nc: bool, key: bool, unattended: bool, cv: float
 ) -> None:
     """NC flag, key process, unattended and cv default by kind; networked is never
-    implied (设备联网率 counts what the file says)."""
+    implied (设备联网率 counts what the file says); a CNC machine is never unattended by
+    default, and an attended one needs an operator for loading, a manual one for all."""
     station: dict[str, Any] = {"id": "x", "kind": kind}
     if kind == "printer3d":
         station["build_time"] = {"per_part": "10min"}
@@ -113,6 +121,7 @@ def test_station_defaults_follow_the_kind(
     st = s.station("x")
     assert (st.is_nc, st.is_key_process, st.is_unattended, st.cv) == (nc, key, unattended, cv)
     assert st.is_networked is False
+    assert st.needs == {"cnc": "load", "manual": "cycle", "generic": "cycle"}.get(kind, "setup")
     assert st.numerically_controlled is nc  # the raw field is resolved too
 
 
@@ -355,6 +364,7 @@ def test_the_json_schema_describes_the_file_format() -> None:
         "robot",
         "printer3d",
         "generic",
+        "outsourced",
     }
     order_release = schema["$defs"]["Order"]["properties"]["release"]
     assert [alt["type"] for alt in order_release["anyOf"]] == ["number", "string"]
@@ -372,7 +382,7 @@ def test_twin_validate_reports_ok_and_problems(
         main(["validate", str(good)])
     out, err = capsys.readouterr()
     assert info.value.code in (0, None)
-    assert out.strip() == "ok: pilot_workshop.yaml (21 stations, 32 orders)"
+    assert out.strip() == "ok: pilot_workshop.yaml (33 stations, 159 orders)"
     with pytest.raises(SystemExit) as info:
         main(["validate", str(good), str(bad)])
     out, err = capsys.readouterr()

@@ -36,7 +36,9 @@ RATES = ("availability", "quality", "on_time_rate", "networked_rate", "nc_rate_e
 # faster than nominal, or when a print cell's build model beats the routing's cycle time
 # per part; without either it is a fraction like the others.
 SPEED_RATES = ("performance", "oee")
-OP_STATES = {"busy", "down", "off"}  # what a machine shows while an operation is open
+# what a machine shows while an operation is open: between fixture loads it may wait
+# for the robot (starved) or an operator
+OP_STATES = {"busy", "down", "off", "starved", "waiting_operator"}
 
 
 def _run(data: dict[str, Any], seed: int, method: str, **kwargs: Any) -> Run:

@@ -59,7 +59,7 @@ def kpi_table(summary: dict[str, Any]) -> Table:
     for row in CLI_KEYS:
         key = row.strip()
         label, kind = KPI_LABELS[key]
-        if key in kpis and (kpis[key] is not None or key != "primary_energy_kgce"):
+        if key in kpis and (kpis[key] is not None or key not in _SHOWN_IF_DEFINED):
             indent = row[: len(row) - len(key)]
             table.add_row(indent + label, _fmt(kpis[key], kind, unit, ci95.get(key)))
     meets = kpis.get("nc_rate_equipment_meets_threshold")
@@ -68,6 +68,10 @@ def kpi_table(summary: dict[str, Any]) -> Table:
         verdict = "meets" if meets else "below"
         table.add_row(f"数控化率 target {100 * float(threshold):.0f} %", verdict)
     return table
+
+
+# KPIs that exist only for some shops (a dated 等价值 coefficient, operators)
+_SHOWN_IF_DEFINED = ("primary_energy_kgce", "labour_hours_per_good_part", "operator_utilisation")
 
 
 def _run_with_progress(

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from twin.eventlog import EventLog
+from twin.kpi.labour import labour_kpis
 from twin.kpi.scan import LotRecord, UnitTally, scan_log
 from twin.shopinfo import (
     HOURS_PER_UNIT,
@@ -69,6 +70,8 @@ class KPIs:
     availability: float
     performance: float
     quality: float
+    rework_ratio: float
+    first_pass_yield: float
     loading_ratio: float
     teep: float
     performance_above_one: list[str]
@@ -96,6 +99,11 @@ class KPIs:
     jobs_overdue: int
     parts_good: int
     parts_scrap: int
+    labour_hours: float
+    labour_hours_worked: float
+    labour_hours_per_good_part: float
+    worked_hours_per_good_part: float
+    operator_utilisation: float
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: NaN (undefined, e.g. no finished lot) becomes ``None``."""
@@ -248,6 +256,12 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
       produced parts; OEE = A x P x Q. TEEP = OEE x loading ratio. A unit's quality is
       charged where the defect arose: the parts its operations spoiled (``scrap``
       events) over the parts they processed.
+    - Rework (ISO 22400-2), over the lots finished in the window: rework ratio = parts
+      sent to rework (``rework`` events) / produced parts; first pass yield = parts
+      good first time / produced (= inspected) parts, i.e. produced minus scrapped
+      minus reworked (a part found bad twice counts twice: the log does not tell parts
+      apart; at least 0). Shop ``quality`` counts reworked parts good, a unit's does
+      not.
       ``performance_above_one`` names the units faster than :data:`PERFORMANCE_FLAG`
       (their nominal times are likely too long).
     - Throughput = good parts (``throughput_per_hour``) and lots
@@ -265,7 +279,9 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
     - Utilisation = busy time / window length (calendar time: off-shift counts).
     - Achieved reliability per unit that broke down in the window (ISO 22400-2): MTBF =
       operating (busy) time / (failures + 1), MTTR = down time / failures.
-    - 数控化率 and 设备联网率: see :func:`nc_rates`; the target is the scenario's.
+    - 数控化率 and 设备联网率: see :func:`nc_rates` (equipment only, operators are
+      not); the target is the scenario's.
+    - Labour (operators' hours, per good part, utilisation): see :func:`labour_kpis`.
     - Energy (see :func:`energy_kwh`): kWh over the window (warm-up excluded), per
       good part, and in kgce with the scenario's 当量值 (default :data:`KGCE_PER_KWH`);
       ``primary_energy_kgce`` uses the scenario's dated 等价值 coefficient and is
@@ -306,6 +322,9 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
         acc[2] += made - spoiled
         acc[3] += made
     quality = _ratio(good, produced) if produced > 0 else 1.0
+    reworked = sum(lot.reworked for lot in done)
+    rework_ratio = _ratio(reworked, produced) if produced > 0 else 0.0
+    first_pass_yield = _ratio(max(0.0, good - reworked), produced) if produced > 0 else 1.0
     proc = [u.name for u in shop.units if u.processing]
     shop_times = {s: sum(times[n].get(s, 0.0) for n in proc) for s in STATES}
     shop_nominal = sum(per_unit.get(n, _NOTHING).nominal for n in proc)
@@ -315,7 +334,7 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
     nc_units = {u.name for u in shop.units if u.numerically_controlled}
     key_all = sum(v.key_hours for v in per_unit.values())
     key_nc = sum(v.key_hours for n, v in per_unit.items() if n in nc_units)
-    rates = nc_rates(shop.units, key_nc, key_all)
+    rates = nc_rates([u for u in shop.units if u.equipment], key_nc, key_all)
     target = shop.nc_rate_target
 
     energy = {u.name: energy_kwh(u, times[u.name], hpu) for u in shop.units}
@@ -340,6 +359,8 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
         availability=shop_oee["availability"],
         performance=shop_oee["performance"],
         quality=quality,
+        rework_ratio=rework_ratio,
+        first_pass_yield=first_pass_yield,
         loading_ratio=shop_oee["loading_ratio"],
         teep=shop_oee["teep"],
         performance_above_one=fast,
@@ -370,6 +391,7 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
         jobs_overdue=int(delivery["overdue"]),
         parts_good=int(good),
         parts_scrap=int(produced - good),
+        **labour_kpis(shop.units, times, good, hpu),
     )
 
 

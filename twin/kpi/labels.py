@@ -20,6 +20,8 @@ KPI_LABELS: dict[str, tuple[str, str]] = {
     "jobs_overdue": ("Lots overdue, undelivered 逾期未交批次", ""),
     "parts_good": ("Good parts 合格品", ""),
     "parts_scrap": ("Scrapped parts 废品", ""),
+    "rework_ratio": ("Rework ratio 返工率", "%"),
+    "first_pass_yield": ("First pass yield 一次合格率 (FPY)", "%"),
     "lead_time_mean": ("Mean lead time 平均生产周期", "t"),
     "lead_time_p95": ("Lead time p95 生产周期95分位", "t"),
     "wip_mean": ("Mean WIP 平均在制品", "lots"),
@@ -43,6 +45,11 @@ KPI_LABELS: dict[str, tuple[str, str]] = {
     "energy_kwh_per_part": ("Energy per good part 单件能耗", "kWh"),
     "energy_kgce": ("Energy 综合能耗 (当量值)", "kgce"),
     "primary_energy_kgce": ("Primary energy 综合能耗 (等价值)", "kgce"),
+    "labour_hours": ("Labour hours (attendance) 出勤工时", "h"),
+    "labour_hours_worked": ("Labour hours worked 作业工时", "h"),
+    "labour_hours_per_good_part": ("Labour hours per good part 单件工时", "h"),
+    "worked_hours_per_good_part": ("Worked hours per good part 单件作业工时", "h"),
+    "operator_utilisation": ("Operator utilisation 人员利用率", "%"),
     "window_start": ("Observation window start 统计起点", "t"),
     "window_end": ("Observation window end 统计终点", "t"),
 }
@@ -50,6 +57,7 @@ KPI_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Output and flow 产出与流转", (
         "throughput_per_hour", "throughput_lots_per_hour", "jobs_released", "jobs_finished",
         "jobs_scrapped", "jobs_open", "jobs_overdue", "parts_good", "parts_scrap",
+        "rework_ratio", "first_pass_yield",
         "lead_time_mean", "lead_time_p95", "wip_mean", "makespan", "on_time_rate",
         "tardiness_total", "window_start", "window_end")),
     ("OEE 设备综合效率 (on loading time, docs/KPIS.md)", (
@@ -58,6 +66,9 @@ KPI_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Digitalisation 数字化", (
         "nc_rate_equipment", "nc_rate_process", "networked_rate", "nc_rate_threshold",
         "nc_rate_equipment_meets_threshold", "nc_rate_process_meets_threshold")),
+    ("Labour 人工", (
+        "labour_hours", "labour_hours_worked", "labour_hours_per_good_part",
+        "worked_hours_per_good_part", "operator_utilisation")),
     ("Energy 能耗", ("energy_kwh", "energy_kwh_per_part", "energy_kgce", "primary_energy_kgce")),
 )  # fmt: skip
 
@@ -66,6 +77,7 @@ CLI_KEYS: tuple[str, ...] = (
     "makespan", "throughput_per_hour", "lead_time_mean", "lead_time_p95", "wip_mean",
     "on_time_rate", "tardiness_total", "jobs_open", "oee", "  availability", "  performance",
     "  quality", "teep",
-    "nc_rate_equipment", "nc_rate_process", "networked_rate", "energy_kwh",
+    "nc_rate_equipment", "nc_rate_process", "networked_rate", "labour_hours_per_good_part",
+    "operator_utilisation", "energy_kwh",
     "energy_kwh_per_part", "energy_kgce", "primary_energy_kgce",
 )  # fmt: skip

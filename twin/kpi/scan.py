@@ -25,6 +25,7 @@ class LotRecord:
     last_unit: str = ""
     scrapped: bool = False
     parts: float = -1.0  # good parts still in the lot (scrap events take them out)
+    reworked: float = 0.0  # parts found bad and reworked (rework events), all operations
 
     def __post_init__(self) -> None:
         self.parts = float(self.quantity)
@@ -37,7 +38,7 @@ class UnitTally:
     nominal: float = 0.0  # nominal time of what they produced (performance)
     key_hours: float = 0.0  # key-process operation time (数控化率 by process hours)
     made: float = 0.0  # parts they processed
-    spoiled: float = 0.0  # parts they scrapped
+    spoiled: float = 0.0  # parts they scrapped or sent to rework (not good first time)
 
 
 @dataclass(slots=True)
@@ -65,6 +66,7 @@ class _Unit(NamedTuple):
     clock: _Clock
     printer: bool
     station: str
+    handling: tuple[float, int]
 
 
 @dataclass
@@ -105,12 +107,19 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
         return found
 
     # one lookup per op_end
-    meta = {u.name: _Unit(clock[u.name], u.kind == "printer3d", u.station) for u in shop.units}
+    meta = {
+        u.name: _Unit(clock[u.name], u.kind == "printer3d", u.station, u.handling)
+        for u in shop.units
+    }
     started: dict[tuple[int, int, str], _Started] = {}
     failures: dict[str, int] = {}
     printed: set[tuple[int, int]] = set()  # (job, operation) a print cell has counted
     builds: dict[str, tuple[float, float]] = {}  # print cell -> (start, parts) of its build
     printers = {u.name: u for u in shop.units if u.kind == "printer3d"}
+    # (job, operation) -> parts sent to rework: the next op_end of that operation is
+    # the rework, on a rework unit (see twin.sim.quality), not the operation itself
+    reworks: dict[tuple[int, int], float] = {}
+    key_units = {u.name for u in shop.units if u.key_process}
     jobs, products, due_after = shop.jobs, shop.products, shop.due_after
     for t, kind, station, j, o, state, value, product in log.rows():
         if kind == "state":
@@ -146,7 +155,9 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
             lot = lots.get(j)
             if lot is None:
                 continue
-            lot.last_unit = station
+            redo = reworks.pop((j, o), None) if reworks else None
+            if redo is None:  # a rework is not the operation's completion
+                lot.last_unit = station
             acc = tally(station)
             op = products[lot.product][o]
             begun = started.pop((j, o, station), None)
@@ -157,7 +168,7 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
                     acc.made += lot.parts
                 continue  # its time is counted per build (build_end below)
             if lo <= t <= hi:
-                acc.made += lot.parts
+                acc.made += lot.parts if redo is None else redo
             began, busy0, pre0 = (t, 0.0, 0.0) if begun is None else begun
             # the share of the operation inside the window (an operation cut by the
             # warm-up counts only its part after it): elapsed time, or for a machine
@@ -185,11 +196,25 @@ def scan_log(shop: ShopInfo, log: EventLog, end: float | None) -> Scan:
             if busy1 > busy0:
                 busy_inside = 1.0 - (pre1 - pre0) / (busy1 - busy0)
             if lo <= t <= hi:
-                acc.nominal += lot.parts * op.cycle.get(station_id, 0.0) * busy_inside
-            if op.key_process and t > began:
+                nominal = lot.parts * op.cycle.get(station_id, 0.0)
+                per_load, parts = unit.handling if unit is not None else (0.0, 1)
+                if per_load:  # loading is part of the operation (see UnitInfo.handling)
+                    nominal += math.ceil(lot.parts / parts) * per_load
+                if redo is not None:  # the log has no rework cycle: the time it reports
+                    nominal = value
+                acc.nominal += nominal * busy_inside
+            key = op.key_process if redo is None else station in key_units
+            if key and t > began:
                 # operation hours: the processing time the unit reports (op_end value),
                 # else the elapsed time; prorated to the part inside the window
                 acc.key_hours += (value if value > 0 else t - began) * inside
+        elif kind == "rework":  # parts found bad, reworked and back in the lot
+            lot = lots.get(j)
+            if lot is not None:
+                lot.reworked += value
+                reworks[(j, o)] = reworks.get((j, o), 0.0) + value
+            if lo <= t <= hi:  # charged where the defect arose: not good first time
+                tally(station).spoiled += value
         elif kind == "scrap":
             lot = lots.get(j)
             if lot is not None:

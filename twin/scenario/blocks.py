@@ -33,7 +33,7 @@ from twin.scenario.durations import (
     to_base_unit,
 )
 
-StationKind = Literal["cnc", "manual", "robot", "printer3d", "generic"]
+StationKind = Literal["cnc", "manual", "robot", "printer3d", "generic", "outsourced"]
 DistKind = Literal[
     "constant", "exponential", "lognormal", "gamma", "triangular", "uniform", "normal", "weibull"
 ]

@@ -10,6 +10,7 @@ scenario model that calls it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from datetime import datetime
@@ -20,6 +21,8 @@ import networkx as nx
 from twin.scenario.bounds import MAX_ARRIVALS, MAX_DURATION_SECONDS, MAX_OPERATIONS, MAX_UNITS
 from twin.scenario.demand import Arrivals, Order, Product
 from twin.scenario.durations import UNIT_SECONDS
+from twin.scenario.labour import Loading, OperatorPool
+from twin.scenario.maintenance import CrewSpec
 from twin.scenario.messages import suggest
 from twin.scenario.settings import RunSpec
 from twin.scenario.station import (
@@ -27,6 +30,7 @@ from twin.scenario.station import (
     ROBOT_FIELDS,
     Buffer,
     CalendarSpec,
+    Fleet,
     Station,
     Transport,
 )
@@ -50,6 +54,8 @@ class ScenarioParts(Protocol):
     arrivals: Arrivals | None
     run: RunSpec
     start: datetime | None
+    operators: list[OperatorPool]
+    maintenance_crew: CrewSpec | None
 
     @property
     def time_unit(self) -> str: ...
@@ -148,8 +154,124 @@ def cross_check(s: ScenarioParts) -> list[Problem]:
     if s.transport is not None:
         _check_transport(found, s, s.transport)
     _check_robots_in_routings(found, s, stations)
+    _check_rework(found, s, stations)
+    _check_operators(found, s, stations)
+    _check_maintenance(found, s)
     _check_size(found, s, stations)
     return found
+
+
+def _check_operators(found: _Problems, s: ScenarioParts, stations: dict[str, Station]) -> None:
+    """Operator pools name real calendars and stations, and cover every attended
+    station; ``loading`` and ``attendance`` only where someone loads parts."""
+    found.unique("operators", [pool.id for pool in s.operators])
+    names = set(s.unit_station) | set(stations)
+    robot_tended = {t for st in s.stations if st.kind == "robot" for t in st.tends or []}
+    processing = [x for x, st in stations.items() if st.kind != "robot"]
+    covered: set[str] = set()
+    for i, pool in enumerate(s.operators):
+        at: Loc = ("operators", i)
+        if pool.calendar is not None:
+            found.ref((*at, "calendar"), "calendar", pool.calendar, list(s.calendars))
+        for k, station_id in enumerate(pool.skills or []):
+            found.ref((*at, "skills", k), "station", station_id, processing)
+        covered.update(processing if pool.skills is None else pool.skills)
+        clash = sorted(
+            n for n in (f"{pool.id}.{k}" for k in range(1, pool.count + 1)) if n in names
+        )
+        if pool.id in names or clash:
+            found.add(
+                (*at, "id"), f'operator pool "{pool.id}" clashes with a station name', pool.id
+            )
+    for i, st in enumerate(s.stations):
+        at = ("stations", i)
+        if st.kind in ("robot", "printer3d", "outsourced") and st.loading != Loading():
+            found.add((*at, "loading"), f"a {st.kind} station has no loading of its own")
+        if st.kind == "outsourced" and (st.setup != type(st.setup)() or st.id in robot_tended):
+            what = "setup" if st.id not in robot_tended else "id"
+            found.add((*at, what), "an outsourced station has no setups and no robot: it is a "
+                      "lead time per lot at a subcontractor")  # fmt: skip
+        if st.id in robot_tended and st.loading.handling > 0:
+            found.add(
+                (*at, "loading"),
+                "the robot that tends this station loads and unloads it (its load_time); "
+                "give only loading.parts here",
+            )
+        operated = st.kind not in ("robot", "printer3d", "outsourced") and st.id not in robot_tended
+        needs_operator = operated and st.needs != "setup"
+        if s.operators and needs_operator and st.id not in covered:
+            found.add(
+                (*at, "id"),
+                f'station "{st.id}" needs an operator ({st.needs}) but no operator pool lists '
+                "it in its skills (or set unattended: true)",
+                st.id,
+            )
+
+
+def _check_maintenance(found: _Problems, s: ScenarioParts) -> None:
+    """Planned maintenance that can be done (an interval longer than the work, dated
+    windows with a start, not overlapping) and a crew on a defined calendar."""
+    crew = s.maintenance_crew
+    if crew is not None and crew.calendar is not None:
+        found.ref(("maintenance_crew", "calendar"), "calendar", crew.calendar, list(s.calendars))
+    for i, st in enumerate(s.stations):
+        spec = st.maintenance
+        if spec is None:
+            continue
+        at: Loc = ("stations", i, "maintenance")
+        every, duration = spec.every, spec.duration
+        if every is None and duration is None and not spec.windows:
+            found.add(at, "nothing planned: give every and duration, or windows")
+        elif (every is None) != (duration is None):
+            missing = "duration" if duration is None else "every"
+            found.add((*at, missing), "missing (every and duration go together)")
+        elif every is not None and duration is not None and not duration < every:
+            unit = s.time_unit
+            message = (
+                f"duration ({duration:g} {unit}) must be shorter than every ({every:g} {unit})"
+            )
+            found.add((*at, "duration"), message, duration)
+        if spec.windows and s.start is None:
+            found.add((*at, "windows"), "dated windows need the scenario's start")
+        order = sorted(range(len(spec.windows)), key=lambda k: spec.windows[k].wall_clock)
+        for before, k in itertools.pairwise(order):
+            if spec.windows[k].wall_clock[0] < spec.windows[before].wall_clock[1]:
+                found.add((*at, "windows", k), f"overlaps windows[{before}]")
+
+
+def _check_rework(found: _Problems, s: ScenarioParts, stations: dict[str, Station]) -> None:
+    """A routing step's rework station exists, processes parts (not a robot or a print
+    cell) and is used by no routing step: plans and rules never send work to it, so
+    the rework queues on its units alone."""
+    routed: dict[str, tuple[int, int]] = {}  # station -> first (product, step) using it
+    for i, product in enumerate(s.products):
+        for k, step in enumerate(product.routing):
+            for station_id in step.stations:
+                routed.setdefault(station_id, (i, k))
+    for i, product in enumerate(s.products):
+        for k, step in enumerate(product.routing):
+            if step.rework is None:
+                continue
+            at: Loc = ("products", i, "routing", k, "rework", "station")
+            target = step.rework.station
+            station = stations.get(target)
+            if station is None:
+                found.ref(at, "station", target, list(stations))
+            elif station.kind in ("robot", "printer3d"):
+                found.add(
+                    at,
+                    f'station "{target}" is a {station.kind}; a rework station processes '
+                    "parts itself (a machine or a bench)",
+                    target,
+                )
+            elif target in routed:
+                i2, k2 = routed[target]
+                found.add(
+                    at,
+                    f'station "{target}" is in a routing (products[{i2}].routing[{k2}]); a '
+                    "rework station must be one that no routing step uses",
+                    target,
+                )
 
 
 def _check_robots_in_routings(
@@ -229,11 +351,22 @@ def _check_triangular(found: _Problems, s: ScenarioParts, i: int, k: int) -> Non
             return
 
 
+def _check_fleet(found: _Problems, s: ScenarioParts, fleet: Fleet) -> None:
+    """The fleet's calendar is a defined one; parking at home needs a home."""
+    at: Loc = ("transport", "fleet")
+    if fleet.calendar is not None:
+        found.ref((*at, "calendar"), "calendar", fleet.calendar, list(s.calendars))
+    if fleet.park == "home" and fleet.home is None:
+        found.add((*at, "home"), "missing required field (needed with park: home)")
+
+
 def _check_transport(found: _Problems, s: ScenarioParts, transport: Transport) -> None:
     names = [st.id for st in s.stations]
     fleet = transport.fleet
     if fleet is not None and fleet.home is not None:
         found.ref(("transport", "fleet", "home"), "station", fleet.home, names)
+    if fleet is not None:
+        _check_fleet(found, s, fleet)
     if transport.travel_time is not None and transport.layout is not None:
         found.add(("transport", "layout"), "give travel_time or layout, not both")
         return

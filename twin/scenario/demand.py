@@ -20,11 +20,34 @@ from twin.scenario.blocks import (
 )
 from twin.scenario.durations import Duration
 
-__all__ = ["Arrivals", "Order", "Product", "RoutingStep"]
+__all__ = ["Arrivals", "Order", "Product", "Rework", "RoutingStep"]
+
+
+#: A share that may be all of it (unlike :data:`Fraction`).
+Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+class Rework(StrictModel):
+    """What becomes of the parts a routing step spoils: ``share`` of them (drawn part
+    by part) are reworked, ``cycle`` per part, at a unit of ``station``, and rejoin the
+    lot good; the rest are scrap. The lot waits for them before its next step.
+
+    ``station`` is a station no routing step uses (so no plan or rule ever sends work
+    to it) and not a robot or a print cell; the reworked parts reach it and come back
+    without transport (it stands beside the line). A rework always succeeds.
+    """
+
+    station: Id
+    cycle: Duration
+    share: Share = 1.0
 
 
 class RoutingStep(StrictModel):
-    """One operation: eligible stations with the cycle time PER UNIT on each."""
+    """One operation: eligible stations with the cycle time PER UNIT on each.
+
+    The scheduler ignores ``rework`` (it is a random disturbance, like scrap and
+    breakdowns): only the twin reworks parts and makes the lot wait for them.
+    """
 
     name: str | None = None
     stations: dict[str, Duration] = Field(min_length=1)
@@ -34,6 +57,10 @@ class RoutingStep(StrictModel):
     scrap_rate: Fraction = 0.0
     dist: StepDist | None = None
     key_process: bool | None = None
+    #: Where the spoiled parts (on the last step, those of the product's final
+    #: inspection too) are reworked instead of scrapped; None: all are scrap. Their
+    #: quality loss is still charged to the unit that spoiled them.
+    rework: Rework | None = None
 
 
 class Product(StrictModel):

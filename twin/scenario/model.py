@@ -36,6 +36,8 @@ from twin.scenario.durations import (
     parse_duration,
     rotate_intervals,
 )
+from twin.scenario.labour import OperatorPool
+from twin.scenario.maintenance import CrewSpec
 from twin.scenario.messages import issues_from_validation_error
 from twin.scenario.settings import EnergySpec, RunSpec, Targets
 from twin.scenario.station import Buffer, CalendarSpec, Station, Transport
@@ -57,6 +59,8 @@ class Scenario(StrictModel):
     stations: list[Station] = Field(min_length=1)
     buffers: list[Buffer] = Field(default_factory=list)
     transport: Transport | None = None
+    operators: list[OperatorPool] = Field(default_factory=list)
+    maintenance_crew: CrewSpec | None = None
     products: list[Product] = Field(min_length=1)
     orders: list[Order] = Field(default_factory=list)
     arrivals: Arrivals | None = None

@@ -30,6 +30,8 @@ from twin.scenario.durations import (
     parse_clock,
     week_on_intervals,
 )
+from twin.scenario.labour import Loading
+from twin.scenario.maintenance import MaintenanceSpec
 
 # -- stations -----------------------------------------------------------------------
 
@@ -105,12 +107,15 @@ class BuildTime(StrictModel):
 
 
 _KIND_DEFAULTS: dict[str, tuple[bool, bool, bool, float]] = {
-    # kind: (numerically controlled, key process, unattended, variability cv)
-    "cnc": (True, True, True, 0.03),
+    # kind: (numerically controlled, key process, unattended, variability cv); a CNC
+    # machine is attended (load / unload, setup) unless the file says it runs lights-out
+    "cnc": (True, True, False, 0.03),
     "manual": (False, True, False, 0.15),
     "robot": (True, False, True, 0.05),
     "printer3d": (True, True, True, 0.05),
     "generic": (False, True, False, 0.05),
+    # a subcontractor (heat treatment, plating): a delay per lot, no equipment of ours
+    "outsourced": (False, False, True, 0.2),
 }
 PRINTER_FIELDS = (
     "plate_capacity", "max_wait", "build_time", "cooldown", "post_process",
@@ -120,7 +125,12 @@ ROBOT_FIELDS = ("tends", "load_time")
 
 
 class Station(StrictModel):
-    """A kind of equipment with ``count`` identical units (named ``id`` or ``id#1..#n``)."""
+    """A kind of equipment with ``count`` identical units (named ``id`` or ``id#1..#n``).
+
+    ``kind: outsourced`` is work sent out (heat treatment, plating): the routing's time
+    on it is the lead time of the whole lot (not per part), ``count`` is how many lots
+    may be away at once; it is not equipment of the shop (no OEE, 数控化率, 设备联网率,
+    energy)."""
 
     id: Id
     name: str = ""
@@ -129,7 +139,13 @@ class Station(StrictModel):
     numerically_controlled: bool | None = None
     networked: bool | None = None
     key_process: bool | None = None
+    #: Runs without an operator (lights-out, robot-tended, bar-fed): only setups need one.
     unattended: bool | None = None
+    #: What an attended station needs an operator for: ``cycle`` (the whole cycle; the
+    #: default of manual and generic stations) or ``load`` (setup, load and unload; the
+    #: default of CNC machines and print cells). See :mod:`twin.scenario.labour`.
+    attendance: Literal["cycle", "load"] | None = None
+    loading: Loading = Field(default_factory=Loading)
     variability_cv: CV | None = None
     power_kw: PowerDraw = Field(default_factory=PowerDraw)
     mtbf: MeanTime | None = None
@@ -138,6 +154,8 @@ class Station(StrictModel):
     #: failures do and the twin's default; or ``calendar`` time, at rest too (e.g.
     #: electronics, hydraulics under pressure).
     failure_basis: Literal["operating", "calendar"] = "operating"
+    #: Planned maintenance of each unit: an interval and/or dated windows.
+    maintenance: MaintenanceSpec | None = None
     setup: SetupSpec = Field(default_factory=SetupSpec)
     calendar: str | None = None
     plate_capacity: Annotated[Places, Field(ge=1)] | None = None
@@ -163,6 +181,8 @@ class Station(StrictModel):
             self.key_process = key
         if self.unattended is None:
             self.unattended = unattended
+        if self.attendance is None:
+            self.attendance = "cycle" if self.kind in ("manual", "generic") else "load"
         if self.variability_cv is None:
             self.variability_cv = cv
         return self
@@ -189,6 +209,11 @@ class Station(StrictModel):
     @property
     def is_unattended(self) -> bool:
         return bool(self.unattended)
+
+    @property
+    def needs(self) -> str:
+        """What an operator is needed for: ``cycle``, ``load`` or ``setup`` (unattended)."""
+        return "setup" if self.unattended else str(self.attendance)
 
     @property
     def cv(self) -> float:
@@ -278,11 +303,18 @@ class Fleet(StrictModel):
     """Vehicles (AGVs) that carry lots between stations. Each vehicle is a unit of the
     shop like any other: its states, its energy and its place in 设备联网率.
     ``home``: the station where the vehicles start; with it, a vehicle travels empty
-    from where it left its last lot to the next pickup."""
+    from where it left its last lot to the next pickup, and a request takes the idle
+    vehicle nearest to the pickup (without it, the one idle longest).
+    ``calendar``: a name from ``calendars``; vehicles start moves only on shift (a move
+    under way finishes) and show ``off`` at rest off shift. Default: always on.
+    ``park``: ``stay`` (wait where the last lot was dropped) or ``home`` (drive back
+    empty to ``home`` when no request waits; busy power on the way; needs ``home``)."""
 
     id: Id = "agv"
     count: UnitCount = 1
     home: str | None = None
+    calendar: str | None = None
+    park: Literal["stay", "home"] = "stay"
     networked: bool = False
     power_kw: PowerDraw = Field(default_factory=lambda: PowerDraw())
 

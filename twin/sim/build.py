@@ -4,8 +4,10 @@
   units (a :class:`scheduler.ProblemData`). Machines are the processing units (robots
   excluded) in station order, so machine index ``m`` is unit ``data.machine_names[m]``.
   Durations are ``quantity x cycle time`` rounded up to the integer base unit (at least
-  1 unless 0), plus one load and one unload by the robot on robot-tended stations and
-  the station's minor setup per lot (``setup.per_lot``); a
+  1 unless 0), plus a load and an unload per fixture load (``loading.parts`` parts:
+  the robot's ``load_time`` each way on robot-tended stations, else the operator's
+  ``loading.load`` and ``loading.unload``) and the station's minor setup per lot
+  (``setup.per_lot``); a
   3D-print operation is estimated as whole plates (build + cool-down per plate, and
   post-processing once). Setups by product family, transport times between stations,
   release (rounded up), due (rounded down) and weight (= order priority) come from the
@@ -21,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 import simpy
@@ -37,9 +40,12 @@ from models import (
     TransportFleet,
 )
 from models.distributions import Constant, Distribution
+from models.maintenance import MaintenanceCrew, PlannedMaintenance
+from models.operators import Staff
 from scheduler import ProblemData
 from twin.scenario import Scenario, Station
 from twin.shopinfo import JobInfo, OpInfo, ShopInfo, UnitInfo
+from twin.sim.staffing import Handling, build_staff, handling_of, operator_names
 
 __all__ = [
     "Shop",
@@ -71,6 +77,20 @@ def tending(scenario: Scenario) -> dict[str, Station]:
     return {t: s for s in scenario.stations if s.kind == "robot" for t in (s.tends or [])}
 
 
+def handling(scenario: Scenario) -> dict[str, tuple[float, int]]:
+    """Station id -> (handling time per fixture load: load + unload, parts per load)
+    for every processing station (a print cell: no handling)."""
+    robots = tending(scenario)
+    out = {}
+    for s in scenario.stations:
+        if s.kind in ("robot", "printer3d", "outsourced"):
+            continue
+        robot = robots.get(s.id)
+        per_load = 2.0 * (robot.load_time or 0.0) if robot is not None else s.loading.handling
+        out[s.id] = (per_load, s.loading.parts)
+    return out
+
+
 def printer_estimate(station: Station, quantity: int) -> float:
     """What the scheduler assumes a print operation of ``quantity`` parts takes: full
     plates (and one partial), each built and cooled, then post-processing once."""
@@ -87,6 +107,8 @@ def nominal_time(station: Station, quantity: int, cycle: float, handling: float 
     plus ``handling`` (the robot's load + unload), or the print estimate."""
     if station.kind == "printer3d" and station.build_time is not None:
         return printer_estimate(station, quantity)
+    if station.kind == "outsourced":
+        return cycle
     return quantity * cycle + handling
 
 
@@ -105,19 +127,17 @@ def build_problem(scenario: Scenario) -> ProblemData:
     mode_duration: list[int] = []
     op_family: list[int] = []
     products = {p.id: (p, fam_index[p.family_name]) for p in scenario.products}
-    # per operation, besides quantity x cycle: the robot's load + unload and the
-    # station's minor setup per lot
-    handling = {t: 2.0 * (r.load_time or 0.0) for t, r in tending(scenario).items()}
-    for s in scenario.stations:
-        if s.setup.per_lot > 0 and s.kind != "printer3d":
-            handling[s.id] = handling.get(s.id, 0.0) + s.setup.per_lot
-    # per station, looked up once per mode: (station, a print cell?, robot load + unload
-    # time, its machine indices)
+    # per operation, besides quantity x cycle: the handling of every fixture load and
+    # the station's minor setup per lot
+    handled = handling(scenario)
+    # per station, looked up once per mode: (station, a print cell?, setup per lot,
+    # handling per load, parts per load, its machine indices)
     where = {
         s.id: (
             s,
             s.kind == "printer3d" and s.build_time is not None,
-            handling.get(s.id, 0.0),
+            s.setup.per_lot if s.kind not in ("printer3d", "outsourced") else 0.0,
+            *handled.get(s.id, (0.0, 1)),
             index.get(s.id, []),
         )
         for s in scenario.stations
@@ -127,11 +147,15 @@ def build_problem(scenario: Scenario) -> ProblemData:
         quantity = order.quantity
         for step in product.routing:
             for station_id, cycle in step.stations.items():
-                station, printer, extra, machines = where[station_id]
+                station, printer, extra, per_load, parts, machines = where[station_id]
                 if printer:
                     d = ceil_time(nominal_time(station, quantity, cycle, extra))
+                elif station.kind == "outsourced":  # a lead time per lot
+                    d = ceil_time(cycle)
                 else:  # nominal_time and ceil_time inlined: the per-operation hot path
                     value = quantity * cycle + extra
+                    if per_load:
+                        value += -(-quantity // parts) * per_load
                     if value <= 0:
                         d = 0
                     else:
@@ -179,6 +203,7 @@ def build_problem(scenario: Scenario) -> ProblemData:
 
 def shop_info(scenario: Scenario) -> ShopInfo:
     """The scenario reduced to what :func:`twin.kpi.compute_kpis` reads."""
+    handled = handling(scenario)
     units = [
         UnitInfo(
             name=u,
@@ -189,10 +214,19 @@ def shop_info(scenario: Scenario) -> ShopInfo:
             key_process=s.is_key_process,
             power_kw=s.power_kw.model_dump(),
             build_time=None if s.build_time is None else s.build_time.linear(),
+            handling=handled.get(s.id, (0.0, 1)),
         )
         for s in scenario.stations
         for u in s.unit_names
     ]
+    units += [
+        UnitInfo(
+            name=name, station=pool.id, kind="operator", numerically_controlled=False,
+            networked=False, key_process=False,
+        )
+        for pool in scenario.operators
+        for name in operator_names(pool.id, pool.count)
+    ]  # fmt: skip
     fleet = None if scenario.transport is None else scenario.transport.fleet
     if fleet is not None:  # vehicles are units too (named as TransportFleet names them)
         units += [
@@ -250,6 +284,9 @@ class Shop:
     buffer_after: dict[str, Buffer | None] = field(default_factory=dict)  # station -> buffer
     fleet: TransportFleet | None = None
     unit_station: dict[str, str] = field(default_factory=dict)
+    staff: Staff | None = None
+    #: unit -> how a lot is processed on it, when not in one plain span (see :class:`Handling`)
+    handling: dict[str, Handling] = field(default_factory=dict)
 
 
 def _calendars(scenario: Scenario) -> dict[str, Calendar | DatedCalendar]:
@@ -282,6 +319,39 @@ def _setup_times(station: Station) -> Callable[[Hashable, Hashable], float] | No
     return lambda a, b: spec.time(str(a), str(b))
 
 
+def _crew(
+    env: simpy.Environment, scenario: Scenario, calendars: dict[str, Calendar | DatedCalendar]
+) -> MaintenanceCrew | None:
+    spec = scenario.maintenance_crew
+    if spec is None:
+        return None
+    cal = calendars[spec.calendar] if spec.calendar else None
+    return MaintenanceCrew(env, spec.count, calendar=cal)
+
+
+class _Upkeep(TypedDict, total=False):
+    crew: MaintenanceCrew
+    maintenance: PlannedMaintenance
+
+
+def _upkeep(scenario: Scenario, station: Station, crew: MaintenanceCrew | None) -> _Upkeep:
+    """The ``crew`` and ``maintenance`` keywords of the station's units: none when the
+    scenario has neither (the units then behave exactly as without these features)."""
+    upkeep: _Upkeep = {}
+    if crew is not None:
+        upkeep["crew"] = crew
+    spec = station.maintenance
+    if spec is not None:
+        every = spec.every if spec.every is not None and spec.duration is not None else math.inf
+        upkeep["maintenance"] = PlannedMaintenance(
+            every=every,
+            duration=spec.duration or 0.0,
+            operating=spec.basis == "operating",
+            windows=tuple(spec.window_times(scenario.start, scenario.time_unit)),
+        )
+    return upkeep
+
+
 def build_shop(
     env: simpy.Environment,
     scenario: Scenario,
@@ -297,16 +367,19 @@ def build_shop(
     calendars = _calendars(scenario)
     breakdowns = scenario.run.breakdowns
     seeds = iter(unit_seeds)
+    crew = _crew(env, scenario, calendars)
     for station in scenario.stations:
         cal = calendars[station.calendar] if station.calendar else None
         failure = _failure(station, breakdowns)
         wear = station.failure_basis == "operating"
+        upkeep = _upkeep(scenario, station, crew)
         for name in station.unit_names:
             rng = np.random.default_rng(next(seeds))
             if station.kind == "robot":
                 shop.robots[name] = Robot(
                     env, name, recorder, rng=rng, failure=failure, calendar=cal,
                     attended=not station.is_unattended, failures_count_operating_time=wear,
+                    **upkeep,
                 )  # fmt: skip
             elif station.kind == "printer3d" and station.build_time is not None:
                 shop.printers[name] = PrintCell(
@@ -319,14 +392,15 @@ def build_shop(
                     # one post-processing place unless the file says more
                     post_capacity=station.post_process_capacity or 1,
                     failure=failure, calendar=cal, idle_state=State.NO_ORDER,
-                    failures_count_operating_time=wear,
+                    failures_count_operating_time=wear, **upkeep,
                 )  # fmt: skip
             else:
                 shop.machines[name] = Machine(
                     env, name, recorder, rng=rng, setup_times=_setup_times(station),
-                    failure=failure, calendar=cal, attended=not station.is_unattended,
+                    # the cycle pauses off shift only if an operator runs it all
+                    failure=failure, calendar=cal, attended=station.needs == "cycle",
                     work_cv=0.0, idle_state=State.NO_ORDER, failures_count_operating_time=wear,
-                    per_lot_setup=station.setup.per_lot,
+                    per_lot_setup=station.setup.per_lot, **upkeep,
                 )  # fmt: skip
     for station in scenario.stations:
         if station.kind != "robot":
@@ -335,6 +409,8 @@ def build_shop(
         for tended in station.tends or []:
             for i, unit in enumerate(scenario.station(tended).unit_names):
                 shop.robot_of[unit] = (robots[i % len(robots)], station.load_time or 0.0)
+    shop.staff = build_staff(env, scenario, recorder, calendars)
+    shop.handling = handling_of(scenario, shop.machines, shop.robot_of, shop.staff)
     for spec in scenario.buffers:
         buffer = Buffer(env, spec.id, recorder, spec.capacity) if spec.capacity > 0 else None
         shop.buffer_after[spec.after] = buffer
@@ -345,8 +421,9 @@ def build_shop(
         def travel(a: Hashable, b: Hashable) -> float:
             return scenario.travel_time(where.get(str(a), str(a)), where.get(str(b), str(b)))
 
+        fleet = transport.fleet
         shop.fleet = TransportFleet(
-            env, transport.fleet.id, recorder, vehicles=transport.fleet.count,
-            travel_time=travel, home=transport.fleet.home,
+            env, fleet.id, recorder, vehicles=fleet.count, travel_time=travel, home=fleet.home,
+            calendar=calendars[fleet.calendar] if fleet.calendar else None, park=fleet.park,
         )  # fmt: skip
     return shop

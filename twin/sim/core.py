@@ -32,9 +32,11 @@ from models import Machine, State, Unit
 from models.distributions import Distribution, with_cv
 from models.recorder import EventKind, Recorder
 from scheduler import ProblemData
+from twin.errors import TwinError
 from twin.scenario import Product, Scenario
 from twin.shopinfo import JobInfo
 from twin.sim.build import Shop, build_shop, nominal_time
+from twin.sim.quality import Quality, scrap_rate
 
 __all__ = ["Gen", "LotInShop", "ShopRun"]
 
@@ -59,6 +61,7 @@ class LotInShop:
     put: Put | None = None  # the lot's pending or done put into ``buffer``
     buffer: Any = None
     work_left: float = 0.0  # for mwkr
+    draw: float = 0.0  # for random: drawn each time the lot becomes ready
     ordered: int = -1  # parts released (set from quantity)
     _rng: np.random.Generator | None = None
 
@@ -121,6 +124,7 @@ class ShopRun(ABC):
         self.inspects = any(
             self.scrap_rate(p, k) > 0 for p in scenario.products for k in range(len(p.routing))
         )
+        self.quality = Quality(self.env, recorder, scenario, self.shop)
         # Why an idle unit is idle: ``pending[key]`` counts the operations of released
         # lots not yet started that the units of ``key`` could do; > 0 shows STARVED,
         # 0 shows NO_ORDER (see :meth:`demand_keys`).
@@ -175,6 +179,8 @@ class ShopRun(ABC):
         """Nominal time without the robot's handling (simulated separately)."""
         station = self.stations[station_id]
         cycle = lot.product.routing[step].stations[station_id]
+        if station.kind == "outsourced":  # the lead time of the whole lot
+            return cycle
         if station.kind != "printer3d":
             return lot.quantity * cycle
         key = (station_id, lot.quantity)
@@ -210,28 +216,19 @@ class ShopRun(ABC):
         self._demand(lot, range(lot.step, len(lot.product.routing)), +1)
 
     def scrap_rate(self, product: Product, k: int) -> float:
-        """Per-part scrap of operation ``k``: the step's own, and on the last step the
-        product's final-inspection rate too (independent causes)."""
-        rate = product.routing[k].scrap_rate
-        if k == len(product.routing) - 1:
-            rate = 1.0 - (1.0 - rate) * (1.0 - product.scrap_rate)
-        return rate
+        """Per-part scrap of operation ``k`` (see :func:`twin.sim.quality.scrap_rate`)."""
+        return scrap_rate(product, k)
 
     def inspect(self, lot: LotInShop, k: int, unit: str) -> None:
-        """Draw the parts operation ``k`` spoiled (binomial, from the lot's own stream)
-        and take them out of the lot; the scrap is charged to ``unit``. A lot whose
-        parts are all spoiled goes on empty (its later operations take no time) and
-        finishes as scrapped."""
-        rate = self.scrap_rate(lot.product, k)
-        if rate <= 0 or lot.quantity == 0:
-            return
-        bad = int(lot.rng.binomial(lot.quantity, rate))
-        if bad:
-            lot.quantity -= bad
-            self.rec(
-                self.env.now, EventKind.SCRAP, unit, job=lot.index, operation=k, value=bad,
-                product=lot.product.id,
-            )  # fmt: skip
+        """Scrap what operation ``k`` spoiled (see :meth:`Quality.inspect`), for a
+        caller that sends the lot on at once: a step with rework must go through
+        :meth:`on_machine` or :meth:`operate`, which make the lot wait for it."""
+        if lot.product.routing[k].rework is not None:
+            raise TwinError(
+                f"internal: operation {k} of lot {lot.id} has rework, which this path "
+                "cannot wait for (use on_machine)"
+            )
+        self.quality.inspect(lot, k, unit)
 
     def finish(self, lot: LotInShop) -> None:
         self.rec(
@@ -298,7 +295,9 @@ class ShopRun(ABC):
             self.started(lot, k)
             parts = [printer.submit(lot.index, k, product) for _ in range(lot.quantity)]
             yield self.env.all_of(parts)
-            self.inspect(lot, k, unit)
+            reworked = self.quality.inspect(lot, k, unit)
+            if reworked:  # the print cell is not held: the lot simply waits
+                yield self.quality.rework(lot, k, reworked)
             lot.location = unit
             self.op_done(lot)
             return
@@ -311,25 +310,26 @@ class ShopRun(ABC):
             yield from self.on_machine(machine, lot, unit)
 
     def on_machine(self, machine: Machine, lot: LotInShop, unit: str) -> Gen:
-        """Load, process, unload, then hold the lot (BLOCKED) until the buffer takes it."""
+        """Process the lot (fixture load by fixture load where someone loads it: see
+        :meth:`Machine.process_loads`), then hold it (BLOCKED) until the buffer takes it."""
         k = lot.step
         self.started(lot, k)
         shop = self.shop
         station = shop.unit_station[unit]
         product = lot.product
-        robot = shop.robot_of.get(unit)
-        if robot is not None:
-            yield from robot[0].load(unit, robot[1], job=lot.index, operation=k, product=product.id)
         # work() and family() inlined for the common case (no noise, no setups)
         work = self.work(lot, k, station) if self.variability else self.nominal(lot, k, station)
         family = product.family_name if self.unit_setups[unit] else None
-        yield from machine.process(lot.index, k, work, family, product.id)
-        if self.inspects:
-            self.inspect(lot, k, unit)
-        if robot is not None:
-            yield from robot[0].unload(
-                unit, robot[1], job=lot.index, operation=k, product=product.id
-            )
+        how = shop.handling.get(unit)
+        if how is None:  # one plain span
+            yield from machine.process(lot.index, k, work, family, product.id)
+        else:  # fixture loads by a robot, an operator or the machine; operators
+            yield from machine.process_loads(
+                lot.index, k, work, family, product.id, loads=how.loads(lot.quantity),
+                load=how.load, unload=how.unload, robot=how.robot, staff=how.staff,
+                station=how.station, needs=how.needs,
+            )  # fmt: skip
+        reworked = self.quality.inspect(lot, k, unit) if self.inspects else 0
         lot.location = unit
         buffer_after = shop.buffer_after
         if buffer_after and station in buffer_after and k != len(product.routing) - 1:
@@ -340,7 +340,14 @@ class ShopRun(ABC):
                 lot.put, lot.buffer = cast(Put, buffer.put(lot.index)), buffer
                 lot.held = lot.put if lot.put.triggered else self._leaves_unit(lot.put)
         held = lot.held
-        self.op_done(lot)
+        if reworked:
+            # The unit has unloaded the lot and is free (or blocked only by a full
+            # buffer), but the lot moves on only with its reworked parts: op_done()
+            # (which lets the plan or the dispatcher send it on) waits for the rework,
+            # a process of its own, instead of this one, which keeps the unit.
+            self.quality.rework(lot, k, reworked).callbacks.append(lambda _: self.op_done(lot))
+        else:
+            self.op_done(lot)
         if held is not None and not held.triggered:
             machine.set_state(State.BLOCKED)
             yield held

@@ -82,18 +82,24 @@ class PlanRun(ShopRun):
         setups = self.unit_setups[unit]  # family() inlined: the replay's hot path
         on_machine = self.on_machine
         station = self.shop.unit_station[unit]
-        # no robot to load it and no buffer after it: on_machine() inlined below (one
+        # one plain span per lot and no buffer after it: on_machine() inlined below (one
         # generator less per operation)
-        plain = unit not in self.shop.robot_of and station not in self.shop.buffer_after
+        handled = unit in self.shop.handling
+        plain = not handled and station not in self.shop.buffer_after and not self.quality.reworks
+        # a setup that needs an operator waits for the lot (it is done with one, inside
+        # process_loads), no anticipatory setup
+        staffed = handled and self.shop.handling[unit].staff is not None
         # nominal() inlined too when it is quantity x cycle (no noise, no print estimate)
-        exact = not self.variability and self.stations[station].kind != "printer3d"
+        exact = not self.variability and self.stations[station].kind not in (
+            "printer3d", "outsourced",
+        )  # fmt: skip
         finish, hand_over = self.finish, self.hand_over
         for i in range(len(seq)):
             o = queue[i]
             done_on[unit] = i + 1
             j, k = op_loc[o]
             lot = lots[j]
-            if setups:
+            if setups and not staffed:
                 fam = lot.product.family_name
                 if machine.family is not None and fam != machine.family:
                     yield from self.presetup(machine, lot, k, fam)
