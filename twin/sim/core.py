@@ -61,7 +61,6 @@ class LotInShop:
     put: Put | None = None  # the lot's pending or done put into ``buffer``
     buffer: Any = None
     work_left: float = 0.0  # for mwkr
-    draw: float = 0.0  # for random: drawn each time the lot becomes ready
     ordered: int = -1  # parts released (set from quantity)
     _rng: np.random.Generator | None = None
 

@@ -5,6 +5,18 @@ unit falls idle or a lot becomes ready, the rule picks among the (ready lot, idl
 eligible unit) pairs; ties go to the faster unit, then the lower lot and unit index.
 Arrivals (scenario ``arrivals``) only make sense here.
 
+Each decision costs O(log n) in the n waiting lots. After every decision no waiting
+lot has an idle eligible unit, so the pairs that an event makes available all involve
+the lot that became ready (its eligible stations' idle units) or the unit that fell
+idle (its station's waiting lots). Waiting lots sit in one heap per station keyed by
+the rule (a rule's key does not change while a lot waits), and for ``ect``, whose key
+depends on the unit's set-up family, one heap per station and product family. A lot
+eligible at several stations sits in each heap; the copies left behind when it is
+taken are skipped when they come to the top. ``random`` picks uniformly: among the free
+units when a lot becomes ready, among the station's waiting lots (a list, sampled and
+swap-removed) when a unit falls idle; the same law as the scan it replaced, which drew
+a number per pair and decision, but other draws (tests/twin/test_dispatch_heaps.py).
+
 A unit blocked by the lot it has just finished (the buffer after its station is full)
 is not idle, but it may take that same lot for its next operation when the routing
 returns to the station (re-entrant flow): the lot is handed off to the unit itself.
@@ -14,7 +26,10 @@ the lot to leave: a deadlock (found by the property tests).
 
 from __future__ import annotations
 
+import heapq
 import math
+from bisect import insort
+from typing import Any
 
 import numpy as np
 
@@ -33,9 +48,24 @@ class DispatchRun(ShopRun):
 
     def start_dispatch(self, rule: str) -> None:
         self.rule = rule
-        self.ready: list[LotInShop] = []
         self.idle = set(self.shop.machines)
         self.claim: dict[str, object] = {}  # unit -> token of the run_op that owns it
+        rank = self.unit_rank
+        printers = self.shop.printers
+        #: station -> its idle machines as (rank, unit), lowest rank first
+        self.idle_at: dict[str, list[tuple[int, str]]] = {}
+        #: station -> its print cell units, lowest rank first (always free: a print
+        #: cell queues parts itself)
+        self.printer_at: dict[str, list[str]] = {}
+        for station, units in self.station_units.items():
+            cells = [u for u in units if u in printers]
+            if cells:
+                self.printer_at[station] = sorted(cells, key=rank.__getitem__)
+            self.idle_at[station] = sorted((rank[u], u) for u in units if u in self.shop.machines)
+        #: station (ect: (station, family)) -> heap of (*key, lot index, stamp, lot)
+        self.waiting: dict[Any, list[tuple[Any, ...]]] = {}
+        self._stamp: dict[int, int] = {}  # lot index -> stamp of its current wait (-1: none)
+        self._stamps = 0
         for lot in self.lots:
             self.env.process(self.enter(lot))
 
@@ -44,8 +74,7 @@ class DispatchRun(ShopRun):
             yield self.env.timeout(lot.release - self.env.now)
         self.release(lot)
         lot.work_left = sum(self.min_nominal(lot, k) for k in range(len(lot.product.routing)))
-        self.ready.append(lot)
-        self.dispatch()
+        self.make_ready(lot)
 
     def min_nominal(self, lot: LotInShop, k: int) -> float:
         return min(self.nominal(lot, k, s) for s in lot.product.routing[k].stations)
@@ -57,10 +86,11 @@ class DispatchRun(ShopRun):
             return
         lot.step += 1
         lot.ready_at = self.env.now
-        self.ready.append(lot)
-        self.dispatch()
+        self.make_ready(lot)
 
-    def key(self, lot: LotInShop, unit: str, d: float) -> tuple[float, ...]:
+    def key(self, lot: LotInShop, unit: str | None, d: float) -> tuple[float, ...]:
+        """The rule's priority of ``lot`` on ``unit`` (``d``: its nominal time there);
+        lower first. Only ``ect`` looks at the unit."""
         rule = self.rule
         if rule == "spt":
             return (d,)
@@ -76,38 +106,143 @@ class DispatchRun(ShopRun):
             return (lot.ready_at, lot.release, d)
         if rule == "random":
             return (float(self.rule_rng.random()),)
-        machine = self.shop.machines.get(unit)  # ect: setup + processing (nominal)
-        setup = 0.0
-        fam = self.family(lot, unit)
-        if machine is not None and fam is not None and machine.family is not None:
-            spec = self.stations[self.shop.unit_station[unit]].setup
-            setup = spec.time(str(machine.family), fam)
-        return (setup + d,)
+        assert unit is not None
+        return (self._setup(lot, unit) + d,)
 
-    def dispatch(self) -> None:
-        while self.ready:
-            best: tuple[tuple[float, ...], LotInShop, str] | None = None
-            for lot in self.ready:
-                step = lot.product.routing[lot.step]
-                for station_id in step.stations:
-                    d = self.nominal(lot, lot.step, station_id)
-                    for unit in self.station_units[station_id]:
-                        if (
-                            unit not in self.idle
-                            and unit not in self.shop.printers
-                            and not self.blocked_on(lot, unit)
-                        ):
-                            continue
-                        k = (*self.key(lot, unit, d), d, lot.index, self.unit_rank[unit])
-                        if best is None or k < best[0]:
-                            best = (k, lot, unit)
-            if best is None:
-                return
-            _, lot, unit = best
-            self.ready.remove(lot)
+    def _setup(self, lot: LotInShop, unit: str) -> float:
+        """ect: the setup ``unit`` needs before ``lot`` (nominal)."""
+        machine = self.shop.machines.get(unit)
+        fam = self.family(lot, unit)
+        if machine is None or fam is None or machine.family is None:
+            return 0.0
+        return self.stations[self.shop.unit_station[unit]].setup.time(str(machine.family), fam)
+
+    # -- decisions ----------------------------------------------------------------------
+
+    def make_ready(self, lot: LotInShop) -> None:
+        """``lot`` waits for its next operation: take the best free eligible unit, or
+        wait in the heaps of its eligible stations."""
+        rank = self.unit_rank
+        k = lot.step
+        stations = lot.product.routing[k].stations
+        best: tuple[tuple[Any, ...], str] | None = None
+        blocked = lot.location if lot.held is not None else None
+        ect = self.rule == "ect"
+        every_unit = ect or self.rule == "random"  # the key depends on the unit (a draw)
+        for station_id in stations:
+            d = self.nominal(lot, k, station_id)
+            candidates: list[str] = []
+            cells = self.printer_at.get(station_id)
+            if cells:
+                candidates += cells if every_unit else cells[:1]
+            idle = self.idle_at[station_id]
+            if idle:
+                candidates += [u for _, u in idle] if every_unit else [idle[0][1]]
+            if (
+                blocked is not None
+                and self.shop.unit_station.get(blocked) == station_id
+                and self.blocked_on(lot, blocked)
+            ):
+                candidates.append(blocked)
+            for unit in candidates:
+                pair = (*self.key(lot, unit, d), d, lot.index, rank[unit])
+                if best is None or pair < best[0]:
+                    best = (pair, unit)
+        if best is not None:
+            self._stamp[lot.index] = -1
+            self.assign(lot, best[1])
+            return
+        stamp = self._stamp[lot.index] = self._stamps
+        self._stamps += 1
+        for station_id in stations:
+            d = self.nominal(lot, k, station_id)
+            if ect:
+                where: Any = (station_id, lot.product.family_name)
+                entry: tuple[Any, ...] = (d, lot.index, stamp, lot)
+            elif self.rule == "random":  # a plain list, sampled uniformly
+                self.waiting.setdefault(station_id, []).append((lot.index, stamp, lot))
+                continue
+            else:
+                where = station_id
+                entry = (*self.key(lot, None, d), d, lot.index, stamp, lot)
+            heapq.heappush(self.waiting.setdefault(where, []), entry)
+
+    def unit_free(self, unit: str) -> None:
+        """``unit`` fell idle: take the best lot waiting for its station, or wait."""
+        station_id = self.shop.unit_station[unit]
+        if self.rule == "ect":
+            lot = self._best_ect(station_id, unit)
+        elif self.rule == "random":
+            lot = self._pick(self.waiting.get(station_id))
+        else:
+            lot = self._pop(self.waiting.get(station_id))
+        if lot is None:
+            self.idle.add(unit)
+            insort(self.idle_at[station_id], (self.unit_rank[unit], unit))
+            return
+        self._stamp[lot.index] = -1
+        self.assign(lot, unit)
+
+    def _valid(self, entry: tuple[Any, ...]) -> bool:
+        return self._stamp.get(entry[-3], -1) == entry[-2]
+
+    def _pop(self, heap: list[tuple[Any, ...]] | None) -> LotInShop | None:
+        """The top lot still waiting (copies of lots taken elsewhere dropped)."""
+        while heap:
+            entry = heapq.heappop(heap)
+            if self._valid(entry):
+                lot: LotInShop = entry[-1]
+                return lot
+        return None
+
+    def _pick(self, pool: list[tuple[Any, ...]] | None) -> LotInShop | None:
+        """random: a lot drawn uniformly among those still waiting (rejection of the
+        copies of lots taken elsewhere, which are dropped)."""
+        rng = self.rule_rng
+        while pool:
+            i = int(rng.integers(len(pool)))
+            entry = pool[i]
+            pool[i] = pool[-1]
+            pool.pop()
+            if self._valid(entry):
+                lot: LotInShop = entry[-1]
+                return lot
+        return None
+
+    def _best_ect(self, station_id: str, unit: str) -> LotInShop | None:
+        """ect: over the families waiting at the station, the least setup + nominal."""
+        best: tuple[tuple[Any, ...], list[tuple[Any, ...]]] | None = None
+        for fam in self._families(station_id):
+            heap = self.waiting.get((station_id, fam))
+            while heap and not self._valid(heap[0]):
+                heapq.heappop(heap)
+            if not heap:
+                continue
+            d, index, _, lot = heap[0]
+            pair = (self._setup(lot, unit) + d, d, index)
+            if best is None or pair < best[0]:
+                best = (pair, heap)
+        if best is None:
+            return None
+        return self._pop(best[1])
+
+    def _families(self, station_id: str) -> list[str]:
+        cache: dict[str, list[str]] = self.__dict__.setdefault("_fams", {})
+        fams = cache.get(station_id)
+        if fams is None:
+            fams = cache[station_id] = sorted(
+                {p.family_name for p in self.scenario.products
+                 if any(station_id in step.stations for step in p.routing)}
+            )  # fmt: skip
+        return fams
+
+    def assign(self, lot: LotInShop, unit: str) -> None:
+        if unit in self.idle:
             self.idle.discard(unit)
-            token = self.claim[unit] = object()
-            self.env.process(self.run_op(lot, unit, token))
+            idle = self.idle_at[self.shop.unit_station[unit]]
+            idle.remove((self.unit_rank[unit], unit))
+        token = self.claim[unit] = object()
+        self.env.process(self.run_op(lot, unit, token))
 
     def run_op(self, lot: LotInShop, unit: str, token: object) -> Gen:
         yield from self.move(lot, unit)
@@ -115,8 +250,7 @@ class DispatchRun(ShopRun):
         # A blocked unit that took its own lot back is already claimed again.
         if unit in self.shop.machines and self.claim.get(unit) is token:
             del self.claim[unit]
-            self.idle.add(unit)
-            self.dispatch()
+            self.unit_free(unit)
 
     def arrivals(self, horizon: float) -> Gen:
         spec = self.scenario.arrivals
