@@ -171,6 +171,32 @@ def pilot_30_days() -> Scenario:
     return Scenario.from_dict(data, source="pilot_30d")
 
 
+def pilot_one_year() -> Scenario:
+    """The pilot's shop for 365 days of arrivals at the mean rate and mix of its four
+    weeks of orders (about 40 lots a week, 33 parts a lot), dispatched by EDD."""
+    data = yaml.safe_load(PILOT.read_text(encoding="utf-8"))
+    data["orders"] = []
+    data["run"].update(horizon="365d", scheduling="edd", replications=1)
+    data["arrivals"] = {
+        "interarrival": {"dist": "exponential", "mean": "252min"},
+        "mix": {"shaft": 8, "flange": 12, "housing": 13, "gear": 5, "bracket_am": 2},
+        "quantity": {"dist": "uniform", "low": 10, "high": 56},
+        "due_after": "7d",
+    }
+    return Scenario.from_dict(data, source="pilot_1y")
+
+
+@pytest.mark.benchmark(group="twin-pilot")
+def test_pilot_workshop_one_year(benchmark: Any) -> None:
+    """A year of the pilot workshop (issue 13): median wall time (target < 10 s)."""
+    scenario = pilot_one_year()
+    run = benchmark.pedantic(lambda: simulate(scenario, seed=1), rounds=2, iterations=1)
+    assert run.kpis.window_end == 365 * 1440
+    assert run.kpis.jobs_finished > 1500
+    benchmark.extra_info["events"] = len(run.log)
+    benchmark.extra_info["lots"] = run.kpis.jobs_released
+
+
 @pytest.mark.benchmark(group="twin-pilot")
 def test_pilot_workshop_30_days(benchmark: Any) -> None:
     """30 simulated days of the pilot workshop: median wall time (target < 10 s)."""

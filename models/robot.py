@@ -107,7 +107,10 @@ class Robot(Unit):
         priority: int,
         on_start: Callable[[], None] | None = None,
     ) -> Generator[simpy.Event, Any, float]:
-        d = as_distribution(duration, f"{self.name} handling time").sample(self.rng)
+        if type(duration) is float and duration >= 0:  # the common case, once per part
+            d = duration
+        else:
+            d = as_distribution(duration, f"{self.name} handling time").sample(self.rng)
         env = self.env
         rec = self._rec
         with self.resource.request(priority=priority) as req:

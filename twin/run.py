@@ -347,7 +347,7 @@ def summary(runs: Sequence[Run], scenario_file: str | Path | None = None) -> dic
         jobs=first.jobs(),
         solver=first.solver,
         dispatch_rule=first.execution.rule,
-        warnings=[w for r in runs for w in r.execution.warnings],
+        warnings=list(dict.fromkeys(w for r in runs for w in r.execution.warnings)),
     )
     return out
 

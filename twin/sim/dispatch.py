@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from bisect import insort
+from bisect import bisect_right, insort
 from typing import Any
 
 import numpy as np
@@ -66,6 +66,15 @@ class DispatchRun(ShopRun):
         self.waiting: dict[Any, list[tuple[Any, ...]]] = {}
         self._stamp: dict[int, int] = {}  # lot index -> stamp of its current wait (-1: none)
         self._stamps = 0
+        #: product -> per step, the least cycle if every station is per part, else None
+        self._min_cycle = {
+            p.id: [
+                min(step.stations.values())
+                if all(x in self.per_part for x in step.stations) else None
+                for step in p.routing
+            ]
+            for p in self.scenario.products
+        }  # fmt: skip
         for lot in self.lots:
             self.env.process(self.enter(lot))
 
@@ -77,6 +86,10 @@ class DispatchRun(ShopRun):
         self.make_ready(lot)
 
     def min_nominal(self, lot: LotInShop, k: int) -> float:
+        """The least nominal time of operation ``k`` over its stations (for mwkr)."""
+        cycle = self._min_cycle[lot.product.id][k]
+        if cycle is not None:  # quantity x the least cycle: the same float as the min
+            return lot.quantity * cycle
         return min(self.nominal(lot, k, s) for s in lot.product.routing[k].stations)
 
     def dispatch_next(self, lot: LotInShop) -> None:
@@ -258,7 +271,10 @@ class DispatchRun(ShopRun):
         inter = spec.interarrival.sampler()
         qty = spec.quantity.sampler()
         products = list(spec.probabilities)
-        probs = np.array([spec.probabilities[p] for p in products])
+        # rng.choice(n, p=probs) without its per-call set-up: the same cumulative
+        # weights and one uniform draw, so the same products from the same stream
+        cdf = np.array([spec.probabilities[p] for p in products]).cumsum()
+        cdf = (cdf / cdf[-1]).tolist()
         rng = self.arrivals_rng
         n = 0
         while True:
@@ -266,7 +282,7 @@ class DispatchRun(ShopRun):
             if self.env.now >= horizon:
                 return
             n += 1
-            product = products[int(rng.choice(len(products), p=probs))]
+            product = products[bisect_right(cdf, rng.random())]
             q = max(1, round(qty.sample(rng)))
             now = self.env.now
             due = None if spec.due_after is None else now + spec.due_after

@@ -21,6 +21,7 @@ from twin.scenario.durations import UNIT_SECONDS
 from twin.shopinfo import JobInfo
 from twin.sim.core import Gen, ShopRun
 from twin.sim.dispatch import RULES, DispatchRun
+from twin.sim.load import overloaded
 from twin.sim.plan import PlanRun, check_plan
 
 __all__ = ["RULES", "Execution", "execute"]
@@ -93,6 +94,9 @@ def execute(
         dispatcher.start_dispatch(rule)
         if scenario.arrivals is not None and horizon is not None:
             ex.env.process(dispatcher.arrivals(horizon))
+            for msg in overloaded(scenario):
+                log.warning(msg)
+                warnings.append(msg)
     if horizon is not None:
         if on_progress is not None and horizon > 0:
             ex.env.process(_ticks(ex.env, horizon, on_progress))
