@@ -52,6 +52,8 @@ from twin.eventlog import EventLog
 from twin.kpi import KPIs, aggregate_kpis, compute_kpis, kpi_ci95
 from twin.runs.write import write_run_folder
 from twin.scenario import Scenario, load_scenario
+from twin.scenario.durations import UNIT_SECONDS
+from twin.shopinfo import PlanInfo
 from twin.sim.build import build_problem, shop_info
 from twin.sim.execute import RULES, Execution, execute
 
@@ -134,6 +136,58 @@ class Run:
         ]
 
 
+def plan_info(scenario: Scenario, problem: ProblemData, plan: Schedule | None) -> PlanInfo | None:
+    """The plan as the adherence KPIs read it (None without a plan)."""
+    if plan is None:
+        return None
+    ptr = problem.job_op_ptr.tolist()
+    starts = plan.start.tolist()
+    start = {
+        (j, o - ptr[j]): float(starts[o]) for j in range(problem.num_jobs)
+        for o in range(ptr[j], ptr[j + 1])
+    }  # fmt: skip
+    finish = {j: float(t) for j, t in enumerate(plan.job_completion(problem).tolist())}
+    tolerance = scenario.run.adherence_tolerance
+    if tolerance is None:
+        tolerance = 15 * 60 / UNIT_SECONDS[scenario.time_unit]
+    return PlanInfo(start, finish, float(tolerance))
+
+
+def scenario_objective(scenario: Scenario) -> str:
+    """``run.objective`` with ``auto`` resolved: tardiness_then_makespan when an order
+    has a due date, else makespan."""
+    objective = scenario.run.objective
+    if objective == "auto":
+        dated = any(o.due is not None for o in scenario.orders)
+        return "tardiness_then_makespan" if dated else "makespan"
+    return objective
+
+
+def plan_objective(scenario: Scenario, problem: ProblemData) -> tuple[str, tuple[int, int]]:
+    """The solver's objective and weights for the scenario's objective.
+
+    ``tardiness_then_makespan`` is the weighted sum ``Cmax + M x TWT`` with ``M`` larger
+    than any makespan an active schedule can have (the latest release plus every
+    operation's longest mode, setup and transport): one unit of weighted tardiness then
+    outweighs any makespan difference, which makes the sum exactly lexicographic and
+    lets every method (CP-SAT, the kernels, dispatch) optimise it as it is."""
+    kind = scenario_objective(scenario)
+    if kind == "makespan":
+        return "makespan", (1, 1)
+    if kind == "tardiness":
+        return "tardiness", (1, 1)
+    if kind == "makespan_then_tardiness":
+        return "lexicographic", (1, 1)
+    bound = int(problem.release.max(initial=0)) if problem.release is not None else 0
+    longest = np.maximum.reduceat(problem.mode_duration, problem.op_mode_ptr[:-1])
+    bound += int(longest.sum())
+    if problem.setup is not None:
+        bound += problem.num_ops * int(problem.setup.max(initial=0))
+    if problem.transport is not None:
+        bound += problem.num_ops * int(problem.transport.max(initial=0))
+    return "weighted", (1, bound + 1)
+
+
 def plan_scenario(
     scenario: Scenario,
     problem: ProblemData,
@@ -161,9 +215,10 @@ def plan_scenario(
         from scheduler.warmup import warmup
 
         log.debug("search kernels ready in %.2f s", warmup())
+    objective, weights = plan_objective(scenario, problem)
     result = scheduler.solve(
         problem, method, time_limit=time_limit, seed=seed, workers=workers,
-        on_solution=on_solution, stop=stop,
+        objective=objective, weights=weights, on_solution=on_solution, stop=stop,
     )  # fmt: skip
     if stop is not None and stop.is_set():
         raise RunInterrupted("planning")
@@ -174,6 +229,7 @@ def plan_scenario(
         "lower_bound": result.lower_bound,
         "solve_seconds": result.solve_seconds,
         "objective": result.objective,
+        "objective_kind": scenario_objective(scenario),
     }
     if result.schedule is None:
         raise TwinError(f"{method} found no plan within {time_limit:g} s: {result.message}")
@@ -260,7 +316,7 @@ def simulate(
     execution = execute(
         scenario, problem, events, seed=ss, plan=plan, rule=rule, on_progress=on_progress
     )
-    kpis = compute_kpis(shop_info(scenario), events)
+    kpis = compute_kpis(shop_info(scenario), events, plan_info(scenario, problem, plan))
     return Run(scenario, seed, replication, events, kpis, problem, execution, plan, solver)
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "STATES",
     "JobInfo",
     "OpInfo",
+    "PlanInfo",
     "ShopInfo",
     "UnitInfo",
 ]
@@ -102,3 +103,13 @@ class ShopInfo:
     primary_energy_coefficient: float | None = None  # 等价值 kgce/kWh, dated, optional
     kgce_per_kwh: float = KGCE_PER_KWH  # 当量值
     nc_rate_target: float = NC_RATE_TARGET
+
+
+@dataclass(frozen=True)
+class PlanInfo:
+    """What a run was planned to do: start per (lot, operation), finish per lot, and the
+    start tolerance within which an operation counts as on plan."""
+
+    start: Mapping[tuple[int, int], float]
+    lot_finish: Mapping[int, float]
+    tolerance: float = 0.0

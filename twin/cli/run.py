@@ -71,7 +71,10 @@ def kpi_table(summary: dict[str, Any]) -> Table:
 
 
 # KPIs that exist only for some shops (a dated 等价值 coefficient, operators)
-_SHOWN_IF_DEFINED = ("primary_energy_kgce", "labour_hours_per_good_part", "operator_utilisation")
+_SHOWN_IF_DEFINED = (
+    "primary_energy_kgce", "labour_hours_per_good_part", "operator_utilisation",
+    "plan_adherence", "start_delay_mean",
+)  # fmt: skip
 
 
 def _run_with_progress(

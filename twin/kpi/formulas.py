@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from twin.eventlog import EventLog
+from twin.kpi.adherence import adherence_kpis
 from twin.kpi.labour import labour_kpis
 from twin.kpi.scan import LotRecord, UnitTally, scan_log
 from twin.shopinfo import (
@@ -29,6 +30,7 @@ from twin.shopinfo import (
     NC_RATE_TARGET,
     NOT_LOADED,
     STATES,
+    PlanInfo,
     ShopInfo,
     UnitInfo,
 )
@@ -99,6 +101,10 @@ class KPIs:
     jobs_overdue: int
     parts_good: int
     parts_scrap: int
+    plan_adherence: float
+    start_delay_mean: float
+    start_delay_p95: float
+    lots_late_against_plan: int
     labour_hours: float
     labour_hours_worked: float
     labour_hours_per_good_part: float
@@ -246,7 +252,7 @@ def energy_kwh(unit: UnitInfo, times: Mapping[str, float], hours_per_unit: float
     return total * hours_per_unit
 
 
-def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
+def compute_kpis(shop: ShopInfo, log: EventLog, plan: PlanInfo | None = None) -> KPIs:
     """All KPIs of one run (see the module docstring for the window; docs/KPIS.md for
     every formula and its source).
 
@@ -282,6 +288,7 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
     - 数控化率 and 设备联网率: see :func:`nc_rates` (equipment only, operators are
       not); the target is the scenario's.
     - Labour (operators' hours, per good part, utilisation): see :func:`labour_kpis`.
+    - Schedule adherence against ``plan`` (NaN without one): see :func:`adherence_kpis`.
     - Energy (see :func:`energy_kwh`): kWh over the window (warm-up excluded), per
       good part, and in kgce with the scenario's 当量值 (default :data:`KGCE_PER_KWH`);
       ``primary_energy_kgce`` uses the scenario's dated 等价值 coefficient and is
@@ -343,6 +350,7 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
         by_station_kwh[u.station] = by_station_kwh.get(u.station, 0.0) + energy[u.name]
     kwh = sum(energy.values())
     coeff = shop.primary_energy_coefficient
+    adherence = adherence_kpis(plan, log.rows())
     return KPIs(
         time_unit=shop.time_unit,
         window_start=t0,
@@ -391,6 +399,10 @@ def compute_kpis(shop: ShopInfo, log: EventLog) -> KPIs:
         jobs_overdue=int(delivery["overdue"]),
         parts_good=int(good),
         parts_scrap=int(produced - good),
+        plan_adherence=adherence["plan_adherence"],
+        start_delay_mean=adherence["start_delay_mean"],
+        start_delay_p95=adherence["start_delay_p95"],
+        lots_late_against_plan=int(adherence["lots_late_against_plan"]),
         **labour_kpis(shop.units, times, good, hpu),
     )
 

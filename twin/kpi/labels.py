@@ -45,6 +45,10 @@ KPI_LABELS: dict[str, tuple[str, str]] = {
     "energy_kwh_per_part": ("Energy per good part 单件能耗", "kWh"),
     "energy_kgce": ("Energy 综合能耗 (当量值)", "kgce"),
     "primary_energy_kgce": ("Primary energy 综合能耗 (等价值)", "kgce"),
+    "plan_adherence": ("Plan adherence 计划执行率 (starts within tolerance)", "%"),
+    "start_delay_mean": ("Mean start delay against plan 平均开工偏差", "t"),
+    "start_delay_p95": ("Start delay p95 开工偏差95分位", "t"),
+    "lots_late_against_plan": ("Lots later than planned 晚于计划批次", ""),
     "labour_hours": ("Labour hours (attendance) 出勤工时", "h"),
     "labour_hours_worked": ("Labour hours worked 作业工时", "h"),
     "labour_hours_per_good_part": ("Labour hours per good part 单件工时", "h"),
@@ -66,6 +70,8 @@ KPI_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Digitalisation 数字化", (
         "nc_rate_equipment", "nc_rate_process", "networked_rate", "nc_rate_threshold",
         "nc_rate_equipment_meets_threshold", "nc_rate_process_meets_threshold")),
+    ("Plan adherence 计划执行", (
+        "plan_adherence", "start_delay_mean", "start_delay_p95", "lots_late_against_plan")),
     ("Labour 人工", (
         "labour_hours", "labour_hours_worked", "labour_hours_per_good_part",
         "worked_hours_per_good_part", "operator_utilisation")),
@@ -75,7 +81,8 @@ KPI_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 #: The KPIs ``twin run`` prints, in order; a leading ``"  "`` indents a component.
 CLI_KEYS: tuple[str, ...] = (
     "makespan", "throughput_per_hour", "lead_time_mean", "lead_time_p95", "wip_mean",
-    "on_time_rate", "tardiness_total", "jobs_open", "oee", "  availability", "  performance",
+    "on_time_rate", "tardiness_total", "jobs_open", "plan_adherence", "start_delay_mean",
+    "oee", "  availability", "  performance",
     "  quality", "teep",
     "nc_rate_equipment", "nc_rate_process", "networked_rate", "labour_hours_per_good_part",
     "operator_utilisation", "energy_kwh",

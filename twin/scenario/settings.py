@@ -25,6 +25,17 @@ class RunSpec(StrictModel):
     time_limit: Annotated[Seconds, Field(gt=0, le=MAX_TIME_LIMIT_SECONDS)] = 10.0
     breakdowns: bool = True
     variability: bool = True
+    #: What a plan minimises: ``makespan``; ``tardiness`` (total weighted tardiness,
+    #: weight = order priority); ``tardiness_then_makespan`` (the least weighted
+    #: tardiness, then the shortest makespan among such plans); ``makespan_then_tardiness``;
+    #: ``auto`` (default): tardiness_then_makespan when an order has a due date, else
+    #: makespan.
+    objective: Literal[
+        "auto", "makespan", "tardiness", "tardiness_then_makespan", "makespan_then_tardiness"
+    ] = "auto"
+    #: An operation follows its plan when it starts within this of its planned start
+    #: (default: 15 minutes, in the base unit).
+    adherence_tolerance: Duration | None = None
 
 
 #: Units a coal-equivalent coefficient may be given in, as kgce/kWh per unit. Chinese
