@@ -76,14 +76,6 @@ class Operator(Unit):
         if not self._always_on:
             yield from self._await_shift()
 
-    def task(self, duration: float) -> Generator[simpy.Event, Any, None]:
-        """Work ``duration`` on shift (a load or unload: once begun, it finishes)."""
-        yield from self.on_shift()
-        if duration > 0:
-            self.at_work(True)
-            yield self.env.timeout(duration)
-            self.at_work(False)
-
 
 @dataclass(frozen=True)
 class Pool:
@@ -102,9 +94,6 @@ class Staff:
         self.env = env
         self.pools = tuple(pools)
         self._waiting: list[tuple[str, bool, simpy.Event]] = []
-
-    def operators(self) -> list[Operator]:
-        return [op for pool in self.pools for op in pool.operators]
 
     def can_run(self, station: str) -> bool:
         """True if some pool may run ``station``."""

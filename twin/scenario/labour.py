@@ -54,7 +54,3 @@ class Loading(StrictModel):
     def handling(self) -> float:
         """Handler time per load (load + unload)."""
         return self.load + self.unload
-
-    def loads(self, quantity: int) -> int:
-        """Fixture loads a lot of ``quantity`` parts takes."""
-        return max(1, -(-quantity // self.parts))
