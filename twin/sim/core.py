@@ -112,6 +112,11 @@ class ShopRun(ABC):
         self._noise: dict[tuple[str, float], Distribution] = {}
         self._nominal: dict[tuple[str, int], float] = {}
         self.stations = {s.id: s for s in scenario.stations}
+        #: stations whose nominal time is quantity x cycle (not a print cell or an
+        #: outsourced step)
+        self.per_part = {
+            s.id for s in scenario.stations if s.kind not in ("printer3d", "outsourced")
+        }
         self.products = {p.id: p for p in scenario.products}
         self.variability = scenario.run.variability
         self.unit_setups = {
@@ -176,8 +181,10 @@ class ShopRun(ABC):
 
     def nominal(self, lot: LotInShop, step: int, station_id: str) -> float:
         """Nominal time without the robot's handling (simulated separately)."""
-        station = self.stations[station_id]
         cycle = lot.product.routing[step].stations[station_id]
+        if station_id in self.per_part:  # the common case: quantity x cycle
+            return lot.quantity * cycle
+        station = self.stations[station_id]
         if station.kind == "outsourced":  # the lead time of the whole lot
             return cycle
         if station.kind != "printer3d":
