@@ -303,13 +303,19 @@ def test_gantt_leaves_out_shading_beyond_the_limit_and_says_so(run: RunData) -> 
 
 
 def test_replication_spread_shows_every_replication(run: RunData) -> None:
-    """With replications, one box per headline KPI holding each run's value."""
+    """With replications, one box per varying headline KPI on one shared axis: each
+    run's deviation from the KPI's mean in %, its own value in the hover data; a KPI
+    equal in every run is listed as a constant instead of drawn."""
     per_run = [dict(run.summary["kpis"], oee=v) for v in (0.2, 0.3, 0.4)]
     replicated = RunData(dict(run.summary, kpis_replications=per_run), run.events, run.plan)
     fig = next(f.figure for f in run_figures(replicated, ("replications",)))
     oee_box = next(t for t in fig.data if t.name.startswith("OEE"))
-    assert sorted(oee_box.y) == pytest.approx([20.0, 30.0, 40.0])
+    assert sorted(oee_box.y) == pytest.approx([-100 / 3, 0.0, 100 / 3])
+    assert sorted(oee_box.customdata) == pytest.approx([20.0, 30.0, 40.0])
     assert "n = 3" in fig.layout.title.text
+    # the other KPIs are the same in every run: constants, not boxes
+    assert [t.name for t in fig.data] == [oee_box.name]
+    assert "equal in every replication" in fig.layout.annotations[0].text
 
 
 def test_setups_attach_by_job_or_to_the_next_operation() -> None:

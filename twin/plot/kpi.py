@@ -264,11 +264,13 @@ def kpi_dashboard(
 
 
 _SPREAD = (
-    ("throughput_per_hour", "throughput 产出<br>good parts/h", 1.0),
-    ("oee", "OEE 设备综合效率<br>%", 100.0),
-    ("on_time_rate", "on-time 准时交付率<br>%", 100.0),
-    ("lead_time_mean", "mean lead time<br>平均生产周期", 1.0),
-    ("energy_kwh", "energy 能耗<br>kWh", 1.0),
+    ("throughput_per_hour", "throughput 产出", 1.0),
+    ("oee", "OEE 设备综合效率", 100.0),
+    ("on_time_rate", "on-time 准时交付率", 100.0),
+    ("lead_time_mean", "mean lead time 平均生产周期", 1.0),
+    ("energy_kwh", "energy 能耗", 1.0),
+    ("labour_hours_per_good_part", "labour h/part 单件工时", 1.0),
+    ("plan_adherence", "plan adherence 计划执行率", 100.0),
 )
 
 
@@ -278,35 +280,53 @@ def replication_spread(
     time_unit: str = "min",
     title: str = "Spread over replications 多次仿真波动",
 ) -> go.Figure | None:
-    """One box with every replication's value per headline KPI (``None`` for < 2 runs).
+    """Every replication's value of each headline KPI, as its deviation from the KPI's
+    mean over the replications in %, on ONE shared axis (``None`` for < 2 runs).
 
     The report's table gives mean ± 95 % CI; this shows what is behind it (outliers,
-    skew), which a planner needs before trusting a single run.
+    skew) at an honest scale: a KPI that varies by 2 % looks like 2 %, not like a
+    full-height box. A KPI equal in every replication is listed as a constant, not
+    drawn; hover gives each run's value in the KPI's own unit.
     """
     if len(per_run) < 2:
         return None
-    shown = [(k, label, scale) for k, label, scale in _SPREAD
-             if any(kpi_value(r, k) is not None for r in per_run)]  # fmt: skip
-    if not shown:
-        return None
-    fig = make_subplots(rows=1, cols=len(shown), horizontal_spacing=0.06)
-    for i, (key, label, scale) in enumerate(shown):
+    fig = go.Figure()
+    constants: list[str] = []
+    for key, label, scale in _SPREAD:
         values = [v * scale for r in per_run if (v := kpi_value(r, key)) is not None]
+        if len(values) < 2:
+            continue
+        mean = sum(values) / len(values)
+        if max(values) - min(values) <= 1e-9 * max(1.0, abs(mean)):
+            constants.append(f"{label} = {mean:,.4g}")
+            continue
+        if mean == 0:
+            continue  # no relative scale for a mean of zero
+        unit = time_unit if key == "lead_time_mean" else ("%" if scale == 100.0 else "")
         fig.add_trace(
             go.Box(
-                y=values,
-                name=label.replace("生产周期", f"生产周期 [{time_unit}]"),
+                y=[100.0 * (v / mean - 1.0) for v in values],
+                customdata=values,
+                name=label,
                 boxpoints="all",
                 jitter=0.4,
                 pointpos=0,
                 marker={"color": _TOTAL, "size": 6},
                 line={"color": "#52606d"},
                 fillcolor="rgba(0,114,178,0.12)",
-                boxmean=True,
-                hovertemplate="%{y:,.3g}<extra></extra>",
-            ),
-            row=1,
-            col=i + 1,
+                hovertemplate=f"%{{customdata:,.4g}} {unit} (%{{y:+.1f}} % from the mean)"
+                "<extra></extra>",
+            )
         )
+    if not fig.data and not constants:
+        return None
     fig.update_layout(showlegend=False)
-    return base_layout(fig, f"{title} (n = {len(per_run)})", height=380)
+    fig.update_yaxes(title_text="deviation from the mean of the replications, %",
+                     zeroline=True, ticksuffix=" %")  # fmt: skip
+    if constants:
+        fig.add_annotation(
+            text="equal in every replication: " + "; ".join(constants),
+            xref="paper", yref="paper", x=0, y=-0.22, showarrow=False, align="left",
+            font={"size": 12, "color": "#52606d"},
+        )  # fmt: skip
+    return base_layout(fig, f"{title} (n = {len(per_run)})", height=400)
