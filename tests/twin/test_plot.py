@@ -114,12 +114,28 @@ def test_gantt_draws_every_operation_with_right_extent(run: RunData) -> None:
 
 
 def test_gantt_hover_names_job_operation_and_setup(run: RunData) -> None:
-    """Hover data carries the job name, operation, start, end and setup."""
+    """Hover data carries the job name, the operation (named, or counted from 1), start,
+    end, the duration (not the end again), setup and, when known, the due time."""
     ops = operation_intervals(run.events)
     fig = gantt(ops, None, job_names=run.job_names)
     row = fig.data[0].customdata[0]
-    assert str(row[0]).startswith("O") and len(row) == 6
-    assert "setup" in fig.data[0].hovertemplate
+    assert str(row[0]).startswith("O") and len(row) == 8
+    assert row[1] == f"op {int(ops.iloc[0]['operation']) + 1}" or row[1].startswith("op ")
+    assert row[6] == pytest.approx(row[3] - row[2], abs=0.02)
+    assert "setup" in fig.data[0].hovertemplate and "long" in fig.data[0].hovertemplate
+    named = ops.assign(op_name="turn", due=500.0)
+    row = gantt(named, None, job_names=run.job_names).data[0].customdata[0]
+    assert row[1] == "turn" and row[7] == " · due 500.0"
+
+
+def test_gantt_draws_breakdowns_over_the_operations(run: RunData) -> None:
+    ops = operation_intervals(run.events)
+    shading = state_intervals(run.events)
+    fig = gantt(ops, None, shading=shading)
+    metas = [t.meta for t in fig.data]
+    assert "shade:down" in metas and "shade:off" in metas  # the fixture has both
+    assert metas.index("shade:down") > max(i for i, m in enumerate(metas) if m == "actual")
+    assert metas.index("shade:off") < metas.index("actual")
 
 
 def test_gantt_of_10000_operations_has_bounded_traces(big_run: RunData) -> None:

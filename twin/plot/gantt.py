@@ -4,7 +4,8 @@ Bars are horizontal ``go.Bar`` traces with ``base=start`` and ``x=duration``: ON
 per colour group (product or job), never one per bar, so a 10,000-operation run stays
 a handful of traces the browser draws quickly. Beyond :data:`MAX_LEGEND_GROUPS` groups
 (e.g. colour by job on a big run) all bars share one trace with a per-bar colour array.
-Breakdowns and off-shift time are shaded the same way (one trace each).
+Breakdowns and off-shift time are shaded the same way (one trace each): off-shift and
+setups under the operations, breakdowns over them.
 """
 
 from __future__ import annotations
@@ -32,27 +33,45 @@ __all__ = ["gantt", "schedule_frame", "schedule_gantt"]
 GanttMode = Literal["overlay", "stacked"]
 _LABEL_BARS = 400  # label bars with their job up to this many bars
 _HOVER = (
-    "<b>%{customdata[0]}</b> · op %{customdata[1]}<br>%{y}<br>"
-    "start %{customdata[2]:,.1f} → end %{customdata[3]:,.1f} (%{x:,.1f})<br>"
-    "setup before %{customdata[4]:,.1f}<br>%{customdata[5]}<extra>%{fullData.name}</extra>"
+    "<b>%{customdata[0]}</b> · %{customdata[1]}<br>%{y}<br>"
+    "start %{customdata[2]:,.1f} → end %{customdata[3]:,.1f} (%{customdata[6]:,.1f} long)<br>"
+    "setup before %{customdata[4]:,.1f}<br>%{customdata[5]}%{customdata[7]}"
+    "<extra>%{fullData.name}</extra>"
 )
 
 
 def _customdata(frame: pd.DataFrame, job_names: Sequence[str] | None) -> np.ndarray:
-    """Hover fields per bar; times rounded to 0.01 (the page stores them as JSON text)."""
+    """Hover fields per bar; times rounded to 0.01 (the page stores them as JSON text).
+
+    Optional frame columns: ``op_name`` (the routing step's name; else "op k", counted
+    from 1), ``due`` (the lot's due time, shown when known)."""
     jobs = frame["job"].to_numpy()
     label = _job_labels(jobs, job_names)
     setup = frame["setup"].to_numpy() if "setup" in frame else np.zeros(len(frame))
+    start = frame["start"].to_numpy(dtype=float)
+    end = frame["end"].to_numpy(dtype=float)
+    if "op_name" in frame:
+        op = frame["op_name"].astype(str).to_numpy()
+    else:
+        op = np.array([f"op {k + 1}" for k in frame["operation"].to_numpy()], dtype=object)
+    due = np.full(len(frame), "", dtype=object)
+    if "due" in frame:
+        due = np.array(
+            ["" if d is None or d != d else f" · due {d:,.1f}" for d in frame["due"].to_numpy()],
+            dtype=object,
+        )
     return np.column_stack(
         [
             label.astype(object),
-            frame["operation"].to_numpy(),
-            np.round(frame["start"].to_numpy(dtype=float), 2),
-            np.round(frame["end"].to_numpy(dtype=float), 2),
+            op,
+            np.round(start, 2),
+            np.round(end, 2),
             np.round(setup.astype(float), 2),
             frame["product"].astype(str).to_numpy()
             if "product" in frame
             else np.full(len(frame), ""),
+            np.round(end - start, 2),
+            due,
         ]
     )
 
@@ -186,7 +205,8 @@ def _shade_traces(
     styles = (  # state, label, hatch, hatch colour, bar width, opacity
         ("off", "off shift 非班次", "", "#4a5563", 1.0, 0.22),
         ("down", "breakdown 故障", "x", "#7f1010", 1.0, 0.45),
-        ("setup", "setup 换型", "/", "#6b4a00", bar_width, 0.9),
+        # white with dark hatching: no product colour looks like it
+        ("setup", "setup 换型", "/", "#3e4c59", bar_width, 1.0),
     )
     for state, label, pattern, ink, width, opacity in styles:
         sub = shading[shading["state"] == state]
@@ -204,7 +224,7 @@ def _shade_traces(
                 orientation="h",
                 width=width,
                 marker={
-                    "color": STATE_COLORS[state],
+                    "color": "#ffffff" if state == "setup" else STATE_COLORS[state],
                     "opacity": opacity,
                     "line": {"width": 0},
                     "pattern": {"shape": pattern, "fgcolor": ink, "size": 6, "solidity": 0.25},
@@ -260,6 +280,9 @@ def gantt(
     order = _station_order([actual, plan, shading], station_order)
     bar_width = 0.5 if plan is not None and mode == "overlay" else 0.7
     shade, omitted = _shade_traces(shading, max_shading, bar_width)
+    # off shift and setups under the operations, breakdowns on top (they cut them)
+    under = [t for t in shade if t.meta != "shade:down"]
+    over = [t for t in shade if t.meta == "shade:down"]
     if omitted:
         title += f"<br><sup>not shaded here (see the state timeline): {', '.join(omitted)}</sup>"
     act = (
@@ -281,7 +304,7 @@ def gantt(
     )
     height = max(320, 120 + 28 * len(order))
     if mode == "overlay" or plan is None or actual is None:
-        fig = go.Figure([*shade, *pln, *act])
+        fig = go.Figure([*under, *pln, *act, *over])
         fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
     else:
         fig = make_subplots(
@@ -293,7 +316,7 @@ def gantt(
         )
         for t in pln:
             fig.add_trace(t, row=1, col=1)
-        for t in [*shade, *act]:
+        for t in [*under, *act, *over]:
             fig.add_trace(t, row=2, col=1)
         fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
         height = 2 * height - 80
