@@ -389,3 +389,31 @@ def test_state_timeline_of_a_long_run_shows_the_majority_state_per_bin() -> None
     assert np.asarray(heat.z).tolist() == [[0, 0, 0, 1, 1], [2, 0, 0, 0, 0]]
     assert [t.name.split()[0] for t in fig.data[1:]] == ["busy", "idle", "down"]
     assert "5 bins of 2.0" in fig.layout.title.text
+
+
+def test_loss_waterfall_walks_calendar_time_down_to_valuable_time() -> None:
+    """100 h: 40 off, 10 no order -> loading 50; 5 down, 5 setup -> busy 40; P 0.9 (speed
+    loss 4), Q 0.5 (quality loss 18) -> valuable 18: OEE 36 %, TEEP 18 %."""
+    from twin.plot.kpi import loss_waterfall
+
+    fig = loss_waterfall(
+        {"off": 40.0, "no_order": 10.0, "down": 5.0, "setup": 5.0, "busy": 40.0}, 0.9, 0.5
+    )
+    assert fig is not None
+    steps = dict(zip([x.split("<br>")[0] for x in fig.data[0].x], fig.data[0].y, strict=True))
+    assert steps["loading time"] == pytest.approx(50.0)
+    assert steps["operating time"] == pytest.approx(40.0)
+    assert steps["speed loss 速度损失"] == pytest.approx(-4.0)
+    assert steps["quality loss"] == pytest.approx(-18.0)
+    assert steps["valuable time"] == pytest.approx(18.0)
+    assert "OEE = valuable / loading time = 36.0%" in fig.layout.title.text
+
+
+def test_loss_waterfall_shows_faster_than_nominal_as_a_flagged_gain() -> None:
+    from twin.plot.kpi import loss_waterfall
+
+    fig = loss_waterfall({"busy": 10.0, "idle": 10.0}, 1.2, 1.0)
+    assert fig is not None
+    gain = [y for x, y in zip(fig.data[0].x, fig.data[0].y, strict=True) if "faster" in x]
+    assert gain == [pytest.approx(10.0)]  # +2 h of 20: drawn upwards, not as a loss
+    assert "check the nominal times" in fig.layout.title.text

@@ -16,6 +16,7 @@ from twin.plot.figures import FIGURE_NAMES, NamedFigure, run_figures
 from twin.plot.gantt import gantt, schedule_frame, schedule_gantt
 from twin.plot.kpi import (
     kpi_dashboard,
+    loss_waterfall,
     oee_losses_by_station,
     oee_waterfall,
     replication_spread,
@@ -38,6 +39,7 @@ __all__ = [
     "gantt",
     "kpi_dashboard",
     "lead_time_histogram",
+    "loss_waterfall",
     "oee_losses_by_station",
     "oee_waterfall",
     "replication_spread",

@@ -19,6 +19,7 @@ __all__ = [
     "STATION_OEE_KEYS",
     "kpi_dashboard",
     "kpi_value",
+    "loss_waterfall",
     "oee_losses_by_station",
     "oee_waterfall",
     "replication_spread",
@@ -105,6 +106,94 @@ def oee_waterfall(
     fig.update_layout(showlegend=False)
     subtitle = f"A {availability:.1%} × P {performance:.1%} × Q {quality:.1%} = OEE {oee:.1%}"
     return base_layout(fig, f"{title}<br><sup>{subtitle}</sup>", height=400)
+
+
+#: The twin's states, in the order time is taken away from calendar time: not loaded
+#: (off shift, planned downtime, no order), then availability losses inside loading time.
+_NOT_LOADED_STEPS = (
+    ("off", "off shift 非班次"),
+    ("planned_down", "planned downtime 计划停机"),
+    ("no_order", "no order 无任务"),
+)
+_AVAILABILITY_STEPS = (
+    ("down", "breakdowns 故障"), ("setup", "setups 换型"),
+    ("waiting_operator", "waiting for operators 待人"), ("starved", "starved 待料"),
+    ("blocked", "blocked 堵塞"), ("idle", "idle, other 空闲"),
+)  # fmt: skip
+
+
+def loss_waterfall(
+    state_time: Mapping[str, float],
+    performance: float,
+    quality: float,
+    *,
+    title: str = "Where the time goes 时间损失瀑布图",
+) -> go.Figure | None:
+    """Calendar time (100 %) down to valuable operating time, state by state, as the
+    KPI document defines the layers (docs/KPIS.md): off shift, planned downtime and no
+    order leave loading time; breakdowns, setups, waiting for operators, starved,
+    blocked and other idle time leave operating time (busy); the speed loss (busy x
+    (1 - P)) and the quality loss (busy x P x (1 - Q)) leave valuable operating time.
+    OEE = valuable / loading time, TEEP = valuable / calendar time. Performance above 1
+    (faster than nominal: the nominal times are wrong) shows as a gain, flagged, not
+    as a negative loss. ``state_time``: time per state summed over the processing
+    units. None if there is no time at all."""
+    calendar = float(sum(state_time.values()))
+    if calendar <= 0:
+        return None
+    pct = 100.0 / calendar
+    x: list[str] = ["calendar time<br>日历时间"]
+    y: list[float] = [100.0]
+    measure = ["absolute"]
+    for state, label in _NOT_LOADED_STEPS:
+        x.append(label.replace(" ", "<br>", 1))
+        y.append(-pct * state_time.get(state, 0.0))
+        measure.append("relative")
+    loading = calendar - sum(state_time.get(s, 0.0) for s, _ in _NOT_LOADED_STEPS)
+    x.append("loading time<br>负荷时间")
+    y.append(pct * loading)
+    measure.append("total")
+    for state, label in _AVAILABILITY_STEPS:
+        x.append(label.replace(" ", "<br>", 1))
+        y.append(-pct * state_time.get(state, 0.0))
+        measure.append("relative")
+    busy = state_time.get("busy", 0.0)
+    x.append("operating time<br>开动时间")
+    y.append(pct * busy)
+    measure.append("total")
+    speed = busy * (1.0 - performance)
+    x.append("speed loss 速度损失" if speed >= 0 else "faster than nominal (check!)")
+    y.append(-pct * speed)
+    measure.append("relative")
+    quality_loss = busy * performance * (1.0 - quality)
+    x.append("quality loss<br>质量损失")
+    y.append(-pct * quality_loss)
+    measure.append("relative")
+    valuable = busy * performance * quality
+    x.append("valuable time<br>价值开动时间")
+    y.append(pct * valuable)
+    measure.append("total")
+    fig = go.Figure(
+        go.Waterfall(
+            x=x, y=y, measure=measure,
+            text=[f"{v:+.1f} %" if m == "relative" else f"{v:.1f} %"
+                  for v, m in zip(y, measure, strict=True)],
+            textposition="outside",
+            decreasing={"marker": {"color": _LOSS}},
+            increasing={"marker": {"color": _GOOD}},
+            totals={"marker": {"color": _TOTAL}},
+            connector={"line": {"color": "#999999", "dash": "dot"}},
+            hovertemplate="%{x}: %{text} of calendar time<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_yaxes(title_text="share of calendar time [%]", range=[0, 118])
+    fig.update_layout(showlegend=False)
+    oee = valuable / loading if loading > 0 else float("nan")
+    teep = valuable / calendar
+    subtitle = f"OEE = valuable / loading time = {oee:.1%}; TEEP = valuable / calendar = {teep:.1%}"
+    if performance > 1.0:
+        subtitle += f"; performance {performance:.1%} > 100 %: check the nominal times"
+    return base_layout(fig, f"{title}<br><sup>{subtitle}</sup>", height=440)
 
 
 def oee_losses_by_station(
