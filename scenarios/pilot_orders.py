@@ -28,10 +28,11 @@ DAY = 1440  # minutes
 
 def _duration(minutes: float) -> str:
     days, rest = divmod(int(minutes), DAY)
-    text = " ".join(
-        part for part in (f"{days}d" if days else "", f"{rest // 60}h" if rest // 60 else "") if part
-    )
-    return text or "0"
+    hours = rest // 60
+    parts = [f"{days}d"] if days else []
+    if hours:
+        parts.append(f"{hours}h")
+    return " ".join(parts) or "0"
 
 
 def orders() -> list[tuple[float, str, int, float, int]]:

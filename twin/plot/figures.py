@@ -15,15 +15,19 @@ from typing import Literal
 
 import plotly.graph_objects as go
 
+from twin.eventlog import EventLog
+from twin.plot.energy import energy_by_state_bars, load_profile_figure, run_energy
 from twin.plot.gantt import GanttMode, gantt
 from twin.plot.kpi import (
     kpi_dashboard,
     kpi_value,
+    loss_waterfall,
     oee_losses_by_station,
     oee_waterfall,
     replication_spread,
     station_oee,
 )
+from twin.plot.orders import order_delay_bars, orders_table, run_event_log, run_orders
 from twin.plot.states import (
     lead_time_histogram,
     state_timeline,
@@ -43,7 +47,7 @@ __all__ = ["FIGURE_NAMES", "NamedFigure", "run_figures"]
 
 FIGURE_NAMES = (
     "kpi", "replications", "gantt", "states", "utilisation", "wip", "lead_time", "oee",
-    "oee_stations",
+    "oee_stations", "orders", "order_delays", "energy_states", "load_profile",
 )  # fmt: skip
 
 
@@ -113,6 +117,9 @@ def run_figures(
         a, p, q = (kpi_value(kpis, k) for k in ("availability", "performance", "quality"))
         if a is None or p is None or q is None:
             return None
+        times = _processing_state_time(run)
+        if times:  # the state-by-state walk from calendar time (docs/KPIS.md)
+            return loss_waterfall(times, p, q, title="Where the time goes (shop) 车间时间损失")
         return oee_waterfall(a, p, q, title="OEE loss waterfall (shop) 车间OEE损失瀑布图")
 
     def _oee_units() -> go.Figure | None:
@@ -152,6 +159,72 @@ def run_figures(
     )
     add("wip", "Released-not-finished lots and cumulative finished lots.", _wip)
     add("lead_time", "Lead time (finish − release) of finished lots.", _lead)
-    add("oee", "Where planned time goes: availability, performance and quality losses.", _oee)
+    add(
+        "oee",
+        "Where calendar time goes, state by state, down to valuable operating time; OEE "
+        "(on loading time) and TEEP (on calendar time) in the subtitle.",
+        _oee,
+    )
     add("oee_stations", "OEE and its losses per station unit.", _oee_units)
+    _add_orders_energy(run, names, add)
+    return out
+
+
+def _add_orders_energy(
+    run: RunData,
+    names: tuple[str, ...],
+    add: Callable[[str, str, Callable[[], go.Figure | None]], None],
+) -> None:
+    """The per-order and energy-by-state figures; the event log is built once, if needed."""
+    wanted = {"orders", "order_delays", "energy_states", "load_profile"} & set(names)
+    if not wanted or run.events.empty:
+        return
+    log: EventLog = run_event_log(run.events)
+    unit = run.time_unit
+    if wanted & {"orders", "order_delays"}:
+        orders = run_orders(run, log)
+        add(
+            "orders",
+            "Every order by lateness (late first, shaded): due, finish, lateness and the "
+            "cause of most of its waiting (docs/KPIS.md, Orders and delay causes).",
+            lambda: orders_table(orders, time_unit=unit),
+        )
+        add(
+            "order_delays",
+            "Each late order's time in the shop by cause (processing, own setup, transport, "
+            "or what the unit of its next operation was doing while it waited); diamonds: "
+            "the time its due date allowed.",
+            lambda: order_delay_bars(orders, time_unit=unit),
+        )
+    if wanted & {"energy_states", "load_profile"}:
+        energy = run_energy(run, log)
+        add(
+            "energy_states",
+            "kWh per station by the state it was drawn in (idle power while blocked, "
+            "starved or waiting; off power in planned downtime).",
+            lambda: None if energy is None else energy_by_state_bars(energy),
+        )
+        add(
+            "load_profile",
+            "Total power of the station units over time (each at its current state's kW), "
+            "with the peak marked.",
+            lambda: None if energy is None else load_profile_figure(energy, time_unit=unit),
+        )
+
+
+def _processing_state_time(run: RunData) -> dict[str, float]:
+    """Time per state summed over the units that make parts (not robots, vehicles,
+    operators or outsourced steps), from summary.json; empty if it has no state times."""
+    kpis = run.summary.get("kpis") or {}
+    per_unit = kpis.get("state_time") or {}
+    stations = run.summary.get("stations") or []
+    making = {
+        u for st in stations if st.get("kind") not in ("robot", "outsourced")
+        for u in st.get("units") or []
+    }  # fmt: skip
+    out: dict[str, float] = {}
+    for unit, times in per_unit.items():
+        if unit in making:
+            for state, t in times.items():
+                out[state] = out.get(state, 0.0) + float(t or 0.0)
     return out
