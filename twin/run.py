@@ -392,6 +392,7 @@ def summary(runs: Sequence[Run], scenario_file: str | Path | None = None) -> dic
         "scenario_file": None if scenario_file is None else str(scenario_file),
         "seed": first.seed,
         "time_unit": first.scenario.time_unit,
+        "start": None if first.scenario.start is None else first.scenario.start.isoformat(),
         "replications": len(runs),
         "kpis": aggregate_kpis(per_run),
         "kpis_ci95": kpi_ci95(per_run),

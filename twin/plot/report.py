@@ -10,17 +10,21 @@ from __future__ import annotations
 import html
 import json
 import logging
+import math
 import time
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import plotly.offline
 
 from twin.kpi.labels import KPI_GROUPS, KPI_LABELS
+from twin.plot.bottleneck import ranking_html
 from twin.plot.figures import FIGURE_NAMES, NamedFigure, run_figures
 from twin.plot.kpi import kpi_value
-from twin.plot.style import FONT_FAMILY
+from twin.plot.style import FONT_FAMILY, clock_text, duration_scale, duration_text
+from twin.plot.verdict import VERDICT_CSS, ranking_of, run_start, verdict_html
 from twin.runs.read import RunData, read_run
 from twin.runs.write import atomic_file
 
@@ -36,8 +40,12 @@ _TOC = {
     "utilisation": "utilisation 利用率",
     "wip": "WIP 在制品",
     "lead_time": "lead time 生产周期",
-    "oee": "OEE waterfall 瀑布图",
+    "oee": "time losses 时间损失 (OEE, TEEP)",
     "oee_stations": "OEE by unit 各设备OEE",
+    "orders": "orders 订单延误",
+    "order_delays": "delay causes 延误原因",
+    "energy_states": "energy by state 分状态能耗",
+    "load_profile": "load profile 负荷曲线",
 }
 _SHARES = {"utilisation", "availability", "performance", "quality", "oee", "oee_by_station"}
 _SKIP = {"time_unit", "state_time"}  # shown elsewhere (header, utilisation figure)
@@ -84,13 +92,24 @@ def _number(v: float, unit: str) -> str:
 
 
 def _fmt(value: Any, unit: str, time_unit: str) -> str:
-    """``12.5 %``, ``3.46 parts/h``, ``2.76 ± 0.06 parts/h`` (replicated), ``yes ✓``, ``n/a``."""
+    """``12.5 %``, ``3.46 parts/h``, ``2.76 ± 0.06 parts/h`` (replicated), ``yes ✓``, ``n/a``.
+
+    Durations (unit ``"t"``) longer than two hours or days read in ``h`` or ``d``.
+    """
     if isinstance(value, bool):
         return '<span class="ok">yes ✓</span>' if value else '<span class="bad">no ✗</span>'
+    if isinstance(value, float) and not math.isfinite(value):
+        return "n/a"
     suffix = {"t": time_unit, "%": "%"}.get(unit, unit)
+    if unit == "t" and isinstance(value, int | float | Mapping):
+        mean = kpi_value({"v": value}, "v")
+        if mean is not None and duration_scale(mean, time_unit)[1] != time_unit:
+            half = kpi_value(value, "ci95") if isinstance(value, Mapping) else None
+            ok = half is not None and math.isfinite(half)
+            return duration_text(mean, time_unit, half if ok else None)
     if isinstance(value, Mapping) and "mean" in value:
         mean = kpi_value(value, "mean")
-        if mean is None:
+        if mean is None or not math.isfinite(mean):
             return "n/a"
         half = value.get("ci_halfwidth", value.get("ci95"))
         text = _number(mean, unit)
@@ -104,9 +123,20 @@ def _fmt(value: Any, unit: str, time_unit: str) -> str:
     return html.escape("n/a" if value is None else str(value))
 
 
-def _kpi_tables(kpis: Mapping[str, Any], time_unit: str) -> str:
-    """One small table per KPI group side by side; unknown scalars go to "other"."""
+_CLOCK_KEYS = ("window_start", "window_end")  # points in time, not durations
+
+
+def _kpi_tables(kpis: Mapping[str, Any], time_unit: str, start: datetime | None = None) -> str:
+    """One small table per KPI group side by side; unknown scalars go to "other".
+
+    With the scenario's ``start`` (a datetime), the window's ends read as dates."""
     tables = []
+    if start is not None:
+        kpis = dict(kpis)
+        for k in _CLOCK_KEYS:
+            t = kpi_value(kpis, k)
+            if t is not None and math.isfinite(t):
+                kpis[k] = clock_text(start, t, time_unit)
     for title, keys in KPI_GROUPS:
         rows = [
             [
@@ -247,7 +277,8 @@ def render_html(run: RunData, figures: Sequence[NamedFigure], *, title: str | No
     summary, kpis = run.summary, run.summary.get("kpis", {})
     name = str(summary.get("scenario") or (run.path.name if run.path else "run"))
     heading = html.escape(title or f"Run report 运行报告 — {name}")
-    kpi_table = _kpi_tables(kpis, run.time_unit) if kpis else ""
+    kpi_table = _kpi_tables(kpis, run.time_unit, run_start(summary)) if kpis else ""
+    ranking = ranking_of(run)
     reps = summary.get("replications")
     note = (
         f'<p class="note">Replicated run: mean ± 95 % confidence half-width over {reps} '
@@ -289,15 +320,17 @@ def render_html(run: RunData, figures: Sequence[NamedFigure], *, title: str | No
             '<html lang="zh-CN"><head><meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{heading}</title>",
-            f"<style>{_CSS.replace('%FONT%', FONT_FAMILY)}</style>",
+            f"<style>{_CSS.replace('%FONT%', FONT_FAMILY)}{VERDICT_CSS}</style>",
             f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>',
             "</head><body>",
             f"<h1>{heading}</h1>",
             f'<div class="meta">shopfloor-twin · generated {stamp}</div>',
-            "<h2>Scenario 场景</h2>",
-            _summary_html(summary, run),
+            verdict_html(run, ranking) if kpis else "",
             warn,
-            "<h2>KPIs 关键指标</h2>",
+            '<h2 id="bottlenecks">Bottlenecks 瓶颈</h2>' + ranking_html(ranking, run.time_unit)
+            if ranking.units
+            else "",
+            '<h2 id="kpis">KPIs 关键指标</h2>',
             note,
             f'<div class="tables">{kpi_table}</div>',
             '<h2 id="figures">Figures 图表</h2>',
@@ -309,6 +342,8 @@ def render_html(run: RunData, figures: Sequence[NamedFigure], *, title: str | No
             )
             if per_name
             else "",
+            '<h2 id="scenario">Scenario 场景</h2>',
+            _summary_html(summary, run),
             "<footer>Offline report: plotly.js is embedded; no network access needed. "
             "Hover a bar for details; drag to zoom, double-click to reset.</footer>",
             f"<script>window.__twinReport = {json.dumps({'figures': [f.name for f in figures]})};"

@@ -7,10 +7,12 @@ report and between reports (an engineer learns "red = down" once).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import plotly.graph_objects as go
 
 __all__ = [
+    "BOTTLENECK_COLOR",
     "FONT_FAMILY",
     "MAX_LEGEND_GROUPS",
     "PALETTE",
@@ -18,6 +20,9 @@ __all__ = [
     "STATE_LABELS",
     "STATE_ORDER",
     "base_layout",
+    "clock_text",
+    "duration_scale",
+    "duration_text",
     "group_colors",
     "time_axis",
 ]
@@ -113,3 +118,43 @@ def time_axis(fig: go.Figure, time_unit: str, horizon: float) -> go.Figure:
         },
     )
     return fig
+
+
+# -- durations and clock times in words a planner reads ---------------------------------
+
+_UNIT_SECONDS = {"s": 1.0, "min": 60.0, "h": 3_600.0}
+#: Highlight of the bottleneck bar: the palette's orange (red means "down").
+BOTTLENECK_COLOR = PALETTE[1]
+
+
+def duration_scale(value: float, time_unit: str) -> tuple[float, str]:
+    """The factor from ``time_unit`` and the unit that reads best for ``value``.
+
+    Two days or more: days; two hours or more: hours; two minutes or more: minutes;
+    never finer than ``time_unit`` itself (``0 min`` stays ``0 min``). The run files
+    keep the model unit; only the report converts.
+    """
+    seconds = _UNIT_SECONDS.get(time_unit)
+    if seconds is None:
+        return 1.0, time_unit
+    s = abs(value) * seconds
+    for unit, size in (("d", 86_400.0), ("h", 3_600.0), ("min", 60.0)):
+        if size <= seconds or s >= 2 * size:
+            return (1.0, time_unit) if size <= seconds else (seconds / size, unit)
+    return 1.0, time_unit
+
+
+def duration_text(value: float, time_unit: str, half: float | None = None) -> str:
+    """``"7.3 d"``, ``"5.2 h"``, ``"45 min"``, ``"7.3 ± 0.4 d"`` (with a 95 % half-width)."""
+    factor, unit = duration_scale(value, time_unit)
+    x = value * factor
+    text = f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+    if half is not None:
+        text += f" ± {half * factor:,.1f}"
+    return f"{text} {unit}"
+
+
+def clock_text(start: datetime, value: float, time_unit: str) -> str:
+    """Model time ``value`` as weekday, date and clock: ``"Mon 2026-01-05 06:00"``."""
+    at = start + timedelta(seconds=value * _UNIT_SECONDS.get(time_unit, 60.0))
+    return at.strftime("%a %Y-%m-%d %H:%M")
