@@ -402,6 +402,8 @@ def summary(runs: Sequence[Run], scenario_file: str | Path | None = None) -> dic
         stations=first.stations(),
         machines=first.machines,
         jobs=first.jobs(),
+        # routing step names per product, for the report's hover text
+        products={p.id: [step.name for step in p.routing] for p in first.scenario.products},
         solver=first.solver,
         dispatch_rule=first.execution.rule,
         warnings=list(dict.fromkeys(w for r in runs for w in r.execution.warnings)),

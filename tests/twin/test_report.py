@@ -241,6 +241,12 @@ def test_report_of_a_real_twin_run(tmp_path: Path, scenario: str) -> None:
     page = build_report(run)
     assert page.count('class="plotly-graph-div"') == len(figures)
     assert html.escape(str(run.summary["scenario"])) in page
+    # hover names each operation by its routing step, and the lot's due time if any
+    steps = {name for names in run.summary["products"].values() for name in names}
+    hover_ops = {str(row[1]) for t in actual for row in t.customdata}
+    assert hover_ops and hover_ops <= steps
+    dated = any(job.get("due") is not None for job in run.summary["jobs"])
+    assert any(" · due " in str(row[7]) for t in actual for row in t.customdata) == dated
 
 
 def test_cli_plot_run_gantt_stacked_by_job(

@@ -9,10 +9,12 @@ for one run, in report order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from twin.eventlog import EventLog
@@ -95,8 +97,8 @@ def run_figures(
         if actual.empty and (plan is None or plan.empty):
             return None
         return gantt(
-            actual,
-            plan,
+            _named(actual, run.summary),
+            None if plan is None else _named(plan, run.summary),
             shading=states[states["state"].isin(["down", "off", "setup"])],
             station_order=run.machines,
             job_names=run.job_names,
@@ -227,4 +229,29 @@ def _processing_state_time(run: RunData) -> dict[str, float]:
         if unit in making:
             for state, t in times.items():
                 out[state] = out.get(state, 0.0) + float(t or 0.0)
+    return out
+
+
+def _named(frame: pd.DataFrame, summary: Mapping[str, Any]) -> pd.DataFrame:
+    """The Gantt frame with each operation's step name (``op_name``) and its lot's due
+    time (``due``), where summary.json has them (older run folders do not)."""
+    if frame.empty:
+        return frame
+    steps = summary.get("products") or {}
+    jobs = summary.get("jobs") or []
+    out = frame
+    if steps and "product" in frame:
+        names = [
+            (steps.get(str(p)) or [])[int(k)] if int(k) < len(steps.get(str(p)) or []) else
+            f"op {int(k) + 1}"
+            for p, k in zip(frame["product"], frame["operation"], strict=True)
+        ]  # fmt: skip
+        out = out.assign(op_name=names)
+    if jobs:
+        due: list[float] = [
+            float(d) if isinstance(j, Mapping) and (d := j.get("due")) is not None else math.nan
+            for j in jobs
+        ]
+        lot_due = [due[j] if 0 <= j < len(due) else math.nan for j in frame["job"].astype(int)]
+        out = out.assign(due=lot_due)
     return out
