@@ -294,3 +294,32 @@ def test_cli_plot_png_and_svg_with_kaleido(
         code, _, err = _cli(["plot", str(with_problem), "-o", str(tmp_path / name)], capsys)
         assert code == 0, err
         assert (tmp_path / name).read_bytes()[:4] == magic
+
+
+def test_time_axes_read_in_calendar_time_when_the_run_has_a_start(tmp_path: Path) -> None:
+    """The pilot starts Monday 2026-01-05 06:00: the first tick of its time axes is the
+    next midnight, 18 h = 1,080 min in, labelled by weekday and date; a run without a
+    start keeps model time."""
+    from tests.twin.plot_fixtures import write_twin_run
+    from twin.plot import run_figures
+    from twin.plot.style import calendar_axis
+
+    run = read_run(write_twin_run(tmp_path / "pilot", "pilot_workshop"))
+    assert run.summary["start"] == "2026-01-05T06:00:00"
+    figures = {f.name: f.figure for f in run_figures(run, ("gantt", "states", "wip"))}
+    for name, fig in figures.items():
+        axis = fig.layout.xaxis
+        assert axis.tickvals[0] == pytest.approx(1080.0), name
+        assert axis.ticktext[0] == "Tue 01-06" and axis.ticktext[1] == "Wed 01-07", name
+        assert axis.tickvals[1] - axis.tickvals[0] == pytest.approx(1440.0)
+    mk01 = read_run(write_twin_run(tmp_path / "mk01", "deterministic_mk01"))
+    assert mk01.summary["start"] is None
+    gantt = next(f.figure for f in run_figures(mk01, ("gantt",)))
+    assert gantt.layout.xaxis.tickvals is None
+    # past 60 days: Mondays only
+    from datetime import datetime
+
+    import plotly.graph_objects as go
+
+    fig = calendar_axis(go.Figure(), "h", datetime(2026, 1, 7, 12), 24 * 90)
+    assert all(t.startswith("Mon") for t in fig.layout.xaxis.ticktext)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 import pandas as pd
@@ -36,6 +37,7 @@ from twin.plot.states import (
     utilisation_bars,
     wip_throughput,
 )
+from twin.plot.style import calendar_axis
 from twin.runs.frames import (
     lead_times,
     operation_intervals,
@@ -85,10 +87,14 @@ def run_figures(
     states = state_intervals(ev)  # vectorised; cheap next to drawing
     out: list[NamedFigure] = []
 
+    start = _start(run.summary)
+
     def add(name: str, caption: str, build: Callable[[], go.Figure | None]) -> None:
         if name in names:
             fig = build()
             if fig is not None:
+                if start is not None and name in _TIME_AXIS:
+                    calendar_axis(fig, unit, start, _horizon(fig))
                 out.append(NamedFigure(name, caption, fig))
 
     def _gantt() -> go.Figure | None:
@@ -255,3 +261,35 @@ def _named(frame: pd.DataFrame, summary: Mapping[str, Any]) -> pd.DataFrame:
         lot_due = [due[j] if 0 <= j < len(due) else math.nan for j in frame["job"].astype(int)]
         out = out.assign(due=lot_due)
     return out
+
+
+#: Figures whose x axis is time: labelled in calendar time when the run has a start.
+_TIME_AXIS = frozenset({"gantt", "states", "wip", "load_profile"})
+
+
+def _start(summary: Mapping[str, Any]) -> datetime | None:
+    text = summary.get("start")
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None  # an unreadable start: model time, as without one
+
+
+def _horizon(fig: go.Figure) -> float:
+    """The end of the figure's time axis: the largest x reached by its traces."""
+    end = 0.0
+    for trace in fig.data:
+        xs = getattr(trace, "x", None)
+        if xs is None or len(xs) == 0:
+            continue
+        base = getattr(trace, "base", None)
+        try:
+            if trace.type == "bar" and base is not None and trace.orientation == "h":
+                end = max(end, max(float(b) + float(x) for b, x in zip(base, xs, strict=True)))
+            elif trace.type != "bar":
+                end = max(end, max(float(x) for x in xs))
+        except (TypeError, ValueError):
+            continue
+    return end

@@ -20,6 +20,7 @@ __all__ = [
     "STATE_LABELS",
     "STATE_ORDER",
     "base_layout",
+    "calendar_axis",
     "clock_text",
     "duration_scale",
     "duration_text",
@@ -116,6 +117,43 @@ def time_axis(fig: go.Figure, time_unit: str, horizon: float) -> go.Figure:
             "gridcolor": "#b8c0cc",
             "griddash": "dot",
         },
+    )
+    return fig
+
+
+def calendar_axis(fig: go.Figure, time_unit: str, start: datetime, horizon: float) -> go.Figure:
+    """Label the time axis in calendar time from the scenario's ``start``: a tick at
+    every midnight (every Monday past 60 days), written as weekday and date, shifts
+    readable against the grid; the data stay in the model unit (hover too)."""
+    day = _PER_DAY.get(time_unit)
+    if day is None or horizon <= 0:
+        return fig
+    midnight = datetime.combine(start.date(), datetime.min.time(), tzinfo=start.tzinfo)
+    first = midnight if midnight >= start else midnight + timedelta(days=1)
+    step_days = 1 if horizon <= 60 * day else 7
+    if step_days == 7:
+        first += timedelta(days=(7 - first.weekday()) % 7)  # Mondays
+    vals: list[float] = []
+    text: list[str] = []
+    when = first
+    per_second = day / 86_400.0
+    while True:
+        x = (when - start).total_seconds() * per_second
+        if x > horizon:
+            break
+        vals.append(x)
+        text.append(when.strftime("%a %m-%d"))
+        when += timedelta(days=step_days)
+    if not vals:
+        return fig
+    fig.update_xaxes(
+        tickvals=vals,
+        ticktext=text,
+        title_text=f"calendar time 日历时间 from {start:%a %Y-%m-%d %H:%M} "
+        f"(model time in {time_unit})",
+        showgrid=True,
+        gridcolor="#b8c0cc",
+        griddash="dot",
     )
     return fig
 
