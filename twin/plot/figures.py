@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from twin.eventlog import EventLog
+from twin.plot.bottleneck import processing_units
 from twin.plot.energy import energy_by_state_bars, load_profile_figure, run_energy
 from twin.plot.gantt import GanttMode, gantt
 from twin.plot.kpi import (
@@ -225,11 +226,7 @@ def _processing_state_time(run: RunData) -> dict[str, float]:
     operators or outsourced steps), from summary.json; empty if it has no state times."""
     kpis = run.summary.get("kpis") or {}
     per_unit = kpis.get("state_time") or {}
-    stations = run.summary.get("stations") or []
-    making = {
-        u for st in stations if st.get("kind") not in ("robot", "outsourced")
-        for u in st.get("units") or []
-    }  # fmt: skip
+    making = processing_units(run.summary.get("stations") or [])
     out: dict[str, float] = {}
     for unit, times in per_unit.items():
         if unit in making:
