@@ -142,8 +142,8 @@ class DispatchRun(ShopRun):
         blocked = lot.location if lot.held is not None else None
         ect = self.rule == "ect"
         every_unit = ect or self.rule == "random"  # the key depends on the unit (a draw)
-        for station_id in stations:
-            d = self.nominal(lot, k, station_id)
+        nominal = {x: self.nominal(lot, k, x) for x in stations}  # reused if the lot waits
+        for station_id, d in nominal.items():
             candidates: list[str] = []
             cells = self.printer_at.get(station_id)
             if cells:
@@ -167,8 +167,7 @@ class DispatchRun(ShopRun):
             return
         stamp = self._stamp[lot.index] = self._stamps
         self._stamps += 1
-        for station_id in stations:
-            d = self.nominal(lot, k, station_id)
+        for station_id, d in nominal.items():
             if ect:
                 where: Any = (station_id, lot.product.family_name)
                 entry: tuple[Any, ...] = (d, lot.index, stamp, lot)
