@@ -10,17 +10,24 @@ Rules (``Violation.rule``):
   else is checked then).
 - ``negative_start``: an operation starts before time 0.
 - ``ineligible``: an operation runs on a machine it has no mode for.
-- ``duration``: ``end - start`` differs from the duration on the chosen machine.
+- ``duration``: ``end - start`` differs from the duration on the chosen machine
+  (for a ``RESUME`` mode, see ``calendar``).
+- ``calendar``: a positive-length ``RESUME`` or ``RUN`` mode (``mode_calendar`` 1 or
+  2) starts inside an unavailability window; a ``RESUME`` mode's time outside windows
+  in ``[start, end)`` differs from its duration, or it ends inside a window (it
+  would have ended as the window opened).
 - ``overlap``: on one machine, ordered by (start, end, index), each operation must
-  start at or after the previous one's end plus the setup between their families;
-  it must also not start before the end of any earlier operation. A zero-length
-  operation occupies its instant: it may not start strictly inside another one.
+  start at or after the previous one's end plus the setup between their families
+  (a setup pauses inside windows: it counts only time outside them); it must also
+  not start before the end of any earlier operation. A zero-length operation
+  occupies its instant: it may not start strictly inside another one.
 - ``precedence``: an operation starts before its job predecessor ends.
 - ``transport``: it starts before the predecessor's end plus
   ``transport[m_prev, m_next]`` (checked only when the precedence itself holds).
 - ``release``: the first operation of a job starts before the job's release.
-- ``unavailability``: an operation overlaps an unavailability window (a zero-length
-  operation only when strictly inside it).
+- ``unavailability``: a ``BLOCK`` operation (``mode_calendar`` 0, the default)
+  overlaps an unavailability window (a zero-length operation of any kind but
+  ``FREE``: when strictly inside it).
 - ``fixed``: a fixed machine or fixed start was not respected.
 """
 
@@ -40,6 +47,7 @@ RULES = (
     "negative_start",
     "ineligible",
     "duration",
+    "calendar",
     "overlap",
     "precedence",
     "transport",
@@ -80,7 +88,7 @@ def check(data: ProblemData, schedule: Schedule) -> list[Violation]:
     out: list[Violation] = []
     for o in np.flatnonzero(start < 0).tolist():
         out.append(Violation("negative_start", (o,), f"operation {o} starts at {start[o]} < 0"))
-    duration, eligible = _durations(data, mach)
+    duration, kind, eligible = _durations(data, mach)
     for o in np.flatnonzero(~eligible).tolist():
         allowed = data.mode_machine[data.op_mode_ptr[o] : data.op_mode_ptr[o + 1]].tolist()
         out.append(
@@ -88,7 +96,8 @@ def check(data: ProblemData, schedule: Schedule) -> list[Violation]:
                 "ineligible", (o,), f"operation {o} on machine {mach[o]} (eligible: {allowed})"
             )
         )
-    for o in np.flatnonzero(eligible & (end - start != duration)).tolist():
+    stretched = eligible & (kind == 1) & (duration > 0) if data.has_windows else eligible & False
+    for o in np.flatnonzero(eligible & ~stretched & (end - start != duration)).tolist():
         out.append(
             Violation(
                 "duration",
@@ -97,21 +106,77 @@ def check(data: ProblemData, schedule: Schedule) -> list[Violation]:
                 f"= {end[o] - start[o]}, expected {duration[o]}",
             )
         )
+    out += _calendar_violations(data, mach, start, end, duration, kind, eligible)
     out += _machine_violations(data, mach, start, end)
     out += _job_violations(data, mach, start, end)
-    out += _window_violations(data, mach, start, end)
+    out += _window_violations(data, mach, start, end, duration, kind)
     out += _fixed_violations(data, mach, start)
     return out
 
 
-def _durations(data: ProblemData, mach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Duration of each operation on its chosen machine, and whether that machine is
-    eligible (machines are unique within an operation's modes)."""
+def _durations(data: ProblemData, mach: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Duration and calendar kind of each operation on its chosen machine, and whether
+    that machine is eligible (machines are unique within an operation's modes)."""
     match = data.mode_machine == mach[data.mode_op]
     eligible = np.bincount(data.mode_op, weights=match, minlength=data.num_ops) > 0
     duration = np.full(data.num_ops, -1, np.int64)
     duration[data.mode_op[match]] = data.mode_duration[match]
-    return duration, eligible
+    kind = np.zeros(data.num_ops, np.int64)
+    kind[data.mode_op[match]] = _arr(data.mode_calendar)[match]
+    return duration, kind, eligible
+
+
+def _off_time(data: ProblemData, m: int, a: int, b: int) -> int:
+    """Time of ``[a, b)`` inside machine ``m``'s windows (each window measured apart)."""
+    return sum(max(0, min(b, hi) - max(a, lo)) for lo, hi in data.windows(m))
+
+
+def _calendar_violations(
+    data: ProblemData,
+    mach: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    duration: np.ndarray,
+    kind: np.ndarray,
+    eligible: np.ndarray,
+) -> list[Violation]:
+    out: list[Violation] = []
+    if not data.has_windows:
+        return out
+    for o in np.flatnonzero(eligible & ((kind == 1) | (kind == 2)) & (duration > 0)).tolist():
+        m, s, e = int(mach[o]), int(start[o]), int(end[o])
+        for lo, hi in data.windows(m):
+            if lo <= s < hi:
+                out.append(
+                    Violation(
+                        "calendar",
+                        (o,),
+                        f"operation {o} on machine {m} starts "
+                        f"at {s}, inside the unavailability window [{lo}, {hi})",
+                    )
+                )
+            if kind[o] == 1 and lo < e <= hi:
+                out.append(
+                    Violation(
+                        "calendar",
+                        (o,),
+                        f"operation {o} on machine {m} ends at "
+                        f"{e}, inside the unavailability window [{lo}, {hi})",
+                    )
+                )
+        if kind[o] == 1:
+            work = e - s - _off_time(data, m, s, e)
+            if work != duration[o]:
+                out.append(
+                    Violation(
+                        "calendar",
+                        (o,),
+                        f"operation {o} on machine {m}: "
+                        f"[{s}, {e}) holds {work} outside windows, expected "
+                        f"{duration[o]}",
+                    )
+                )
+    return out
 
 
 def _machine_violations(
@@ -128,13 +193,17 @@ def _machine_violations(
             prev, latest = o, o
             continue
         setup = _setup(data, m, int(fam[prev]), int(fam[o]))
-        if start[o] < end[prev] + setup:
+        paused = 0
+        if setup > 0 and data.has_windows and start[o] >= end[prev]:
+            paused = _off_time(data, m, int(end[prev]), int(start[o]))
+        if start[o] < end[prev] + setup + paused:
             out.append(
                 Violation(
                     "overlap",
                     (prev, o),
                     f"machine {m}: operation {o} starts at {start[o]} before operation {prev} "
-                    f"ends at {end[prev]} + setup {setup}",
+                    f"ends at {end[prev]} + setup {setup}"
+                    + (f" + {paused} inside windows" if paused else ""),
                 )
             )
         elif start[o] < end[latest] and latest != prev:
@@ -210,14 +279,19 @@ def _job_violations(
 
 
 def _window_violations(
-    data: ProblemData, mach: np.ndarray, start: np.ndarray, end: np.ndarray
+    data: ProblemData,
+    mach: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    duration: np.ndarray,
+    kind: np.ndarray,
 ) -> list[Violation]:
     out: list[Violation] = []
     if not data.has_windows:
         return out
     for o in range(data.num_ops):
         m = int(mach[o])
-        if not 0 <= m < data.num_machines:
+        if not 0 <= m < data.num_machines or kind[o] == 3 or (kind[o] != 0 and duration[o] > 0):
             continue
         for a, b in data.windows(m):
             # positive length: [s, e) meets [a, b); zero length: a < s < b.

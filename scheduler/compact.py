@@ -3,8 +3,10 @@
 Each operation keeps its machine, each machine keeps its sequence (the order by
 (start, end, index), as the checker reads it) and each job its order; an operation
 then starts as soon as its job predecessor has ended and been transported, its
-machine predecessor has ended and the setup is done, its job is released, and it
-does not meet an unavailability window. Fixed starts stay. The result is
+machine predecessor has ended and the setup is done (setups pause in windows), its
+job is released, and it meets the unavailability windows as its calendar kind allows
+(:mod:`scheduler.calendar`: an attended operation that now starts earlier may span
+other breaks, so its end is placed anew, never later). Fixed starts stay. The result is
 semi-active: this is how the digital twin replays a plan, so a solver that returns
 left-shifted schedules predicts the twin's makespan exactly.
 
@@ -20,10 +22,11 @@ from collections import deque
 
 import numpy as np
 
+from scheduler import calendar
 from scheduler.problem import IntArray, ProblemData
 from scheduler.result import Schedule
 
-__all__ = ["earliest_start", "left_shift"]
+__all__ = ["earliest_start", "left_shift", "placement"]
 
 
 def left_shift(data: ProblemData, schedule: Schedule) -> Schedule:
@@ -39,7 +42,8 @@ def left_shift(data: ProblemData, schedule: Schedule) -> Schedule:
     if len(schedule) != n:
         raise ValueError(f"schedule has {len(schedule)} operations, the problem has {n}")
     mach = np.asarray(schedule.machine, np.int64)
-    dur = np.asarray(schedule.end, np.int64) - np.asarray(schedule.start, np.int64)
+    modes = chosen_modes(data, mach)
+    dur = data.mode_duration[modes]  # work; the elapsed span follows from the calendar
     mach_pred = np.full(n, -1, np.int64)
     order = np.lexsort((np.arange(n), schedule.end, schedule.start, mach)).tolist()
     for a, b in itertools.pairwise(order):
@@ -48,9 +52,28 @@ def left_shift(data: ProblemData, schedule: Schedule) -> Schedule:
     job_pred = np.arange(-1, n - 1, dtype=np.int64)
     job_pred[data.job_op_ptr[:-1]] = -1
     start = np.zeros(n, np.int64)
+    end = np.zeros(n, np.int64)
     for o in _topological(n, job_pred, mach_pred):
-        start[o] = _place(data, o, int(mach[o]), int(dur[o]), start, dur, job_pred, mach_pred, mach)
-    return Schedule(mach, start, start + dur)
+        start[o], end[o] = _place(data, o, int(modes[o]), start, end, dur, job_pred, mach_pred,
+                                  mach)  # fmt: skip
+    return Schedule(mach, start, end)
+
+
+def chosen_modes(data: ProblemData, mach: IntArray) -> IntArray:
+    """The mode index of each operation on its machine in ``mach``.
+
+    Raises
+    ------
+    ValueError
+        If an operation runs on a machine it has no mode for.
+    """
+    match = data.mode_machine == mach[data.mode_op]
+    modes = np.full(data.num_ops, -1, np.int64)
+    modes[data.mode_op[match]] = np.flatnonzero(match)
+    if np.any(modes < 0):
+        o = int(np.flatnonzero(modes < 0)[0])
+        raise ValueError(f"operation {o} runs on machine {mach[o]}, which it has no mode for")
+    return modes
 
 
 def _topological(n: int, job_pred: IntArray, mach_pred: IntArray) -> list[int]:
@@ -79,35 +102,57 @@ def _topological(n: int, job_pred: IntArray, mach_pred: IntArray) -> list[int]:
 def _place(
     data: ProblemData,
     o: int,
-    m: int,
-    d: int,
+    mode: int,
     start: IntArray,
+    end: IntArray,
     dur: IntArray,
     job_pred: IntArray,
     mach_pred: IntArray,
     mach: IntArray,
-) -> int:
+) -> tuple[int, int]:
+    m = int(mach[o])
     fixed = int(data.fixed_start[o])
     if fixed >= 0:
-        return fixed
+        return fixed, _end_from(data, mode, fixed)
     j = int(data.op_job[o])
     lb = int(data.release[j])
     p = int(job_pred[o])
     if p >= 0:
         lag = int(data.transport[mach[p], m]) if data.has_transport else 0
-        lb = max(lb, int(start[p] + dur[p]) + lag)
+        lb = max(lb, int(end[p]) + lag)
     q = int(mach_pred[o])
     if q >= 0:
         setup = 0
         if data.has_setups:
             fam = data.op_family
             setup = int(data.setup[m, fam[q], fam[o]])
-        lb = max(lb, int(start[q] + dur[q]) + setup)
-        if d == 0 and dur[q] == 0 and q > o:
+        lb = max(lb, calendar.setup_done(int(end[q]), setup, data.windows(m)))
+        if dur[o] == 0 and dur[q] == 0 and q > o:
             # Two zero-length operations at one instant are read in index order;
             # keep q strictly before o so the sequence (and its setups) is unchanged.
             lb = max(lb, int(start[q]) + 1)
-    return earliest_start(data, m, d, lb)
+    return placement(data, mode, lb)
+
+
+def _end_from(data: ProblemData, mode: int, s: int) -> int:
+    """End of ``mode`` started at ``s`` (a fixed start)."""
+    d = int(data.mode_duration[mode])
+    if d > 0 and data.has_windows and data.mode_calendar[mode] == calendar.RESUME:
+        return calendar.work_end(s, d, data.windows(int(data.mode_machine[mode])))
+    return s + d
+
+
+def placement(data: ProblemData, mode: int, lower: int) -> tuple[int, int]:
+    """(start, end) of ``mode`` placed at the earliest at ``lower`` on its machine, as
+    its calendar kind meets the machine's windows (``BLOCK``: :func:`earliest_start`)."""
+    m, d = int(data.mode_machine[mode]), int(data.mode_duration[mode])
+    kind = int(data.mode_calendar[mode])
+    if not data.has_windows or kind == calendar.FREE:
+        return lower, lower + d
+    if kind == calendar.BLOCK or d == 0:
+        s = earliest_start(data, m, d, lower)
+        return s, s + d
+    return calendar.place(lower, d, kind, data.windows(m))
 
 
 def earliest_start(data: ProblemData, machine: int, duration: int, lower: int) -> int:

@@ -119,6 +119,7 @@ def dispatch(data: ProblemData, rule: str = DEFAULT_RULE, seed: int = 0) -> Sche
         data.fixed_start,
         rule_code(rule),
         make_state(seed),
+        data.mode_calendar,
     )
     if conflicts:
         raise PinConflictError(

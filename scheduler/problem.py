@@ -14,7 +14,14 @@ reference):
 - ``setup[m, a, b]``: gap needed on machine ``m`` between an operation of family ``a``
   and the next one of family ``b``. No setup precedes the first operation.
 - unavailability windows ``[window_start, window_end)`` per machine (CSR over
-  ``window_ptr``): operations are not preemptive, so no operation may overlap one.
+  ``window_ptr``): off-shift time, breaks, planned stops. How an operation meets them
+  is its mode's ``mode_calendar`` (see :mod:`scheduler.calendar`): ``BLOCK`` (the
+  default) must not overlap one; ``RESUME`` (attended work) starts outside them and
+  pauses inside them, so its elapsed span depends on where it starts; ``RUN``
+  (started by an operator, then unattended) starts outside them and runs through;
+  ``FREE`` ignores them. Setups pause inside windows (a setter does not work off
+  shift): the next operation starts once ``setup`` units of time outside windows have
+  passed since the previous one ended.
 - ``transport[m1, m2]``: minimum lag between the end of an operation on ``m1`` and the
   start of the same job's next operation on ``m2``.
 - ``fixed_machine[o]`` / ``fixed_start[o]`` (``-1`` = free): pin an operation, e.g. one
@@ -73,6 +80,7 @@ class ProblemData:
     transport: IntArray = None  # type: ignore[assignment]  # None = default, filled in
     fixed_machine: IntArray = None  # type: ignore[assignment]  # None = default, filled in
     fixed_start: IntArray = None  # type: ignore[assignment]  # None = default, filled in
+    mode_calendar: IntArray = None  # type: ignore[assignment]  # None = default, filled in
     name: str = ""
     job_names: tuple[str, ...] = field(default=())
     machine_names: tuple[str, ...] = field(default=())
@@ -102,6 +110,7 @@ class ProblemData:
         vec("op_family", 0, n_ops)
         vec("fixed_machine", -1, n_ops)
         vec("fixed_start", -1, n_ops)
+        vec("mode_calendar", 0, len(self.mode_machine))
         put(self, "setup", _NO_SETUP if self.setup is None else _frozen(self.setup, 3))
         put(
             self,
@@ -216,6 +225,11 @@ class ProblemData:
             raise ProblemDataError(
                 f"operation {dup // m}: machine {dup % m} listed twice in its alternatives"
             )
+        for i in np.flatnonzero((self.mode_calendar < 0) | (self.mode_calendar > 3)):
+            raise ProblemDataError(
+                f"operation {self.mode_op[i]}: mode_calendar {self.mode_calendar[i]} "
+                "(0 block, 1 resume, 2 run, 3 free)"
+            )
         self._check_jobs()
         self._check_setup_transport()
         self._check_fixed()
@@ -303,6 +317,11 @@ class ProblemData:
     @property
     def has_windows(self) -> bool:
         return len(self.window_start) > 0
+
+    @property
+    def has_calendar_modes(self) -> bool:
+        """Some mode meets the windows other than by not overlapping them."""
+        return self.has_windows and bool(np.any(self.mode_calendar != 0))
 
     @property
     def has_due_dates(self) -> bool:

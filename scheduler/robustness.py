@@ -117,6 +117,8 @@ def _plan_arrays(data: ProblemData, schedule: Schedule) -> dict[str, np.ndarray]
     match = data.mode_machine == machine[data.mode_op]
     nominal = np.full(n, -1, np.int64)
     nominal[data.mode_op[match]] = data.mode_duration[match]
+    kind = np.zeros(n, np.int64)
+    kind[data.mode_op[match]] = data.mode_calendar[match]
     for o in np.flatnonzero(nominal < 0).tolist():
         raise ValueError(f"operation {o}: machine {machine[o]} is not eligible")
     order = np.lexsort((np.arange(n), schedule.end, schedule.start))
@@ -139,6 +141,7 @@ def _plan_arrays(data: ProblemData, schedule: Schedule) -> dict[str, np.ndarray]
         "nominal": nominal,
         "earliest": earliest,
         "job_last": np.ascontiguousarray(data.job_op_ptr[1:] - 1),
+        "kind": kind,
     }
 
 
@@ -196,6 +199,7 @@ def evaluate_plan(
         mttr,
         int(n_samples),
         make_state(seed),
+        plan["kind"],
     )
     return RobustnessResult(
         makespan,

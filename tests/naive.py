@@ -10,6 +10,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from scheduler import calendar
 from scheduler.problem import ProblemData
 
 INF = 2**62
@@ -49,9 +50,12 @@ def decode(
     seqs: list[list[int]] = [[] for _ in range(data.num_machines)]
     last: dict[int, int] = {}
     fixed = [int(x) for x in data.fixed_start]
+    kind = [int(data.mode_calendar[ms[o]]) for o in range(n)]
     for o in range(n):
         if fixed[o] >= 0:
             start[o], end[o] = fixed[o], fixed[o] + dur[o]
+            if kind[o] == calendar.RESUME and dur[o] > 0:
+                end[o] = calendar.work_end(fixed[o], dur[o], data.windows(mach[o]))
             seqs[mach[o]].append(o)
             seqs[mach[o]].sort(key=lambda x: start[x])
     # latest end before a later fixed operation of the same job
@@ -82,16 +86,24 @@ def decode(
             ready = max(ready, end[o - 1] + lag)
         seq = seqs[k]
         lowest = 0 if active else last.get(k, -1) + 1
+        windows = data.windows(k)
         for i in range(lowest, len(seq) + 1):
             t = ready
             if i > 0:
-                t = max(t, end[seq[i - 1]] + _setup(data, k, seq[i - 1], o))
-            t = _windows_clear(data, k, t, dur[o])
-            if i == len(seq) or t + dur[o] + _setup(data, k, o, seq[i]) <= start[seq[i]]:
+                gap = _setup(data, k, seq[i - 1], o)
+                t = max(t, calendar.setup_done(end[seq[i - 1]], gap, windows))
+            if kind[o] == calendar.BLOCK or (dur[o] == 0 and kind[o] != calendar.FREE):
+                t = _windows_clear(data, k, t, dur[o])
+                e = t + dur[o]
+            else:
+                t, e = calendar.place(t, dur[o], kind[o], windows)
+            if i == len(seq):
                 break
-        if t + dur[o] > latest[o]:
+            if calendar.setup_done(e, _setup(data, k, o, seq[i]), windows) <= start[seq[i]]:
+                break
+        if e > latest[o]:
             return None
-        start[o], end[o] = t, t + dur[o]
+        start[o], end[o] = t, e
         seq.insert(i, o)
         last[k] = i
     return start, end, mach, seqs
@@ -220,6 +232,8 @@ def random_problem(
         window_end=[b for w in windows for _, b in w],
         fixed_machine=fixed_machine,
         fixed_start=fixed_start,
+        # every calendar kind (block, resume, run, free), from a stream of its own
+        mode_calendar=np.random.default_rng(seed + 7919).integers(0, 4, size=data.num_modes),
     )
 
 

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from scheduler import calendar
 from scheduler.kernels.rng import rand_next
 from scheduler.problem import ProblemData
 
@@ -52,6 +53,11 @@ def dispatch_naive(
     rng = XorShift(state)
     n_ops, fam = data.num_ops, data.op_family.tolist()
     durs = [dict(data.modes(o)) for o in range(n_ops)]
+    kinds = [
+        {int(data.mode_machine[i]): int(data.mode_calendar[i])
+         for i in range(data.op_mode_ptr[o], data.op_mode_ptr[o + 1])}
+        for o in range(n_ops)
+    ]  # fmt: skip
     job_of = data.op_job.tolist()
     first_of = data.job_op_ptr[:-1].tolist()
     last_of = (data.job_op_ptr[1:] - 1).tolist()
@@ -84,29 +90,41 @@ def dispatch_naive(
         while nxt[j] <= last_of[j] and fixed[nxt[j]] >= 0:
             o, m = nxt[j], int(pin_machine[nxt[j]])
             conflicts += ready[j] + lag(j, o, m) > fixed[o]
-            machine[o], start[o], end[o] = m, fixed[o], fixed[o] + durs[o][m]
+            machine[o], start[o], end[o] = m, fixed[o], pin_end(o, m)
             ready[j] = end[o]
             nxt[j] += 1
         if rule == "random" and nxt[j] <= last_of[j]:
             drawn[j] = rng.uniform()
 
-    def earliest(o: int, m: int, d: int, est: int) -> tuple[int, int]:
+    def earliest(o: int, m: int, d: int, est: int) -> tuple[int, int, int]:
         t, k, last = est, passed[m], seq[m][-1] if seq[m] else -1
+        windows = data.windows(m)
         if last >= 0:
-            t = max(t, end[last] + _setup(data, m, fam[last], fam[o]))
+            t = max(t, calendar.setup_done(end[last], _setup(data, m, fam[last], fam[o]), windows))
+        kind = kinds[o][m]
         while True:
-            t = int(_clear_of_windows(data, m, t, d))
+            if kind == calendar.BLOCK or (d == 0 and kind != calendar.FREE):
+                t = int(_clear_of_windows(data, m, t, d))
+                e = t + d
+            else:
+                t, e = calendar.place(t, d, kind, windows)
             if d == 0 and last > o and end[last] == t == start[last] and k == passed[m]:
                 t += 1
                 continue
             if k < len(pinned[m]):
                 r = pinned[m][k]
-                if t + d + _setup(data, m, fam[o], fam[r]) <= fixed[r]:
-                    return t, k
-                t = max(est, fixed[r] + durs[r][m] + _setup(data, m, fam[r], fam[o]))
+                if calendar.setup_done(e, _setup(data, m, fam[o], fam[r]), windows) <= fixed[r]:
+                    return t, e, k
+                t = max(est, calendar.setup_done(pin_end(r, m), _setup(data, m, fam[r], fam[o]),
+                                                 windows))  # fmt: skip
                 k += 1
                 continue
-            return t, k
+            return t, e, k
+
+    def pin_end(r: int, m: int) -> int:
+        if kinds[r][m] == calendar.RESUME and durs[r][m] > 0:
+            return calendar.work_end(fixed[r], durs[r][m], data.windows(m))
+        return fixed[r] + durs[r][m]
 
     def priority(j: int, d: int) -> float:
         o, due = nxt[j], int(data.due[j])
@@ -136,9 +154,9 @@ def dispatch_naive(
             for m, d in durs[o].items():
                 if pin_machine[o] >= 0 and m != pin_machine[o]:
                     continue
-                s, k = earliest(o, m, d, ready[j] + lag(j, o, m))
-                if best is None or (s + d, s) < (best[2], best[1]):
-                    best = (m, s, s + d, k)
+                s, e, k = earliest(o, m, d, ready[j] + lag(j, o, m))
+                if best is None or (e, s) < (best[2], best[1]):
+                    best = (m, s, e, k, d)
             cands[j] = best
         if rule == "ect":
             j = min(cands, key=lambda j: (cands[j][2], -work[nxt[j]], j))
@@ -148,9 +166,9 @@ def dispatch_naive(
             conflict = [
                 j for j in cands if cands[j][0] == m_star and (cands[j][1] < c_star or j == f)
             ]
-            pri = {j: priority(j, cands[j][2] - cands[j][1]) for j in conflict}
+            pri = {j: priority(j, cands[j][4]) for j in conflict}
             j = min(conflict, key=lambda j: (-pri[j], cands[j][2], nxt[j]))
-        m, s, c, k = cands[j]
+        m, s, c, k, _ = cands[j]
         o = nxt[j]
         machine[o], start[o], end[o] = m, s, c
         seq[m].append(o)
@@ -185,6 +203,14 @@ def montecarlo_naive(
     job_of = data.op_job.tolist()
     first = set(data.job_op_ptr[:-1].tolist())
     nominal = [dict(data.modes(o))[machine[o]] for o in range(n)]
+    kinds = [
+        int(
+            data.mode_calendar[
+                data.op_mode_ptr[o] + [m for m, _ in data.modes(o)].index(machine[o])
+            ]
+        )
+        for o in range(n)
+    ]
 
     def exp(mean: float) -> float:
         return -mean * math.log(1.0 - rng.uniform())
@@ -222,11 +248,18 @@ def montecarlo_naive(
             if o not in first:
                 lag = float(data.transport[machine[o - 1], m]) if data.has_transport else 0.0
                 t = max(t, fin[o - 1] + lag)
+            windows = data.windows(m)
             if mpred[o] >= 0:
                 q = mpred[o]
                 gap = _setup(data, m, int(data.op_family[q]), int(data.op_family[o]))
-                t = max(t, fin[q] + gap)
-            fin[o] = _clear_of_windows(data, m, t, d) + d
+                t = max(t, calendar.setup_done(fin[q], gap, windows))  # type: ignore[arg-type]
+            kind = kinds[o]
+            if kind == calendar.FREE:
+                fin[o] = t + d
+            elif kind == calendar.BLOCK or d == 0:
+                fin[o] = _clear_of_windows(data, m, t, d) + d
+            else:
+                fin[o] = calendar.place(t, d, kind, windows)[1]  # type: ignore[arg-type]
         makespans.append(max(fin))
         last = (data.job_op_ptr[1:] - 1).tolist()
         tardiness.append(

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from ortools.sat.python import cp_model
 
+from scheduler.calendar import BLOCK, RUN
+from scheduler.cpsat.calendar import add_work_clocks
 from scheduler.cpsat.model import Arc, Variables, ZeroPair
 from scheduler.cpsat.padded import padded_lengths
 from scheduler.cpsat.size import PADDED
@@ -23,6 +25,7 @@ __all__ = ["add_constraints"]
 def add_constraints(v: Variables) -> None:
     """Every constraint of the problem on the variables ``v``."""
     _one_mode(v)
+    add_work_clocks(v)
     _precedence_and_transport(v)
     if v.setups == PADDED:
         _padded_no_overlap(v)
@@ -64,15 +67,45 @@ def _precedence_and_transport(v: Variables) -> None:
 
 
 def _no_overlap_and_windows(v: Variables) -> None:
-    """One no-overlap per machine over its positive-length modes and its windows."""
+    """One no-overlap per machine over its positive-length modes and its windows; on a
+    machine with modes of other calendar kinds, the windows go into a second
+    no-overlap with the BLOCK modes and the start instants of the RUN modes."""
     inst = v.inst
+    data = inst.data
     per_machine: dict[int, list[cp_model.IntervalVar]] = {}
-    for modes in inst.modes:
+    blocking: dict[int, list[cp_model.IntervalVar]] = {}
+    mixed: set[int] = set()
+    for o, modes in enumerate(inst.modes):
         v.clock.tick()
         for a in modes:
-            if inst.duration(a) > 0:
-                per_machine.setdefault(inst.machine(a), []).append(v.interval[a])
-    _add_no_overlaps(v, per_machine)
+            if inst.duration(a) <= 0:
+                continue
+            m = inst.machine(a)
+            per_machine.setdefault(m, []).append(v.interval[a])
+            kind = int(data.mode_calendar[a])
+            if kind == BLOCK:
+                blocking.setdefault(m, []).append(v.interval[a])
+                continue
+            mixed.add(m)
+            if kind == RUN and a not in v.work_start:  # its start stays out of windows
+                blocking.setdefault(m, []).append(
+                    v.model.new_optional_fixed_size_interval_var(
+                        v.start[o],
+                        1,
+                        v.presence(a)[0] if a in v.present else True,
+                        f"r{o}_{m}",
+                    )
+                )
+    if not data.has_windows or not mixed:
+        _add_no_overlaps(v, per_machine)
+        return
+    for m, intervals in per_machine.items():
+        if m in mixed:
+            if len(intervals) > 1:
+                v.model.add_no_overlap(intervals)
+        else:
+            blocking[m] = intervals
+    _add_no_overlaps(v, {m: blocking.get(m, []) for m in per_machine})
 
 
 def _add_no_overlaps(v: Variables, per_machine: dict[int, list[cp_model.IntervalVar]]) -> None:
@@ -168,6 +201,9 @@ def _setups(v: Variables) -> None:
                     model.add(v.start[o2] >= v.start[o] + max(gap, 1)).only_enforce_if(lit)
                 else:
                     model.add(v.start[o2] >= v.end[o] + gap).only_enforce_if(lit)
+                if gap > 0 and a in v.work_end and a2 in v.work_start:
+                    # the setup pauses in the windows: it counts work-clock time
+                    model.add(v.work_start[a2] >= v.work_end[a] + gap).only_enforce_if(lit)
         if all(a in v.present for _, a in ops):
             empty = model.new_bool_var(f"c{m}_empty")
             arcs.append((0, 0, empty))

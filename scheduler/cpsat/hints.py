@@ -13,7 +13,8 @@ import itertools
 
 import numpy as np
 
-from scheduler.compact import earliest_start
+from scheduler import calendar
+from scheduler.compact import placement
 from scheduler.cpsat.instance import Instance
 from scheduler.cpsat.model import Variables
 from scheduler.result import Schedule
@@ -67,11 +68,12 @@ def greedy_schedule(inst: Instance) -> Schedule | None:
                     lb += inst.lag(int(job_mach[j]), k)
                 q = int(mach_last[k])
                 if q >= 0:
-                    lb = max(lb, int(mach_free[k]) + inst.setup_time(k, q, o))
+                    gap = inst.setup_time(k, q, o)
+                    lb = max(lb, calendar.setup_done(int(mach_free[k]), gap, data.windows(k)))
                     if d == 0 and end[q] == start[q] and q > o:
                         lb = max(lb, int(start[q]) + 1)
-                s = earliest_start(data, k, d, lb)
-                key = (s + d, s, -int(work_left[j]), j, k, d)
+                s, c = placement(data, a, lb)
+                key = (c, s, -int(work_left[j]), j, k, d)
                 if best is None or key < best:
                     best = key
         if best is None:  # unreachable: some job has an operation left
@@ -102,6 +104,12 @@ def add_complete_hint(v: Variables, schedule: Schedule) -> None:
     completion = end[data.job_op_ptr[1:] - 1]
     for j, t in v.tardiness.items():
         model.add_hint(t, max(0, int(completion[j] - inst.due[j])))
+    for a, var in v.length.items():
+        o = int(data.mode_op[a])
+        chosen = mach[o] == inst.machine(a)
+        model.add_hint(var, int(end[o] - start[o]) if chosen else inst.duration(a))
+    for lit, o, at_start, threshold in v.crossings:
+        model.add_hint(lit, bool((start[o] if at_start else end[o]) >= threshold))
     for z in v.zero_pairs:
         bound = z.lo if z.other < 0 else int(start[z.other])
         model.add_hint(z.literal, bool(start[z.op] <= bound))

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
+from scheduler.calendar import RESUME
 from scheduler.cpsat.bounds import heads, tails
 from scheduler.cpsat.instance import Instance
 from scheduler.cpsat.size import CIRCUIT
+from scheduler.problem import ProblemData
 from scheduler.result import Schedule
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "Variables",
     "ZeroPair",
     "build_variables",
+    "paused_upto",
     "read_schedule",
 ]
 
@@ -100,11 +103,22 @@ class Variables:
     zero_pairs: list[ZeroPair] = field(default_factory=list)
     setups: str = CIRCUIT  # or PADDED (see scheduler.cpsat.size)
     clock: BuildClock = field(default_factory=BuildClock)
+    # calendars (scheduler.cpsat.calendar): the variable span of each RESUME mode, and
+    # per mode its time outside windows before its start and before its end
+    length: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    work_start: dict[int, Expr] = field(default_factory=dict)
+    work_end: dict[int, Expr] = field(default_factory=dict)
+    crossings: list[tuple[cp_model.IntVar, int, bool, int]] = field(default_factory=list)
 
     def presence(self, mode: int) -> list[cp_model.IntVar]:
         """Enforcement literals meaning "this mode is chosen" (empty if always)."""
         lit = self.present.get(mode)
         return [] if lit is None else [lit]
+
+
+def paused_upto(data: ProblemData, machine: int, lo: int, hi: int) -> int:
+    """Window time of ``machine`` within ``[lo, hi)``: the most a span there can pause."""
+    return sum(max(0, min(hi, b) - max(lo, a)) for a, b in data.windows(machine))
 
 
 def build_variables(
@@ -127,17 +141,32 @@ def build_variables(
     model = cp_model.CpModel()
     head, tail = heads(inst), tails(inst)
     start, end, end_var, present, interval = [], [], {}, {}, {}
+    length: dict[int, cp_model.IntVar] = {}
+    data = inst.data
     for o, modes in enumerate(inst.modes):
         clock.tick(len(modes))
         fixed = int(inst.fixed_start[o])
         lo, hi = (fixed, fixed) if fixed >= 0 else (int(head[o]), horizon - int(tail[o]))
         s = model.new_int_var(lo, max(lo, hi), f"s{o}")
         start.append(s)
-        if len(modes) == 1:
+        for a in modes:  # attended work spans the windows it meets: a variable length
+            if data.has_windows and data.mode_calendar[a] == RESUME and inst.duration(a) > 0:
+                d = inst.duration(a)
+                off = paused_upto(data, inst.machine(a), lo, max(lo, horizon))
+                length[a] = model.new_int_var(d, d + off, f"l{o}_{inst.machine(a)}")
+        if len(modes) == 1 and modes[0] not in length:
             a = modes[0]
             d = inst.duration(a)
             interval[a] = model.new_fixed_size_interval_var(s, d, f"i{o}")
             end.append(s + d)
+            continue
+        if len(modes) == 1:
+            a = modes[0]
+            e = model.new_int_var(lo + inst.duration(a), max(lo + inst.duration(a), horizon),
+                                  f"e{o}")  # fmt: skip
+            end.append(e)
+            end_var[o] = e
+            interval[a] = model.new_interval_var(s, length[a], e, f"i{o}")
             continue
         e = model.new_int_var(lo + int(inst.min_dur[o]), horizon, f"e{o}")
         end.append(e)
@@ -146,11 +175,11 @@ def build_variables(
             x = model.new_bool_var(f"x{o}_{inst.machine(a)}")
             present[a] = x
             interval[a] = model.new_optional_interval_var(
-                s, inst.duration(a), e, x, f"i{o}_{inst.machine(a)}"
+                s, length.get(a, inst.duration(a)), e, x, f"i{o}_{inst.machine(a)}"
             )
     makespan = model.new_int_var(makespan_lb, max(makespan_lb, horizon), "makespan")
     out = Variables(model, inst, horizon, start, end, end_var, present, interval, makespan,
-                    setups=setups, clock=clock)  # fmt: skip
+                    setups=setups, clock=clock, length=length)  # fmt: skip
     if tardiness:
         for j in range(inst.data.num_jobs):
             if inst.due[j] >= 0 and inst.weight[j] > 0:
@@ -167,5 +196,5 @@ def read_schedule(solver: cp_model.CpSolver, v: Variables) -> Schedule:
         s = int(solver.value(v.start[o]))
         machine.append(inst.machine(chosen))
         start.append(s)
-        end.append(s + inst.duration(chosen))
+        end.append(int(solver.value(v.end[o])) if o in v.end_var else s + inst.duration(chosen))
     return Schedule(np.array(machine), np.array(start), np.array(end))

@@ -6,6 +6,8 @@ rescheduling around a running job needs.
 
 from __future__ import annotations
 
+from scheduler.calendar import BLOCK
+from scheduler.compact import placement
 from scheduler.cpsat.bounds import heads
 from scheduler.cpsat.instance import Instance
 
@@ -39,7 +41,9 @@ def infeasibility_reason(inst: Instance) -> str:
         fits = []
         for a in inst.modes[o]:
             m, d = inst.machine(a), inst.duration(a)
-            if not any(_meets(s, s + d, w0, w1) for w0, w1 in data.windows(m)):
+            if data.mode_calendar[a] != BLOCK and d > 0:  # not a fixed span: not checked here
+                fits.append((m, s, placement(data, a, s)[1], o))
+            elif not any(_meets(s, s + d, w0, w1) for w0, w1 in data.windows(m)):
                 fits.append((m, s, s + d, o))
         if not fits:
             a = inst.modes[o][0]

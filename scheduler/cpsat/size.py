@@ -128,7 +128,10 @@ def plan(data: ProblemData, seconds: float, share: float = 1.0) -> str:
     if size.build_seconds <= budget:
         return CIRCUIT
     padded = model_size(data, PADDED)
-    can_pad = data.has_setups and not bool(np.any(data.fixed_start >= 0))
+    # padded setups have no arcs to carry a calendar's work clock
+    can_pad = (
+        data.has_setups and not bool(np.any(data.fixed_start >= 0)) and not data.has_calendar_modes
+    )
     if can_pad and padded.build_seconds <= budget:
         return PADDED
     smallest = padded if can_pad else size

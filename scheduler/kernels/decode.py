@@ -21,6 +21,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from scheduler.kernels.calendar import BLOCK, FREE, RESUME, place, setup_done, work_end
 from scheduler.kernels.rng import rand_below
 from scheduler.problem import IntArray, ProblemData
 
@@ -55,6 +56,7 @@ class KernelData(NamedTuple):
     transport: IntArray  # (m, m) or (0, 0)
     fixed_start: IntArray
     mach_ptr: IntArray  # capacity CSR: machine k owns slots mach_ptr[k]:mach_ptr[k+1]
+    mode_calendar: IntArray  # how each mode meets the windows (scheduler.calendar)
 
 
 def machine_capacity(data: ProblemData) -> IntArray:
@@ -80,6 +82,7 @@ def kernel_data(data: ProblemData) -> KernelData:
         data.transport,
         data.fixed_start,
         machine_capacity(data),
+        data.mode_calendar,
     )
 
 
@@ -94,6 +97,30 @@ def push_past_windows(
         if t < window_end[w] and t + span > window_start[w]:
             t = window_end[w]
     return t
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _placed(kd: KernelData, k: int, mode: int, p: int, t: int) -> tuple[int, int]:
+    """(start, end) of ``mode`` (duration ``p``) on machine ``k`` from ``t`` on: past the
+    windows it may not meet, stretched over those it pauses in."""
+    kind = kd.mode_calendar[mode]
+    if kind == FREE:
+        return t, t + p
+    if kind == BLOCK or p == 0:
+        t = push_past_windows(t, p, k, kd.window_ptr, kd.window_start, kd.window_end)
+        return t, t + p
+    lo, hi = kd.window_ptr[k], kd.window_ptr[k + 1]
+    s, e = place(t, p, kind, lo, hi, kd.window_start, kd.window_end)
+    return s, e
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _after_setup(kd: KernelData, k: int, t: int, gap: int, has_win: bool) -> int:
+    """When a setup of ``gap`` begun at ``t`` on ``k`` is done (it pauses in windows)."""
+    if not has_win or gap <= 0:
+        return t + gap
+    return setup_done(t, gap, kd.window_ptr[k], kd.window_ptr[k + 1], kd.window_start,
+                      kd.window_end)  # fmt: skip
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -168,6 +195,9 @@ def decode(
             k = mach[o]
             start[o] = kd.fixed_start[o]
             end[o] = start[o] + kd.mode_duration[ms[o]]
+            if has_win and kd.mode_calendar[ms[o]] == RESUME and end[o] > start[o]:
+                end[o] = work_end(start[o], kd.mode_duration[ms[o]], kd.window_ptr[k],
+                                  kd.window_ptr[k + 1], kd.window_start, kd.window_end)  # fmt: skip
             base = kd.mach_ptr[k]
             i = 0
             while i < mlen[k] and start[seq[base + i]] <= start[o]:
@@ -211,25 +241,28 @@ def decode(
                     hi = mid
             i = lo
             t = ready
+            e = ready + p
             while True:
                 t = ready
                 if i > 0:
                     prev = seq[base + i - 1]
                     gap = kd.setup[k, fam[prev], fam[o]] if has_setup else 0
-                    t = max(t, end[prev] + gap)
+                    t = max(t, _after_setup(kd, k, end[prev], gap, has_win))
                 if has_win:
-                    t = push_past_windows(t, p, k, kd.window_ptr, kd.window_start, kd.window_end)
+                    t, e = _placed(kd, k, ms[o], p, t)
+                else:
+                    e = t + p
                 if i == mlen[k]:
                     break
                 nxt = seq[base + i]
                 gap = kd.setup[k, fam[o], fam[nxt]] if has_setup else 0
-                if t + p + gap <= start[nxt]:
+                if _after_setup(kd, k, e, gap, has_win) <= start[nxt]:
                     break
                 i += 1
-            if has_fixed and t + p > latest[o]:
+            if has_fixed and e > latest[o]:
                 return -1
             start[o] = t
-            end[o] = t + p
+            end[o] = e
             _insert(seq, base, mlen[k], i, o)
             mlen[k] += 1
             last_pos[k] = i

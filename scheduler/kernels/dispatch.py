@@ -48,6 +48,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from scheduler.kernels.calendar import BLOCK, FREE, RESUME, place, setup_done, work_end
 from scheduler.kernels.montecarlo import skip_windows, uniform
 
 __all__ = [
@@ -93,21 +94,34 @@ def _setup(setup: np.ndarray, m: int, a: int, b: int) -> int:
 
 
 @njit(cache=True)
-def _earliest_start(o: int, m: int, d: int, est: int, ms: np.ndarray, sd: tuple) -> tuple[int, int]:
-    """Earliest feasible start of ``o`` appended on machine ``m``, and the index of the
-    first pinned operation still after it (the machine's next pin once ``o`` is placed).
-    ``ms`` is the machine state (rows ``_FREE`` ...), ``sd`` the static side data."""
-    op_family, setup, window_ptr, window_start, window_end, res_ptr, res_op, res_dur, fixed = sd
+def _earliest_start(
+    o: int, i: int, m: int, d: int, est: int, ms: np.ndarray, sd: tuple
+) -> tuple[int, int, int]:
+    """Earliest feasible start and end of ``o`` (mode ``i``) appended on machine ``m``,
+    and the index of the first pinned operation still after it (the machine's next pin
+    once ``o`` is placed). ``ms`` is the machine state (rows ``_FREE`` ...), ``sd`` the
+    static side data. Setups pause in windows; the mode's calendar kind says how the
+    operation meets them (:mod:`scheduler.calendar`)."""
+    (op_family, setup, window_ptr, window_start, window_end, res_ptr, res_op, res_end, fixed,
+     mode_calendar) = sd  # fmt: skip
     fam = op_family[o]
     last = ms[_LAST, m]
+    lo, hi = ms[_WIN, m], window_ptr[m + 1]
     t = est
     if last >= 0:
-        t = max(t, ms[_FREE, m] + _setup(setup, m, op_family[last], fam))
+        gap = _setup(setup, m, op_family[last], fam)
+        t = max(t, setup_done(ms[_FREE, m], gap, lo, hi, window_start, window_end))
     k = ms[_RES, m]
-    if d > 0 and ms[_WIN, m] == window_ptr[m + 1] and k == res_ptr[m + 1]:
-        return t, k  # fast path: nothing left to skip on m
+    if d > 0 and lo == hi and k == res_ptr[m + 1]:
+        return t, t + d, k  # fast path: nothing left to skip on m
+    kind = mode_calendar[i]
+    blocks = kind == BLOCK or (d == 0 and kind != FREE)
     while True:
-        t = int(skip_windows(t, d, ms[_WIN, m], window_ptr[m + 1], window_start, window_end))
+        if blocks:
+            t = int(skip_windows(t, d, lo, hi, window_start, window_end))
+            e = t + d
+        else:
+            t, e = place(t, d, kind, lo, hi, window_start, window_end)
         # The checker orders equal zero-length operations by index: keep that order.
         if (
             d == 0
@@ -122,12 +136,14 @@ def _earliest_start(o: int, m: int, d: int, est: int, ms: np.ndarray, sd: tuple)
         if k < res_ptr[m + 1]:
             r = res_op[k]
             sr = fixed[r]
-            if t + d + _setup(setup, m, fam, op_family[r]) <= sr:
-                return t, k
-            t = max(est, sr + res_dur[k] + _setup(setup, m, op_family[r], fam))
+            if setup_done(e, _setup(setup, m, fam, op_family[r]), lo, hi, window_start,
+                          window_end) <= sr:  # fmt: skip
+                return t, e, k
+            t = max(est, setup_done(res_end[k], _setup(setup, m, op_family[r], fam), lo, hi,
+                                    window_start, window_end))  # fmt: skip
             k += 1
             continue
-        return t, k
+        return t, e, k
 
 
 @njit(cache=True)
@@ -141,10 +157,9 @@ def _best_of(
     for i in range(op_mode_ptr[o], op_mode_ptr[o + 1]):
         if state[i] != _PENDING and state[i] != _BACKLOG:
             continue
-        d = mode_duration[i]
-        s, k = _earliest_start(o, mode_machine[i], d, a_of[i], ms, sd)
-        if bi < 0 or s + d < bc or (s + d == bc and s < bs):
-            bi, bs, bc, bk = i, s, s + d, k
+        s, e, k = _earliest_start(o, i, mode_machine[i], mode_duration[i], a_of[i], ms, sd)
+        if bi < 0 or e < bc or (e == bc and s < bs):
+            bi, bs, bc, bk = i, s, e, k
     return bi, bs, bc, bk
 
 
@@ -328,6 +343,7 @@ def dispatch_kernel(
     fixed_start: np.ndarray,
     rule: int,
     rng_state: np.ndarray,
+    mode_calendar: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Build one schedule with ``rule``; returns machine, start, end per operation and
     the number of pinned starts that their job predecessors made impossible.
@@ -341,13 +357,28 @@ def dispatch_kernel(
     n_mach = window_ptr.shape[0] - 1
     n_modes = mode_machine.shape[0]
     has_transport = transport.shape[0] > 0
-    n_fam = setup.shape[1] if setup.shape[0] > 0 else 1
+    n_setup_fam = setup.shape[1] if setup.shape[0] > 0 else 1
+    # Backlog buckets per machine x setup family x calendar kind: within one bucket a
+    # longer mode never completes earlier (kinds differ in how they meet windows).
+    n_kind = 4 if window_start.shape[0] > 0 and np.any(mode_calendar != BLOCK) else 1
+    n_fam = n_setup_fam * n_kind
     work_left, ops_left = _static_priorities(job_op_ptr, op_mode_ptr, mode_duration)
-    pin_dur, res_ptr, res_op, res_dur = _pinned(
+    pin_dur, res_ptr, res_op, _ = _pinned(
         op_mode_ptr, mode_machine, mode_duration, pin_machine, fixed_start, n_mach
     )
-    sd = (op_family, setup, window_ptr, window_start, window_end, res_ptr, res_op, res_dur,
-          fixed_start)  # fmt: skip
+    # a pinned operation's end: a RESUME one spans the windows it meets
+    pin_end = np.where(fixed_start >= 0, fixed_start + pin_dur, -1)
+    for o in range(n_ops):
+        if fixed_start[o] < 0 or pin_dur[o] <= 0:
+            continue
+        for i in range(op_mode_ptr[o], op_mode_ptr[o + 1]):
+            m = mode_machine[i]
+            if m == pin_machine[o] and mode_calendar[i] == RESUME:
+                pin_end[o] = work_end(fixed_start[o], pin_dur[o], window_ptr[m],
+                                      window_ptr[m + 1], window_start, window_end)  # fmt: skip
+    res_end = pin_end[res_op]
+    sd = (op_family, setup, window_ptr, window_start, window_end, res_ptr, res_op, res_end,
+          fixed_start, mode_calendar)  # fmt: skip
     ms = np.zeros((5, n_mach), np.int64)
     ms[_LAST, :] = -1
     ms[_WIN, :] = window_ptr[:n_mach]
@@ -362,7 +393,9 @@ def dispatch_kernel(
             for i in range(op_mode_ptr[o], op_mode_ptr[o + 1]):
                 mode_op[i] = o
                 job_of[i] = j
-                bucket[i] = mode_machine[i] * n_fam + (op_family[o] if n_fam > 1 else 0)
+                fam_i = op_family[o] if n_setup_fam > 1 else 0
+                kind_i = mode_calendar[i] if n_kind > 1 else 0
+                bucket[i] = mode_machine[i] * n_fam + fam_i * n_kind + kind_i
     tie = np.zeros(n_modes, np.int64)  # ect: most work remaining first
     if rule == RULE_ECT:
         tie[:] = -work_left[mode_op]
@@ -419,7 +452,7 @@ def dispatch_kernel(
                     conflicts += 1
                 machine[o] = m
                 start[o] = fixed_start[o]
-                end[o] = fixed_start[o] + pin_dur[o]
+                end[o] = pin_end[o]
                 ready[j] = end[o]
                 next_op[j] += 1
                 done += 1
@@ -463,13 +496,13 @@ def dispatch_kernel(
                     _pop(bkc, h)
                     i = _top(bkc, h)
                 if i >= 0:
-                    s, _ = _earliest_start(mode_op[i], m, mode_duration[i], a_of[i], ms, sd)
-                    c = s + mode_duration[i]
+                    _, c, _ = _earliest_start(mode_op[i], i, m, mode_duration[i], a_of[i], ms,
+                                              sd)  # fmt: skip
                     if first < 0 or _lt(c, tie[i], job_of[i], best_c, best_t, first):
                         best_c, best_t, first = c, tie[i], job_of[i]
             for idx in range(zl_base[m], zl_base[m] + zl_n[m]):
                 i = zl[idx]
-                c, _ = _earliest_start(mode_op[i], m, 0, a_of[i], ms, sd)
+                c, _, _ = _earliest_start(mode_op[i], i, m, 0, a_of[i], ms, sd)
                 if first < 0 or _lt(c, tie[i], job_of[i], best_c, best_t, first):
                     best_c, best_t, first = c, tie[i], job_of[i]
             n_aside = 0
@@ -484,8 +517,7 @@ def dispatch_kernel(
                 _pop(pdc, m)
                 aside[n_aside] = i
                 n_aside += 1
-                s, _ = _earliest_start(mode_op[i], m, mode_duration[i], a_of[i], ms, sd)
-                c = s + mode_duration[i]
+                _, c, _ = _earliest_start(mode_op[i], i, m, mode_duration[i], a_of[i], ms, sd)
                 if first < 0 or _lt(c, tie[i], job_of[i], best_c, best_t, first):
                     best_c, best_t, first = c, tie[i], job_of[i]
             for idx in range(n_aside):
@@ -502,8 +534,9 @@ def dispatch_kernel(
             last = ms[_LAST, m_star]
             for h in range(m_star * n_fam, (m_star + 1) * n_fam):
                 s_low = ms[_FREE, m_star]  # no backlog mode of this family starts earlier
-                if last >= 0 and n_fam > 1:
-                    s_low += _setup(setup, m_star, op_family[last], h - m_star * n_fam)
+                if last >= 0 and n_setup_fam > 1:
+                    fam_h = (h - m_star * n_fam) // n_kind
+                    s_low += _setup(setup, m_star, op_family[last], fam_h)
                 if s_low >= best_c:
                     continue
                 n_aside = 0

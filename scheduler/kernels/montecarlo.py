@@ -3,8 +3,10 @@
 The plan fixes each operation's machine and the order on every machine; only times
 move. An operation starts at the latest of: its job's release (and its pinned start,
 if any), the end of its job predecessor plus transport, and the end of its machine
-predecessor plus setup; it is then pushed past any unavailability window it would
-overlap (non-preemptive). With no variability this is the plan's left-shifted schedule.
+predecessor plus setup (which pauses in windows); it then meets the unavailability
+windows as its calendar kind says (:mod:`scheduler.calendar`: pushed past them,
+pausing in them, starting outside them, or ignoring them). With no variability this
+is the plan's left-shifted schedule.
 
 Durations (mean = nominal, coefficient of variation ``cv``):
 
@@ -34,6 +36,7 @@ import math
 import numpy as np
 from numba import njit
 
+from scheduler.kernels.calendar import BLOCK, FREE, place, setup_done
 from scheduler.kernels.rng import rand_next
 
 __all__ = [
@@ -122,6 +125,7 @@ def montecarlo_kernel(
     mttr: np.ndarray,
     n_samples: int,
     state: np.ndarray,
+    kind: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Makespan and total weighted tardiness of ``n_samples`` runs of one plan.
 
@@ -129,7 +133,8 @@ def montecarlo_kernel(
     ``machine_pred``/``job_pred`` are the previous operation on the machine / in the
     job (``-1`` = none); ``earliest[o]`` is the release of the job of ``o`` (its first
     operation only) raised to a pinned start; ``job_last[j]`` is the last operation of
-    job ``j``. ``state`` (uint64[1]) is advanced in place.
+    job ``j``. ``state`` (uint64[1]) is advanced in place. ``kind[o]`` is the calendar
+    kind of the planned mode of ``o``.
     """
     n_ops = order.shape[0]
     n_mach = mtbf.shape[0]
@@ -160,11 +165,17 @@ def montecarlo_kernel(
                 lag = float(transport[machine[p], m]) if has_transport else 0.0
                 t = max(t, end[p] + lag)
             q = machine_pred[o]
+            lo, hi = window_ptr[m], window_ptr[m + 1]
             if q >= 0:
                 gap = float(setup[m, op_family[q], op_family[o]]) if has_setup else 0.0
-                t = max(t, end[q] + gap)
-            t = skip_windows(t, d, window_ptr[m], window_ptr[m + 1], window_start, window_end)
-            end[o] = t + d
+                t = max(t, setup_done(end[q], gap, lo, hi, window_start, window_end))
+            k = kind[o]
+            if k == FREE:
+                end[o] = t + d
+            elif k == BLOCK or d == 0.0:
+                end[o] = skip_windows(t, d, lo, hi, window_start, window_end) + d
+            else:
+                _, end[o] = place(t, d, k, lo, hi, window_start, window_end)
         cmax = 0.0
         twt = 0.0
         for idx in range(n_ops):

@@ -8,6 +8,10 @@ all decodings is the optimum of any regular objective (makespan, weighted
 tardiness). Only for a handful of operations (3 jobs x 2 operations x 2 machines is
 2^6 * 90 decodings). Simultaneous zero-length operations on a machine are read in
 index order, as the checker reads them.
+
+Calendars are stepped one time unit at a time (own code, not the scheduler's): a
+setup and a ``RESUME`` operation count only units outside windows; ``RESUME`` and
+``RUN`` operations start outside windows; ``FREE`` ones ignore them.
 """
 
 from __future__ import annotations
@@ -81,23 +85,48 @@ def _decode(data: ProblemData, assignment: tuple[int, ...], jobs: list[int]) -> 
             lag = int(data.transport[assignment[o - 1], k]) if data.has_transport else 0  # type: ignore[index]
             lb = max(lb, int(end[o - 1]) + lag)
         q = mach_last[k]
+        windows = data.windows(k)
         if q >= 0:
             setup = int(data.setup[k, fam[q], fam[o]]) if data.has_setups else 0  # type: ignore[index]
-            lb = max(lb, int(end[q]) + setup)
+            lb = max(lb, _after_work(int(end[q]), setup, windows))
             if d == 0 and end[q] == start[q] and q > o:
                 lb = max(lb, int(start[q]) + 1)
-        t = lb
-        for a, b in data.windows(k):
-            if (t < b and a < t + d) if d > 0 else (a < t < b):
-                t = b
+        mode = int(data.op_mode_ptr[o]) + [mm for mm, _ in data.modes(o)].index(k)
+        kind = (
+            int(data.mode_calendar[mode]) if d > 0 else (3 if data.mode_calendar[mode] == 3 else 0)
+        )  # type: ignore[index]
         fixed = int(data.fixed_start[o])  # type: ignore[index]
-        if fixed >= 0:
-            if t > fixed or any(
-                (fixed < b and a < fixed + d) if d > 0 else (a < fixed < b)
-                for a, b in data.windows(k)
+        t = lb
+        if kind == 0:
+            for a, b in windows:
+                if (t < b and a < t + d) if d > 0 else (a < t < b):
+                    t = b
+            if fixed >= 0 and any(
+                (fixed < b and a < fixed + d) if d > 0 else (a < fixed < b) for a, b in windows
             ):
                 return None
+        elif kind in (1, 2):
+            while _inside(t, windows):
+                t += 1
+            if fixed >= 0 and _inside(fixed, windows):
+                return None
+        if fixed >= 0:
+            if t > fixed:
+                return None
             t = fixed
-        start[o], end[o] = t, t + d
+        start[o], end[o] = t, (_after_work(t, d, windows) if kind == 1 else t + d)
         mach_last[k] = o
     return Schedule(np.array(assignment, np.int64), start, end)
+
+
+def _inside(t: int, windows: list[tuple[int, int]]) -> bool:
+    return any(a <= t < b for a, b in windows)
+
+
+def _after_work(t: int, work: int, windows: list[tuple[int, int]]) -> int:
+    """When ``work`` units done one by one from ``t`` on, skipping window units, end."""
+    while work > 0:
+        if not _inside(t, windows):
+            work -= 1
+        t += 1
+    return t

@@ -2,7 +2,8 @@
 
 ``problems(max_jobs=3, max_machines=3, max_ops=3, extras=True)`` draws an instance;
 with ``extras`` it may add release dates, due dates and weights, sequence-dependent
-setups, unavailability windows, transport times and fixed operations. Fixed
+setups, unavailability windows (and calendar kinds of the modes), transport times and
+fixed operations. Fixed
 operations are drawn so that the instance stays feasible: at most one per machine,
 each the first operation of its job, starting at the job's release, and no window
 meets it. Durations may be 0 (as in orb7) unless ``min_duration`` says otherwise.
@@ -66,6 +67,11 @@ def _problem(
         optional["fixed_machine"], optional["fixed_start"] = fm, fs
     if draw(st.booleans()):
         optional.update(draw(_windows(m, [(k, s, e) for k, s, e in fixed.values()])))
+        if draw(st.booleans()):  # calendar kinds: block, resume, run, free
+            n_modes = sum(len(op) for job in jobs for op in job)
+            optional["mode_calendar"] = draw(
+                st.lists(st.integers(0, 3), min_size=n_modes, max_size=n_modes)
+            )
     return ProblemData.from_jobs(jobs, num_machines=m, **optional)
 
 
