@@ -12,6 +12,10 @@ them, in ``ProblemData.mode_calendar``:
 - ``RUN`` (2): started by an operator, then unattended (a print build, lights-out
   machining): it starts outside a window and runs through the next ones.
 - ``FREE`` (3): ignores the windows (an unattended machine whose work needs nobody).
+- ``LOADS`` (4): ``mode_loads`` equal fixture loads, back to back; each starts outside
+  a window and runs through (the operator loads a CNC machine only on shift, and the
+  cycle under way finishes over the break). The loads that start before a window
+  opens run as one span; the next one waits for the window's end.
 
 Setups always pause inside windows: the next operation on a machine starts once
 ``setup`` units of time outside windows have passed since the previous one ended.
@@ -36,11 +40,11 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 
-__all__ = ["BLOCK", "FREE", "KINDS", "RESUME", "RUN", "on_time", "place", "setup_done",
-           "work_end", "worked"]  # fmt: skip
+__all__ = ["BLOCK", "FREE", "KINDS", "LOADS", "RESUME", "RUN", "loads_end", "on_time", "place",
+           "setup_done", "work_end", "worked"]  # fmt: skip
 
-BLOCK, RESUME, RUN, FREE = 0, 1, 2, 3
-KINDS = {"block": BLOCK, "resume": RESUME, "run": RUN, "free": FREE}
+BLOCK, RESUME, RUN, FREE, LOADS = 0, 1, 2, 3, 4
+KINDS = {"block": BLOCK, "resume": RESUME, "run": RUN, "free": FREE, "loads": LOADS}
 
 Windows = Sequence[tuple[int, int]]
 
@@ -70,9 +74,23 @@ def work_end(s: int, p: int, windows: Windows) -> int:
     return cur + rem
 
 
-def place(t: int, p: int, kind: int, windows: Windows) -> tuple[int, int]:
-    """(start, end) of an operation of duration ``p`` and calendar ``kind`` placed at
-    the earliest at ``t`` on a machine with ``windows`` (sorted, disjoint)."""
+def loads_end(s: int, p: int, loads: int, windows: Windows) -> int:
+    """When ``loads`` equal loads of ``p`` in all, the first begun at ``s`` (outside
+    every window), are done: each starts outside a window and runs through."""
+    each, left, t = p // loads, loads, s
+    while left > 0:
+        t = on_time(t, windows)
+        w = _first_after(t, windows)
+        n = left if w == len(windows) else min(left, max(1, -(-(windows[w][0] - t) // each)))
+        t += n * each
+        left -= n
+    return t
+
+
+def place(t: int, p: int, kind: int, windows: Windows, loads: int = 1) -> tuple[int, int]:
+    """(start, end) of an operation of duration ``p`` and calendar ``kind`` (``loads``
+    equal loads for ``LOADS``) placed at the earliest at ``t`` on a machine with
+    ``windows`` (sorted, disjoint)."""
     if kind == FREE or not windows:
         return t, t + p
     if kind == BLOCK or p == 0:
@@ -82,7 +100,11 @@ def place(t: int, p: int, kind: int, windows: Windows) -> tuple[int, int]:
                 t = we
         return t, t + p
     s = on_time(t, windows)
-    return (s, s + p) if kind == RUN else (s, work_end(s, p, windows))
+    if kind == RUN:
+        return s, s + p
+    if kind == LOADS:
+        return s, loads_end(s, p, loads, windows)
+    return s, work_end(s, p, windows)
 
 
 def setup_done(t: int, g: int, windows: Windows) -> int:

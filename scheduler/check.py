@@ -12,10 +12,12 @@ Rules (``Violation.rule``):
 - ``ineligible``: an operation runs on a machine it has no mode for.
 - ``duration``: ``end - start`` differs from the duration on the chosen machine
   (for a ``RESUME`` mode, see ``calendar``).
-- ``calendar``: a positive-length ``RESUME`` or ``RUN`` mode (``mode_calendar`` 1 or
-  2) starts inside an unavailability window; a ``RESUME`` mode's time outside windows
-  in ``[start, end)`` differs from its duration, or it ends inside a window (it
-  would have ended as the window opened).
+- ``calendar``: a positive-length ``RESUME``, ``RUN`` or ``LOADS`` mode
+  (``mode_calendar`` 1, 2 or 4) starts inside an unavailability window; a ``RESUME``
+  mode's time outside windows in ``[start, end)`` differs from its duration, or it
+  ends inside a window (it would have ended as the window opened); a ``LOADS`` mode
+  does not end when its equal loads, each started outside windows (waiting for a
+  window's end when the previous one ends inside it) and run through, are done.
 - ``overlap``: on one machine, ordered by (start, end, index), each operation must
   start at or after the previous one's end plus the setup between their families
   (a setup pauses inside windows: it counts only time outside them); it must also
@@ -33,6 +35,7 @@ Rules (``Violation.rule``):
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,7 +99,11 @@ def check(data: ProblemData, schedule: Schedule) -> list[Violation]:
                 "ineligible", (o,), f"operation {o} on machine {mach[o]} (eligible: {allowed})"
             )
         )
-    stretched = eligible & (kind == 1) & (duration > 0) if data.has_windows else eligible & False
+    stretched = (
+        eligible & ((kind == 1) | (kind == 4)) & (duration > 0)
+        if data.has_windows
+        else eligible & False
+    )
     for o in np.flatnonzero(eligible & ~stretched & (end - start != duration)).tolist():
         out.append(
             Violation(
@@ -126,9 +133,44 @@ def _durations(data: ProblemData, mach: np.ndarray) -> tuple[np.ndarray, np.ndar
     return duration, kind, eligible
 
 
+def _modes_of(data: ProblemData, mach: np.ndarray) -> np.ndarray:
+    """The mode index of each operation on its machine (-1 if ineligible)."""
+    match = data.mode_machine == mach[data.mode_op]
+    modes = np.full(data.num_ops, -1, np.int64)
+    modes[data.mode_op[match]] = np.flatnonzero(match)
+    return modes
+
+
+def _after_loads(data: ProblemData, m: int, s: int, p: int, loads: int) -> int:
+    """End of ``loads`` equal loads from ``s``, one at a time: a load that would begin
+    inside a window begins at its end."""
+    t, each = s, p // loads
+    windows = data.windows(m)
+    i = 0
+    for _ in range(loads):
+        while i < len(windows) and windows[i][1] <= t:
+            i += 1
+        if i < len(windows) and windows[i][0] <= t:
+            t = windows[i][1]
+        t += each
+    return t
+
+
+def _meeting(data: ProblemData, m: int, a: int, b: int) -> list[tuple[int, int]]:
+    """Machine ``m``'s windows that end after ``a`` and start at or before ``b``."""
+    windows = data.windows(m)
+    first = bisect.bisect_right([hi for _, hi in windows], a)
+    out = []
+    for lo, hi in windows[first:]:
+        if lo > b:
+            break
+        out.append((lo, hi))
+    return out
+
+
 def _off_time(data: ProblemData, m: int, a: int, b: int) -> int:
     """Time of ``[a, b)`` inside machine ``m``'s windows (each window measured apart)."""
-    return sum(max(0, min(b, hi) - max(a, lo)) for lo, hi in data.windows(m))
+    return sum(max(0, min(b, hi) - max(a, lo)) for lo, hi in _meeting(data, m, a, b))
 
 
 def _calendar_violations(
@@ -143,9 +185,11 @@ def _calendar_violations(
     out: list[Violation] = []
     if not data.has_windows:
         return out
-    for o in np.flatnonzero(eligible & ((kind == 1) | (kind == 2)) & (duration > 0)).tolist():
+    staged = (kind == 1) | (kind == 2) | (kind == 4)
+    modes = _modes_of(data, mach)
+    for o in np.flatnonzero(eligible & staged & (duration > 0)).tolist():
         m, s, e = int(mach[o]), int(start[o]), int(end[o])
-        for lo, hi in data.windows(m):
+        for lo, hi in _meeting(data, m, min(s, e) - 1, max(s, e)):
             if lo <= s < hi:
                 out.append(
                     Violation(
@@ -162,6 +206,18 @@ def _calendar_violations(
                         (o,),
                         f"operation {o} on machine {m} ends at "
                         f"{e}, inside the unavailability window [{lo}, {hi})",
+                    )
+                )
+        if kind[o] == 4:
+            expected = _after_loads(data, m, s, int(duration[o]), int(data.mode_loads[modes[o]]))
+            if e != expected:
+                out.append(
+                    Violation(
+                        "calendar",
+                        (o,),
+                        f"operation {o} on machine {m}: its "
+                        f"{data.mode_loads[modes[o]]} loads from {s} end at "
+                        f"{expected}, not {e}",
                     )
                 )
         if kind[o] == 1:
@@ -293,7 +349,7 @@ def _window_violations(
         m = int(mach[o])
         if not 0 <= m < data.num_machines or kind[o] == 3 or (kind[o] != 0 and duration[o] > 0):
             continue
-        for a, b in data.windows(m):
+        for a, b in _meeting(data, m, int(min(start[o], end[o])) - 1, int(max(start[o], end[o]))):
             # positive length: [s, e) meets [a, b); zero length: a < s < b.
             hit = (start[o] < b and a < end[o]) if end[o] > start[o] else (a < start[o] < b)
             if hit:

@@ -137,8 +137,10 @@ def _place(
 def _end_from(data: ProblemData, mode: int, s: int) -> int:
     """End of ``mode`` started at ``s`` (a fixed start)."""
     d = int(data.mode_duration[mode])
-    if d > 0 and data.has_windows and data.mode_calendar[mode] == calendar.RESUME:
-        return calendar.work_end(s, d, data.windows(int(data.mode_machine[mode])))
+    kind = int(data.mode_calendar[mode])
+    if d > 0 and data.has_windows and kind in (calendar.RESUME, calendar.LOADS):
+        windows = data.windows(int(data.mode_machine[mode]))
+        return calendar.place(s, d, kind, windows, int(data.mode_loads[mode]))[1]
     return s + d
 
 
@@ -152,7 +154,7 @@ def placement(data: ProblemData, mode: int, lower: int) -> tuple[int, int]:
     if kind == calendar.BLOCK or d == 0:
         s = earliest_start(data, m, d, lower)
         return s, s + d
-    return calendar.place(lower, d, kind, data.windows(m))
+    return calendar.place(lower, d, kind, data.windows(m), int(data.mode_loads[mode]))
 
 
 def earliest_start(data: ProblemData, machine: int, duration: int, lower: int) -> int:

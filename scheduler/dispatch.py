@@ -120,6 +120,7 @@ def dispatch(data: ProblemData, rule: str = DEFAULT_RULE, seed: int = 0) -> Sche
         rule_code(rule),
         make_state(seed),
         data.mode_calendar,
+        data.mode_loads,
     )
     if conflicts:
         raise PinConflictError(

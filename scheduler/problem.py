@@ -19,9 +19,11 @@ reference):
   default) must not overlap one; ``RESUME`` (attended work) starts outside them and
   pauses inside them, so its elapsed span depends on where it starts; ``RUN``
   (started by an operator, then unattended) starts outside them and runs through;
-  ``FREE`` ignores them. Setups pause inside windows (a setter does not work off
-  shift): the next operation starts once ``setup`` units of time outside windows have
-  passed since the previous one ended.
+  ``FREE`` ignores them; ``LOADS`` runs as ``mode_loads`` equal fixture loads, each
+  started outside them and run through (a CNC machine whose operator loads it).
+  Setups pause inside windows (a setter does not work off shift): the next operation
+  starts once ``setup`` units of time outside windows have passed since the previous
+  one ended.
 - ``transport[m1, m2]``: minimum lag between the end of an operation on ``m1`` and the
   start of the same job's next operation on ``m2``.
 - ``fixed_machine[o]`` / ``fixed_start[o]`` (``-1`` = free): pin an operation, e.g. one
@@ -81,6 +83,7 @@ class ProblemData:
     fixed_machine: IntArray = None  # type: ignore[assignment]  # None = default, filled in
     fixed_start: IntArray = None  # type: ignore[assignment]  # None = default, filled in
     mode_calendar: IntArray = None  # type: ignore[assignment]  # None = default, filled in
+    mode_loads: IntArray = None  # type: ignore[assignment]  # None = default, filled in
     name: str = ""
     job_names: tuple[str, ...] = field(default=())
     machine_names: tuple[str, ...] = field(default=())
@@ -111,6 +114,7 @@ class ProblemData:
         vec("fixed_machine", -1, n_ops)
         vec("fixed_start", -1, n_ops)
         vec("mode_calendar", 0, len(self.mode_machine))
+        vec("mode_loads", 1, len(self.mode_machine))
         put(self, "setup", _NO_SETUP if self.setup is None else _frozen(self.setup, 3))
         put(
             self,
@@ -225,10 +229,20 @@ class ProblemData:
             raise ProblemDataError(
                 f"operation {dup // m}: machine {dup % m} listed twice in its alternatives"
             )
-        for i in np.flatnonzero((self.mode_calendar < 0) | (self.mode_calendar > 3)):
+        for i in np.flatnonzero((self.mode_calendar < 0) | (self.mode_calendar > 4)):
             raise ProblemDataError(
                 f"operation {self.mode_op[i]}: mode_calendar {self.mode_calendar[i]} "
-                "(0 block, 1 resume, 2 run, 3 free)"
+                "(0 block, 1 resume, 2 run, 3 free, 4 loads)"
+            )
+        for i in np.flatnonzero(self.mode_loads < 1):
+            raise ProblemDataError(
+                f"operation {self.mode_op[i]}: mode_loads {self.mode_loads[i]} < 1"
+            )
+        loads = self.mode_calendar == 4
+        for i in np.flatnonzero(loads & (self.mode_duration % self.mode_loads != 0)):
+            raise ProblemDataError(
+                f"operation {self.mode_op[i]}: duration {md[i]} is not a whole number of "
+                f"its {self.mode_loads[i]} equal loads"
             )
         self._check_jobs()
         self._check_setup_transport()

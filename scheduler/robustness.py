@@ -119,6 +119,8 @@ def _plan_arrays(data: ProblemData, schedule: Schedule) -> dict[str, np.ndarray]
     nominal[data.mode_op[match]] = data.mode_duration[match]
     kind = np.zeros(n, np.int64)
     kind[data.mode_op[match]] = data.mode_calendar[match]
+    loads = np.ones(n, np.int64)
+    loads[data.mode_op[match]] = data.mode_loads[match]
     for o in np.flatnonzero(nominal < 0).tolist():
         raise ValueError(f"operation {o}: machine {machine[o]} is not eligible")
     order = np.lexsort((np.arange(n), schedule.end, schedule.start))
@@ -142,6 +144,7 @@ def _plan_arrays(data: ProblemData, schedule: Schedule) -> dict[str, np.ndarray]
         "earliest": earliest,
         "job_last": np.ascontiguousarray(data.job_op_ptr[1:] - 1),
         "kind": kind,
+        "loads": loads,
     }
 
 
@@ -200,6 +203,7 @@ def evaluate_plan(
         int(n_samples),
         make_state(seed),
         plan["kind"],
+        plan["loads"],
     )
     return RobustnessResult(
         makespan,

@@ -54,8 +54,9 @@ def decode(
     for o in range(n):
         if fixed[o] >= 0:
             start[o], end[o] = fixed[o], fixed[o] + dur[o]
-            if kind[o] == calendar.RESUME and dur[o] > 0:
-                end[o] = calendar.work_end(fixed[o], dur[o], data.windows(mach[o]))
+            if kind[o] in (calendar.RESUME, calendar.LOADS) and dur[o] > 0:
+                loads = int(data.mode_loads[ms[o]])
+                end[o] = calendar.place(fixed[o], dur[o], kind[o], data.windows(mach[o]), loads)[1]
             seqs[mach[o]].append(o)
             seqs[mach[o]].sort(key=lambda x: start[x])
     # latest end before a later fixed operation of the same job
@@ -96,7 +97,7 @@ def decode(
                 t = _windows_clear(data, k, t, dur[o])
                 e = t + dur[o]
             else:
-                t, e = calendar.place(t, dur[o], kind[o], windows)
+                t, e = calendar.place(t, dur[o], kind[o], windows, int(data.mode_loads[ms[o]]))
             if i == len(seq):
                 break
             if calendar.setup_done(e, _setup(data, k, o, seq[i]), windows) <= start[seq[i]]:
@@ -232,9 +233,21 @@ def random_problem(
         window_end=[b for w in windows for _, b in w],
         fixed_machine=fixed_machine,
         fixed_start=fixed_start,
-        # every calendar kind (block, resume, run, free), from a stream of its own
-        mode_calendar=np.random.default_rng(seed + 7919).integers(0, 4, size=data.num_modes),
+        **_calendar_kinds(data, seed),
     )
+
+
+def _calendar_kinds(data: ProblemData, seed: int) -> dict[str, np.ndarray]:
+    """Every calendar kind (block, resume, run, free, loads) from a stream of its own;
+    a LOADS mode gets a number of loads that divides its duration."""
+    rng = np.random.default_rng(seed + 7919)
+    kinds = rng.integers(0, 5, size=data.num_modes)
+    loads = np.ones(data.num_modes, np.int64)
+    for i in np.flatnonzero(kinds == 4):
+        d = int(data.mode_duration[i])
+        divisors = [c for c in range(1, d + 1) if d % c == 0] or [1]
+        loads[i] = divisors[int(rng.integers(0, len(divisors)))]
+    return {"mode_calendar": kinds, "mode_loads": loads}
 
 
 def job_head(data: ProblemData, v: int, r: list[int], p: list[int]) -> int:

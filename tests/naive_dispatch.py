@@ -58,6 +58,11 @@ def dispatch_naive(
          for i in range(data.op_mode_ptr[o], data.op_mode_ptr[o + 1])}
         for o in range(n_ops)
     ]  # fmt: skip
+    loads_of = [
+        {int(data.mode_machine[i]): int(data.mode_loads[i])
+         for i in range(data.op_mode_ptr[o], data.op_mode_ptr[o + 1])}
+        for o in range(n_ops)
+    ]  # fmt: skip
     job_of = data.op_job.tolist()
     first_of = data.job_op_ptr[:-1].tolist()
     last_of = (data.job_op_ptr[1:] - 1).tolist()
@@ -107,7 +112,7 @@ def dispatch_naive(
                 t = int(_clear_of_windows(data, m, t, d))
                 e = t + d
             else:
-                t, e = calendar.place(t, d, kind, windows)
+                t, e = calendar.place(t, d, kind, windows, loads_of[o][m])
             if d == 0 and last > o and end[last] == t == start[last] and k == passed[m]:
                 t += 1
                 continue
@@ -122,8 +127,9 @@ def dispatch_naive(
             return t, e, k
 
     def pin_end(r: int, m: int) -> int:
-        if kinds[r][m] == calendar.RESUME and durs[r][m] > 0:
-            return calendar.work_end(fixed[r], durs[r][m], data.windows(m))
+        if kinds[r][m] in (calendar.RESUME, calendar.LOADS) and durs[r][m] > 0:
+            return calendar.place(fixed[r], durs[r][m], kinds[r][m], data.windows(m),
+                                  loads_of[r][m])[1]  # fmt: skip
         return fixed[r] + durs[r][m]
 
     def priority(j: int, d: int) -> float:
@@ -203,14 +209,11 @@ def montecarlo_naive(
     job_of = data.op_job.tolist()
     first = set(data.job_op_ptr[:-1].tolist())
     nominal = [dict(data.modes(o))[machine[o]] for o in range(n)]
-    kinds = [
-        int(
-            data.mode_calendar[
-                data.op_mode_ptr[o] + [m for m, _ in data.modes(o)].index(machine[o])
-            ]
-        )
-        for o in range(n)
+    mode_of = [
+        int(data.op_mode_ptr[o]) + [m for m, _ in data.modes(o)].index(machine[o]) for o in range(n)
     ]
+    kinds = [int(data.mode_calendar[i]) for i in mode_of]
+    loads = [int(data.mode_loads[i]) for i in mode_of]
 
     def exp(mean: float) -> float:
         return -mean * math.log(1.0 - rng.uniform())
@@ -259,7 +262,7 @@ def montecarlo_naive(
             elif kind == calendar.BLOCK or d == 0:
                 fin[o] = _clear_of_windows(data, m, t, d) + d
             else:
-                fin[o] = calendar.place(t, d, kind, windows)[1]  # type: ignore[arg-type]
+                fin[o] = _float_place(t, d, kind, windows, loads[o])
         makespans.append(max(fin))
         last = (data.job_op_ptr[1:] - 1).tolist()
         tardiness.append(
@@ -270,3 +273,32 @@ def montecarlo_naive(
             )
         )
     return makespans, tardiness
+
+
+def _float_place(
+    t: float, d: float, kind: int, windows: list[tuple[int, int]], loads: int
+) -> float:
+    """End of a sampled (float) duration ``d`` placed from ``t``: stepped through the
+    windows one by one (each load of ``d / loads`` starts outside them)."""
+
+    def out(x: float) -> float:
+        for a, b in windows:
+            if a <= x < b:
+                return float(b)
+        return x
+
+    t = out(t)
+    if kind == calendar.RUN:
+        return t + d
+    if kind == calendar.LOADS:
+        for _ in range(loads):
+            t = out(t) + d / loads
+        return t
+    left = d  # RESUME: work pauses inside windows
+    while left > 0:
+        t = out(t)
+        nxt = min((a for a, _ in windows if a > t), default=float("inf"))
+        step = min(left, nxt - t)
+        t += step
+        left -= step
+    return t

@@ -46,6 +46,8 @@ import numpy as np
 
 import scheduler
 from scheduler import ProblemData, Schedule
+from scheduler.calendar import LOADS, RESUME
+from scheduler.cpsat.size import unsupported as cpsat_unsupported
 from scheduler.solve import KERNEL_METHODS
 from twin.errors import RunInterrupted, TwinError
 from twin.eventlog import EventLog
@@ -54,7 +56,7 @@ from twin.runs.write import write_run_folder
 from twin.scenario import Scenario, load_scenario
 from twin.scenario.durations import UNIT_SECONDS
 from twin.shopinfo import PlanInfo
-from twin.sim.build import build_problem, shop_info
+from twin.sim.build import build_problem, calendar_cover, shop_info
 from twin.sim.execute import RULES, Execution, execute
 
 __all__ = [
@@ -236,6 +238,20 @@ def plan_scenario(
     return result.schedule, info
 
 
+def for_method(problem: ProblemData, method: str) -> ProblemData:
+    """``problem`` as ``method`` can plan it: CP-SAT declines fixture loads run over
+    shift windows, so for ``cpsat`` they plan as attended work that pauses off shift
+    (the twin, finishing the load under way, is then at most one load earlier)."""
+    if method != "cpsat" or not cpsat_unsupported(problem):
+        return problem
+    log.info("cpsat: fixture loads plan as resumable work (%s)", cpsat_unsupported(problem))
+    loads = problem.mode_calendar == LOADS
+    return problem.replace(
+        mode_calendar=np.where(loads, RESUME, problem.mode_calendar),
+        mode_loads=np.where(loads, 1, problem.mode_loads),
+    )
+
+
 def choose_method(scenario: Scenario, method: str | None) -> tuple[str | None, str | None]:
     """(solver method, dispatch rule) that :func:`simulate` uses for ``method`` (default
     ``scenario.run.scheduling``): exactly one is set."""
@@ -303,10 +319,21 @@ def simulate(
         how, rule = choose_method(scenario, method)
         if how is not None:
             limit = scenario.run.time_limit if time_limit is None else time_limit
+            problem = for_method(problem, how)
             plan, solver = plan_scenario(
                 scenario, problem, how, time_limit=limit, seed=seed, workers=workers,
                 on_solution=on_solution, stop=stop,
             )  # fmt: skip
+            cover = calendar_cover(scenario, problem) if problem.has_windows else None
+            while plan is not None and cover is not None and plan.makespan > cover:
+                # the plan runs past the shifts the problem holds: plan with more of them
+                cover *= 2
+                log.info("plan ends past its calendar windows: planning again to %d", cover)
+                problem = for_method(build_problem(scenario, cover), how)
+                plan, solver = plan_scenario(
+                    scenario, problem, how, time_limit=limit, seed=seed, workers=workers,
+                    on_solution=on_solution, stop=stop,
+                )  # fmt: skip
     if solver is None:
         solver = {"method": rule or "plan", "status": "online" if rule else "given",
                   "makespan": None if plan is None else plan.makespan,

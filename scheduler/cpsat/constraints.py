@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ortools.sat.python import cp_model
 
-from scheduler.calendar import BLOCK, RUN
+from scheduler.calendar import BLOCK, LOADS, RUN
 from scheduler.cpsat.calendar import add_work_clocks
 from scheduler.cpsat.model import Arc, Variables, ZeroPair
 from scheduler.cpsat.padded import padded_lengths
@@ -83,7 +83,7 @@ def _no_overlap_and_windows(v: Variables) -> None:
             m = inst.machine(a)
             per_machine.setdefault(m, []).append(v.interval[a])
             kind = int(data.mode_calendar[a])
-            if kind == BLOCK:
+            if kind in (BLOCK, LOADS):  # loads fit in one stretch: stricter, never wrong
                 blocking.setdefault(m, []).append(v.interval[a])
                 continue
             mixed.add(m)

@@ -108,8 +108,8 @@ def add_complete_hint(v: Variables, schedule: Schedule) -> None:
         o = int(data.mode_op[a])
         chosen = mach[o] == inst.machine(a)
         model.add_hint(var, int(end[o] - start[o]) if chosen else inst.duration(a))
-    for lit, o, at_start, threshold in v.crossings:
-        model.add_hint(lit, bool((start[o] if at_start else end[o]) >= threshold))
+    for var, o, at_start, value in v.crossings:
+        model.add_hint(var, value(int(start[o] if at_start else end[o])))
     for z in v.zero_pairs:
         bound = z.lo if z.other < 0 else int(start[z.other])
         model.add_hint(z.literal, bool(start[z.op] <= bound))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -108,7 +109,10 @@ class Variables:
     length: dict[int, cp_model.IntVar] = field(default_factory=dict)
     work_start: dict[int, Expr] = field(default_factory=dict)
     work_end: dict[int, Expr] = field(default_factory=dict)
-    crossings: list[tuple[cp_model.IntVar, int, bool, int]] = field(default_factory=list)
+    # how to hint each work-clock variable: (variable, op, from its start?, value of t)
+    crossings: list[tuple[cp_model.IntVar, int, bool, Callable[[int], int]]] = field(
+        default_factory=list
+    )
 
     def presence(self, mode: int) -> list[cp_model.IntVar]:
         """Enforcement literals meaning "this mode is chosen" (empty if always)."""

@@ -31,8 +31,10 @@ __all__ = [
     "PADDED",
     "InstanceTooLargeError",
     "ModelSize",
+    "UnsupportedByCpsatError",
     "model_size",
     "plan",
+    "unsupported",
 ]
 
 CIRCUIT = "circuit"  # one circuit per machine: exact setups, k**2 arcs
@@ -47,6 +49,29 @@ SECONDS_PER_PAIR = 3e-5  # a disjunction of a zero-length operation, a transport
 class InstanceTooLargeError(SchedulerError):
     """The CP-SAT model cannot be built within the time limit; the message says how
     large it is and which methods handle the instance."""
+
+
+class UnsupportedByCpsatError(InstanceTooLargeError):
+    """The instance has what the CP-SAT model does not express exactly (fixture loads
+    run over shift windows); the message names it and the methods that handle it."""
+
+
+def unsupported(data: ProblemData) -> str:
+    """Why CP-SAT cannot model ``data`` exactly, or ``""``. A ``LOADS`` mode's span
+    over the windows is a ceiling division of its start: the kernels place it exactly,
+    CP-SAT would need it per load."""
+    if not data.has_windows:
+        return ""
+    loads = np.flatnonzero((data.mode_calendar == 4) & (data.mode_duration > 0))
+    has_windows = np.diff(data.window_ptr) > 0
+    hit = [int(i) for i in loads if has_windows[data.mode_machine[i]]]
+    if not hit:
+        return ""
+    return (
+        f"cpsat does not model fixture loads over shift windows ({len(hit)} mode(s) with "
+        f"mode_calendar LOADS, e.g. operation {int(data.mode_op[hit[0]])}); use --method "
+        "auto, tabu or dispatch (auto runs the search kernels, which place them exactly)"
+    )
 
 
 @dataclass(frozen=True)
@@ -123,6 +148,9 @@ def plan(data: ProblemData, seconds: float, share: float = 1.0) -> str:
         When no model fits; padded setups need no fixed starts (a pad could make two
         pinned operations overlap).
     """
+    why = unsupported(data)
+    if why:
+        raise UnsupportedByCpsatError(why)
     budget = share * seconds
     size = model_size(data)
     if size.build_seconds <= budget:

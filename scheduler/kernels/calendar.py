@@ -8,15 +8,16 @@ compiles once per type. ``lo:hi`` is the machine's slice of the window arrays.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 from numba import njit
 
-__all__ = ["BLOCK", "FREE", "RESUME", "RUN", "first_after", "on_time", "place", "setup_done",
-           "work_end"]  # fmt: skip
+__all__ = ["BLOCK", "FREE", "LOADS", "RESUME", "RUN", "first_after", "loads_end", "on_time",
+           "place", "setup_done", "work_end"]  # fmt: skip
 
-BLOCK, RESUME, RUN, FREE = 0, 1, 2, 3
+BLOCK, RESUME, RUN, FREE, LOADS = 0, 1, 2, 3, 4
 
 T = Any  # a time: int64 when decoding and dispatching, float64 in Monte Carlo
 
@@ -60,16 +61,40 @@ def work_end(s: T, p: T, lo: int, hi: int, window_start: np.ndarray, window_end:
 
 
 @njit(cache=True, nogil=True)
+def loads_end(
+    s: T, each: T, loads: int, lo: int, hi: int, window_start: np.ndarray, window_end: np.ndarray
+) -> T:
+    """When ``loads`` loads of ``each``, the first begun at ``s`` (outside every
+    window), are done: each starts outside a window and runs through; the loads that
+    start before a window opens run as one span."""
+    left = loads
+    t = s
+    while left > 0:
+        t = on_time(t, lo, hi, window_start, window_end)
+        w = first_after(t, lo, hi, window_end)
+        n = left
+        if w < hi and each > 0:
+            n = min(left, max(1, math.ceil((window_start[w] - t) / each)))
+        t = t + n * each
+        left -= n
+    return t
+
+
+@njit(cache=True, nogil=True)
 def place(
-    t: T, p: T, kind: int, lo: int, hi: int, window_start: np.ndarray, window_end: np.ndarray
-) -> tuple[T, T]:
-    """(start, end) of a positive-length ``RESUME``, ``RUN`` or ``FREE`` run placed at the
-    earliest at ``t`` (``BLOCK`` runs and zero-length ones keep their callers' rules)."""
+    t: T, p: T, kind: int, loads: int, lo: int, hi: int, window_start: np.ndarray,
+    window_end: np.ndarray,
+) -> tuple[T, T]:  # fmt: skip
+    """(start, end) of a positive-length ``RESUME``, ``RUN``, ``FREE`` or ``LOADS`` run
+    placed at the earliest at ``t`` (``BLOCK`` runs and zero-length ones keep their
+    callers' rules)."""
     if kind == FREE or lo == hi:
         return t, t + p
     s = on_time(t, lo, hi, window_start, window_end)
     if kind == RUN:
         return s, s + p
+    if kind == LOADS:  # integer times: the duration is a whole number of loads
+        return s, loads_end(s, p // loads, loads, lo, hi, window_start, window_end)
     return s, work_end(s, p, lo, hi, window_start, window_end)
 
 

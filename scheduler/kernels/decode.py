@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from scheduler.kernels.calendar import BLOCK, FREE, RESUME, place, setup_done, work_end
+from scheduler.kernels.calendar import BLOCK, FREE, LOADS, RESUME, place, setup_done
 from scheduler.kernels.rng import rand_below
 from scheduler.problem import IntArray, ProblemData
 
@@ -57,6 +57,7 @@ class KernelData(NamedTuple):
     fixed_start: IntArray
     mach_ptr: IntArray  # capacity CSR: machine k owns slots mach_ptr[k]:mach_ptr[k+1]
     mode_calendar: IntArray  # how each mode meets the windows (scheduler.calendar)
+    mode_loads: IntArray  # equal fixture loads of a LOADS mode
 
 
 def machine_capacity(data: ProblemData) -> IntArray:
@@ -83,6 +84,7 @@ def kernel_data(data: ProblemData) -> KernelData:
         data.fixed_start,
         machine_capacity(data),
         data.mode_calendar,
+        data.mode_loads,
     )
 
 
@@ -110,7 +112,7 @@ def _placed(kd: KernelData, k: int, mode: int, p: int, t: int) -> tuple[int, int
         t = push_past_windows(t, p, k, kd.window_ptr, kd.window_start, kd.window_end)
         return t, t + p
     lo, hi = kd.window_ptr[k], kd.window_ptr[k + 1]
-    s, e = place(t, p, kind, lo, hi, kd.window_start, kd.window_end)
+    s, e = place(t, p, kind, kd.mode_loads[mode], lo, hi, kd.window_start, kd.window_end)
     return s, e
 
 
@@ -195,9 +197,11 @@ def decode(
             k = mach[o]
             start[o] = kd.fixed_start[o]
             end[o] = start[o] + kd.mode_duration[ms[o]]
-            if has_win and kd.mode_calendar[ms[o]] == RESUME and end[o] > start[o]:
-                end[o] = work_end(start[o], kd.mode_duration[ms[o]], kd.window_ptr[k],
-                                  kd.window_ptr[k + 1], kd.window_start, kd.window_end)  # fmt: skip
+            kind = kd.mode_calendar[ms[o]]
+            if has_win and (kind == RESUME or kind == LOADS) and end[o] > start[o]:  # noqa: SIM109
+                end[o] = place(start[o], kd.mode_duration[ms[o]], kind, kd.mode_loads[ms[o]],
+                               kd.window_ptr[k], kd.window_ptr[k + 1], kd.window_start,
+                               kd.window_end)[1]  # fmt: skip
             base = kd.mach_ptr[k]
             i = 0
             while i < mlen[k] and start[seq[base + i]] <= start[o]:

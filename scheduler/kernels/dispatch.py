@@ -48,7 +48,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from scheduler.kernels.calendar import BLOCK, FREE, RESUME, place, setup_done, work_end
+from scheduler.kernels.calendar import BLOCK, FREE, LOADS, RESUME, place, setup_done
 from scheduler.kernels.montecarlo import skip_windows, uniform
 
 __all__ = [
@@ -103,7 +103,7 @@ def _earliest_start(
     static side data. Setups pause in windows; the mode's calendar kind says how the
     operation meets them (:mod:`scheduler.calendar`)."""
     (op_family, setup, window_ptr, window_start, window_end, res_ptr, res_op, res_end, fixed,
-     mode_calendar) = sd  # fmt: skip
+     mode_calendar, mode_loads) = sd  # fmt: skip
     fam = op_family[o]
     last = ms[_LAST, m]
     lo, hi = ms[_WIN, m], window_ptr[m + 1]
@@ -121,7 +121,7 @@ def _earliest_start(
             t = int(skip_windows(t, d, lo, hi, window_start, window_end))
             e = t + d
         else:
-            t, e = place(t, d, kind, lo, hi, window_start, window_end)
+            t, e = place(t, d, kind, mode_loads[i], lo, hi, window_start, window_end)
         # The checker orders equal zero-length operations by index: keep that order.
         if (
             d == 0
@@ -344,6 +344,7 @@ def dispatch_kernel(
     rule: int,
     rng_state: np.ndarray,
     mode_calendar: np.ndarray,
+    mode_loads: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Build one schedule with ``rule``; returns machine, start, end per operation and
     the number of pinned starts that their job predecessors made impossible.
@@ -360,7 +361,7 @@ def dispatch_kernel(
     n_setup_fam = setup.shape[1] if setup.shape[0] > 0 else 1
     # Backlog buckets per machine x setup family x calendar kind: within one bucket a
     # longer mode never completes earlier (kinds differ in how they meet windows).
-    n_kind = 4 if window_start.shape[0] > 0 and np.any(mode_calendar != BLOCK) else 1
+    n_kind = 5 if window_start.shape[0] > 0 and np.any(mode_calendar != BLOCK) else 1
     n_fam = n_setup_fam * n_kind
     work_left, ops_left = _static_priorities(job_op_ptr, op_mode_ptr, mode_duration)
     pin_dur, res_ptr, res_op, _ = _pinned(
@@ -373,12 +374,13 @@ def dispatch_kernel(
             continue
         for i in range(op_mode_ptr[o], op_mode_ptr[o + 1]):
             m = mode_machine[i]
-            if m == pin_machine[o] and mode_calendar[i] == RESUME:
-                pin_end[o] = work_end(fixed_start[o], pin_dur[o], window_ptr[m],
-                                      window_ptr[m + 1], window_start, window_end)  # fmt: skip
+            if m == pin_machine[o] and mode_calendar[i] in (RESUME, LOADS):
+                pin_end[o] = place(fixed_start[o], pin_dur[o], mode_calendar[i], mode_loads[i],
+                                   window_ptr[m], window_ptr[m + 1], window_start,
+                                   window_end)[1]  # fmt: skip
     res_end = pin_end[res_op]
     sd = (op_family, setup, window_ptr, window_start, window_end, res_ptr, res_op, res_end,
-          fixed_start, mode_calendar)  # fmt: skip
+          fixed_start, mode_calendar, mode_loads)  # fmt: skip
     ms = np.zeros((5, n_mach), np.int64)
     ms[_LAST, :] = -1
     ms[_WIN, :] = window_ptr[:n_mach]

@@ -36,7 +36,7 @@ import math
 import numpy as np
 from numba import njit
 
-from scheduler.kernels.calendar import BLOCK, FREE, place, setup_done
+from scheduler.kernels.calendar import BLOCK, FREE, LOADS, loads_end, on_time, place, setup_done
 from scheduler.kernels.rng import rand_next
 
 __all__ = [
@@ -126,6 +126,7 @@ def montecarlo_kernel(
     n_samples: int,
     state: np.ndarray,
     kind: np.ndarray,
+    loads: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Makespan and total weighted tardiness of ``n_samples`` runs of one plan.
 
@@ -134,7 +135,7 @@ def montecarlo_kernel(
     job (``-1`` = none); ``earliest[o]`` is the release of the job of ``o`` (its first
     operation only) raised to a pinned start; ``job_last[j]`` is the last operation of
     job ``j``. ``state`` (uint64[1]) is advanced in place. ``kind[o]`` is the calendar
-    kind of the planned mode of ``o``.
+    kind of the planned mode of ``o`` and ``loads[o]`` its number of fixture loads.
     """
     n_ops = order.shape[0]
     n_mach = mtbf.shape[0]
@@ -175,7 +176,12 @@ def montecarlo_kernel(
             elif k == BLOCK or d == 0.0:
                 end[o] = skip_windows(t, d, lo, hi, window_start, window_end) + d
             else:
-                _, end[o] = place(t, d, k, lo, hi, window_start, window_end)
+                c = loads[o]
+                if k == LOADS and c > 1:  # sampled durations: loads of d / c each
+                    s0 = on_time(t, lo, hi, window_start, window_end)
+                    end[o] = loads_end(s0, d / c, c, lo, hi, window_start, window_end)
+                else:
+                    _, end[o] = place(t, d, k, 1, lo, hi, window_start, window_end)
         cmax = 0.0
         twt = 0.0
         for idx in range(n_ops):

@@ -105,7 +105,7 @@ def _decode(data: ProblemData, assignment: tuple[int, ...], jobs: list[int]) -> 
                 (fixed < b and a < fixed + d) if d > 0 else (a < fixed < b) for a, b in windows
             ):
                 return None
-        elif kind in (1, 2):
+        elif kind in (1, 2, 4):
             while _inside(t, windows):
                 t += 1
             if fixed >= 0 and _inside(fixed, windows):
@@ -114,7 +114,16 @@ def _decode(data: ProblemData, assignment: tuple[int, ...], jobs: list[int]) -> 
             if t > fixed:
                 return None
             t = fixed
-        start[o], end[o] = t, (_after_work(t, d, windows) if kind == 1 else t + d)
+        end_o = t + d
+        if kind == 1:
+            end_o = _after_work(t, d, windows)
+        elif kind == 4:  # equal loads, each begun outside windows, run through
+            end_o, each = t, d // int(data.mode_loads[mode])  # type: ignore[index]
+            for _ in range(int(data.mode_loads[mode])):  # type: ignore[index]
+                while _inside(end_o, windows):
+                    end_o += 1
+                end_o += each
+        start[o], end[o] = t, end_o
         mach_last[k] = o
     return Schedule(np.array(assignment, np.int64), start, end)
 

@@ -28,6 +28,7 @@ def _problem(
     extras: bool,
     min_duration: int,
     max_duration: int,
+    loads: bool,
 ) -> ProblemData:
     m = draw(st.integers(1, max_machines))
     n_jobs = draw(st.integers(1, max_jobs))
@@ -67,11 +68,16 @@ def _problem(
         optional["fixed_machine"], optional["fixed_start"] = fm, fs
     if draw(st.booleans()):
         optional.update(draw(_windows(m, [(k, s, e) for k, s, e in fixed.values()])))
-        if draw(st.booleans()):  # calendar kinds: block, resume, run, free
-            n_modes = sum(len(op) for job in jobs for op in job)
-            optional["mode_calendar"] = draw(
-                st.lists(st.integers(0, 3), min_size=n_modes, max_size=n_modes)
-            )
+        if draw(st.booleans()):  # calendar kinds: block, resume, run, free, loads
+            durations = [d for job in jobs for op in job for _, d in op]
+            kinds = draw(st.lists(st.integers(0, 4 if loads else 3), min_size=len(durations),
+                                  max_size=len(durations)))  # fmt: skip
+            loads = [
+                draw(st.sampled_from([c for c in range(1, d + 1) if d % c == 0] or [1]))
+                if k == 4 else 1
+                for k, d in zip(kinds, durations, strict=True)
+            ]  # fmt: skip
+            optional["mode_calendar"], optional["mode_loads"] = kinds, loads
     return ProblemData.from_jobs(jobs, num_machines=m, **optional)
 
 
@@ -127,7 +133,9 @@ def problems(
     *,
     min_duration: int = 0,
     max_duration: int = 9,
+    loads: bool = True,
 ) -> st.SearchStrategy[ProblemData]:
     """Small valid, feasible instances; ``extras`` adds release/due/setups/windows/
-    transport/fixed operations, each present or not."""
-    return _problem(max_jobs, max_machines, max_ops, extras, min_duration, max_duration)
+    transport/fixed operations, each present or not; ``loads=False`` leaves out the
+    LOADS calendar kind (which CP-SAT declines)."""
+    return _problem(max_jobs, max_machines, max_ops, extras, min_duration, max_duration, loads)

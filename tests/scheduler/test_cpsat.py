@@ -48,7 +48,7 @@ def solved(data: ProblemData, **kwargs: object) -> Schedule:
 
 
 @FAST
-@given(problems(max_jobs=4, max_machines=3, max_ops=3, extras=True))
+@given(problems(max_jobs=4, max_machines=3, max_ops=3, extras=True, loads=False))
 def test_every_schedule_passes_check(data: ProblemData) -> None:
     """Random small instances with every extra: feasible, checked, left-shifted, consistent."""
     result = solve_cpsat(data, time_limit=1.0, workers=1)
@@ -61,7 +61,7 @@ def test_every_schedule_passes_check(data: ProblemData) -> None:
 
 
 @FAST
-@given(problems(max_jobs=3, max_machines=2, max_ops=2, extras=True))
+@given(problems(max_jobs=3, max_machines=2, max_ops=2, extras=True, loads=False))
 def test_optimal_makespan_matches_brute_force(data: ProblemData) -> None:
     """On tiny instances the proven optimum equals the exhaustive one."""
     expected = brute_force(data)
@@ -72,7 +72,7 @@ def test_optimal_makespan_matches_brute_force(data: ProblemData) -> None:
 
 
 @FAST
-@given(problems(max_jobs=3, max_machines=2, max_ops=2, extras=True))
+@given(problems(max_jobs=3, max_machines=2, max_ops=2, extras=True, loads=False))
 def test_optimal_tardiness_matches_brute_force(data: ProblemData) -> None:
     """Total weighted tardiness: the proven optimum equals the exhaustive one."""
     expected = brute_force(data, "tardiness")
@@ -83,7 +83,7 @@ def test_optimal_tardiness_matches_brute_force(data: ProblemData) -> None:
 
 
 @FAST
-@given(problems(max_jobs=3, max_machines=2, max_ops=2, extras=True))
+@given(problems(max_jobs=3, max_machines=2, max_ops=2, extras=True, loads=False))
 def test_hint_is_complete_and_feasible(data: ProblemData) -> None:
     """Fixing every variable to its hint still solves: the hint is complete and
     feasible (circuit arcs and zero-length literals included), and comes back as is."""
@@ -302,7 +302,7 @@ def random_instance(n_jobs: int, n_machines: int, n_ops: int, seed: int) -> Prob
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(problems(max_jobs=6, max_machines=3, max_ops=3, extras=True))
+@given(problems(max_jobs=6, max_machines=3, max_ops=3, extras=True, loads=False))
 def test_lns_never_worsens_and_stays_feasible(data: ProblemData) -> None:
     """Two LNS threads from a start schedule return a checked schedule no worse."""
     inst = Instance.of(data)
@@ -355,7 +355,7 @@ def test_infeasible_hint_is_not_trusted() -> None:
 
 
 @FAST
-@given(problems(max_jobs=4, max_machines=3, max_ops=3, extras=True))
+@given(problems(max_jobs=4, max_machines=3, max_ops=3, extras=True, loads=False))
 def test_greedy_start_is_feasible(data: ProblemData) -> None:
     """The earliest-completion-time start (the default hint and horizon) passes check."""
     start = greedy_schedule(Instance.of(data))

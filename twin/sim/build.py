@@ -11,8 +11,18 @@
   3D-print operation is estimated as whole plates (build + cool-down per plate, and
   post-processing once). Setups by product family, transport times between stations,
   release (rounded up), due (rounded down) and weight (= order priority) come from the
-  scenario. Shift calendars are not given to the scheduler (its operations cannot be
-  interrupted, the shop's can); the twin applies them when it executes the plan.
+  scenario. Each station's shift calendar (with its dated holidays and make-up days)
+  becomes its units' unavailability windows, and each mode says how the twin's unit
+  meets them (:mod:`scheduler.calendar`): manual work (``attendance: cycle``) pauses
+  off shift and resumes (``RESUME``); a machine its operator loads (``attendance:
+  load``) runs fixture loads that begin on shift and run through (``LOADS``, exact
+  when each load is a whole number of time units and there is no setup per lot,
+  else ``RESUME``, at most one load later than the twin); a print build starts on
+  shift and runs through (``RUN``); unattended and outsourced work ignores the
+  calendar (``FREE``); setups pause off shift. Robot-tended and operator-pool
+  stations plan as ``RESUME`` on the station's calendar. Windows
+  cover ``cover`` time units from 0 (default: :func:`calendar_cover`). Operator
+  pools, robots and dated maintenance windows are not in the plan yet.
 - :func:`shop_info`: the scenario reduced to what the KPIs read.
 - :func:`build_shop`: the SimPy units of :mod:`models`, their robots, transport fleet
   and buffers, each unit with its own random stream.
@@ -43,6 +53,7 @@ from models.distributions import Constant, Distribution
 from models.maintenance import MaintenanceCrew, PlannedMaintenance
 from models.operators import Staff
 from scheduler import ProblemData
+from scheduler.calendar import FREE, LOADS, RESUME, RUN
 from twin.scenario import Scenario, Station
 from twin.shopinfo import JobInfo, OpInfo, ShopInfo, UnitInfo
 from twin.sim.staffing import Handling, build_staff, handling_of, operator_names
@@ -51,6 +62,8 @@ __all__ = [
     "Shop",
     "build_problem",
     "build_shop",
+    "calendar_cover",
+    "calendar_kind",
     "ceil_time",
     "printer_estimate",
     "processing_units",
@@ -112,7 +125,68 @@ def nominal_time(station: Station, quantity: int, cycle: float, handling: float 
     return quantity * cycle + handling
 
 
-def build_problem(scenario: Scenario) -> ProblemData:
+def calendar_kind(station: Station) -> int:
+    """How the station's work meets its calendar, as a :mod:`scheduler.calendar` kind."""
+    if station.kind == "printer3d":
+        return RUN
+    if station.kind == "outsourced" or station.needs == "setup":
+        return FREE
+    return RESUME
+
+
+def calendar_cover(scenario: Scenario, problem: ProblemData) -> int:
+    """How far the windows reach by default: the last release plus twice the work per
+    machine stretched by the least staffed calendar, plus two periods (a plan that
+    ends later is planned again with twice the cover: see :func:`twin.run.plan_scenario`)."""
+    shares = []
+    periods = [0.0]
+    for name in {s.calendar for s in scenario.stations if s.calendar}:
+        period, on = scenario.calendar_intervals(name)
+        shares.append(sum(b - a for a, b in on) / period)
+        periods.append(period)
+    share = max(min(shares, default=1.0), 0.05)
+    durations = problem.mode_duration[problem.op_mode_ptr[:-1]]
+    work = float(durations.sum()) / max(1, problem.num_machines)
+    t0 = float(problem.release.max()) if problem.num_jobs else 0.0
+    return math.ceil(t0 + 2.0 * work / share + 2.0 * max(periods))
+
+
+def _calendar_windows(
+    scenario: Scenario, units: list[tuple[str, Station]], cover: int
+) -> dict[str, list[int]]:
+    """Off-shift windows ``[off, on)`` of every unit up to ``cover``, on the integer
+    grid (off rounded down, on up: the plan never counts on a fraction of a shift)."""
+    calendars = _calendars(scenario)
+    per_station: dict[str, list[tuple[int, int]]] = {}
+    ptr, starts, ends = [0], [], []
+    for _, station in units:
+        if station.id not in per_station:
+            windows: list[tuple[int, int]] = []
+            cal = calendars.get(station.calendar) if station.calendar else None
+            if cal is not None and not cal.is_always:
+                t = 0.0
+                while t < cover:
+                    off = cal.next_off(t)
+                    if off >= cover or not math.isfinite(off):
+                        break
+                    on = cal.next_on(off)
+                    a, b = math.floor(off + 1e-9), math.ceil(min(on, 2.0**52) - 1e-9)
+                    if windows and a <= windows[-1][1]:
+                        windows[-1] = (windows[-1][0], max(windows[-1][1], b))
+                    elif b > a:
+                        windows.append((a, b))
+                    if not math.isfinite(on):
+                        break
+                    t = on
+            per_station[station.id] = windows
+        for a, b in per_station[station.id]:
+            starts.append(a)
+            ends.append(b)
+        ptr.append(len(starts))
+    return {"window_ptr": ptr, "window_start": starts, "window_end": ends}
+
+
+def build_problem(scenario: Scenario, cover: int | None = None) -> ProblemData:
     """The scheduler's view of the scenario's orders (see the module docstring)."""
     units = processing_units(scenario)
     index: dict[str, list[int]] = {}
@@ -125,6 +199,16 @@ def build_problem(scenario: Scenario) -> ProblemData:
     job_op_ptr, op_mode_ptr = [0], [0]
     mode_machine: list[int] = []
     mode_duration: list[int] = []
+    mode_calendar: list[int] = []
+    mode_loads: list[int] = []
+    kinds = {s.id: calendar_kind(s) for s in scenario.stations}
+    # stations whose operator loads each fixture load on shift (no robot, no pool)
+    staffed = {s.id for s in scenario.stations if _pooled(scenario, s.id)}
+    by_load = {
+        s.id for s in scenario.stations
+        if s.needs == "load" and s.calendar and s.id not in tending(scenario)
+        and s.id not in staffed and s.kind not in ("printer3d", "outsourced", "robot")
+    }  # fmt: skip
     op_family: list[int] = []
     products = {p.id: (p, fam_index[p.family_name]) for p in scenario.products}
     # per operation, besides quantity x cycle: the handling of every fixture load and
@@ -164,6 +248,13 @@ def build_problem(scenario: Scenario) -> ProblemData:
                             d = 1
                 mode_machine += machines
                 mode_duration += [d] * len(machines)
+                kind, n_loads = kinds[station_id], 1
+                if station_id in by_load and d > 0 and not extra:
+                    n_loads = -(-quantity // parts)
+                    exact = abs(value - d) <= 1e-9 * max(1.0, value)
+                    kind, n_loads = (LOADS, n_loads) if exact and d % n_loads == 0 else (kind, 1)
+                mode_calendar += [kind] * len(machines)
+                mode_loads += [n_loads] * len(machines)
             op_mode_ptr.append(len(mode_machine))
             op_family.append(family)
         job_op_ptr.append(len(op_mode_ptr) - 1)
@@ -191,7 +282,7 @@ def build_problem(scenario: Scenario) -> ProblemData:
                 transport[i, k] = ceil_time(scenario.travel_time(origin.id, dest.id))
         if transport.any():
             optional["transport"] = transport
-    return ProblemData(
+    problem = ProblemData(
         len(units),
         np.asarray(job_op_ptr, np.int64),
         np.asarray(op_mode_ptr, np.int64),
@@ -199,6 +290,23 @@ def build_problem(scenario: Scenario) -> ProblemData:
         np.asarray(mode_duration, np.int64),
         **optional,  # type: ignore[arg-type]
     )
+    if not any(s.calendar for _, s in units):
+        return problem
+    if cover is None:
+        cover = calendar_cover(scenario, problem)
+    windows = _calendar_windows(scenario, units, cover)
+    if not windows["window_start"]:
+        return problem
+    return problem.replace(
+        **windows,
+        mode_calendar=np.asarray(mode_calendar, np.int64),
+        mode_loads=np.asarray(mode_loads, np.int64),
+    )
+
+
+def _pooled(scenario: Scenario, station: str) -> bool:
+    """True when an operator pool runs ``station`` (its operators' calendars rule)."""
+    return any(p.skills is None or station in p.skills for p in scenario.operators or [])
 
 
 def shop_info(scenario: Scenario) -> ShopInfo:

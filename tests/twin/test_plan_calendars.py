@@ -1,0 +1,151 @@
+"""Plans the shop can follow: the scheduler sees the shift calendars, so a planned run
+without randomness starts and ends every operation exactly when the plan says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import twin
+from scheduler import check
+from scheduler.calendar import FREE, LOADS, RESUME
+from twin.scenario import Scenario
+from twin.sim.build import build_problem
+
+
+def _shift_shop(scheduling: str, start: str | None = "2026-11-02T00:00:00") -> Scenario:
+    """Three stations on a 07:00-16:00 day shift with a lunch break, weekends off: a
+    manual lathe (attended: its cycles pause off shift), a CNC mill whose operator
+    loads each lot (attended by load) with family setups that pause off shift, and an
+    unattended washer that runs at night. Lots of 3-11 hours each: most span a
+    night."""
+    rng = np.random.default_rng(7)
+    orders = []
+    for i in range(9):
+        orders.append({
+            "id": f"O{i}", "product": "shaft" if i % 2 else "flange",
+            "quantity": int(rng.integers(4, 12)), "release": int(rng.integers(0, 600)),
+        })  # fmt: skip
+    data: dict[str, Any] = {
+        "name": "shifts",
+        "time_unit": "min",
+        "calendars": {
+            "day": {
+                "shifts": [["07:00", "16:00"]],
+                "breaks": [["12:00", "12:30"]],
+                "days_off": ["sat", "sun"],
+            },
+        },
+        "stations": [
+            {"id": "lathe", "kind": "manual", "count": 2, "calendar": "day"},
+            {
+                "id": "mill",
+                "kind": "cnc",
+                "calendar": "day",
+                "setup": {"default": 45, "families": {"flanges": {"shafts": 50}}},
+            },
+            {"id": "washer", "kind": "generic", "calendar": "day", "unattended": True},
+        ],
+        "products": [
+            {
+                "id": "shaft",
+                "family": "shafts",
+                "routing": [
+                    {"stations": {"lathe": 37}},
+                    {"stations": {"mill": 23}},
+                    {"stations": {"washer": 9}},
+                ],
+            },
+            {
+                "id": "flange",
+                "family": "flanges",
+                "routing": [
+                    {"stations": {"mill": 41}},
+                    {"stations": {"lathe": 29}},
+                    {"stations": {"washer": 11}},
+                ],
+            },
+        ],
+        "orders": orders,
+        "run": {
+            "breakdowns": False,
+            "variability": False,
+            "scheduling": scheduling,
+            "time_limit": 3,
+            "objective": "makespan",
+        },
+    }
+    if start is not None:
+        data["start"] = start
+    return Scenario.from_dict(data)
+
+
+def test_calendars_become_windows_and_kinds() -> None:
+    problem = build_problem(_shift_shop("auto"))
+    assert problem.has_calendar_modes
+    names = problem.machine_names
+    lathe = names.index("lathe#1")
+    # Monday 2 Nov: off until 07:00, lunch 12:00-12:30, off 16:00 to Tuesday 07:00
+    assert problem.windows(lathe)[:3] == [(0, 420), (720, 750), (960, 1860)]
+    # the weekend: Friday 16:00 to Monday 07:00
+    assert (4 * 1440 + 960, 7 * 1440 + 420) in problem.windows(lathe)
+    kinds = dict(zip([names[m] for m in problem.mode_machine], problem.mode_calendar, strict=True))
+    assert kinds["lathe#1"] == RESUME and kinds["mill"] == LOADS and kinds["washer"] == FREE
+    # the mill runs one fixture load per part (loading.parts 1): a lot of q parts is q loads
+    qty = [o.quantity for o in _shift_shop("auto").orders]
+    mill = names.index("mill")
+    for i in np.flatnonzero(problem.mode_machine == mill):
+        assert problem.mode_loads[i] == qty[problem.op_job[problem.mode_op[i]]]
+
+
+@pytest.mark.parametrize("method", ["dispatch", "tabu", "auto"])
+def test_the_twin_follows_a_calendar_plan_exactly(method: str) -> None:
+    run = twin.simulate(_shift_shop("auto"), method=method, time_limit=3)
+    plan = run.plan
+    assert plan is not None and check(run.problem, plan) == []
+    spans = [
+        e - s for s, e in zip(plan.start.tolist(), plan.end.tolist(), strict=True) if e - s > 0
+    ]  # the plan stretches attended work over nights: some span more than a shift
+    assert max(spans) > 540
+    starts = {(r[3], r[4]): r[0] for r in run.log.where("op_start")}
+    ends = {(r[3], r[4]): r[0] for r in run.log.where("op_end")}
+    ptr = run.problem.job_op_ptr
+    for j in range(run.problem.num_jobs):
+        for k, o in enumerate(range(ptr[j], ptr[j + 1])):
+            assert starts[(j, k)] == pytest.approx(plan.start[o]), (j, k)
+            assert ends[(j, k)] == pytest.approx(plan.end[o]), (j, k)
+    assert run.kpis.plan_adherence == 1.0 and run.kpis.start_delay_p95 == 0.0
+    assert run.kpis.makespan == pytest.approx(plan.makespan)
+
+
+def test_a_plan_that_would_outrun_its_windows_is_planned_again() -> None:
+    """Windows cover a bound of the plan's length; a plan past them is re-planned with
+    twice the cover, never silently run past the last shift the plan knew."""
+    scenario = _shift_shop("auto")
+    small = build_problem(scenario, cover=3000)
+    assert max(small.window_end) <= 3000 + 1440 * 3
+    run = twin.simulate(scenario, method="dispatch")
+    assert run.plan is not None
+    assert run.plan.makespan <= max(run.problem.window_end)
+    assert check(run.problem, run.plan) == []
+
+
+def test_a_cpsat_plan_treats_loads_as_resumable_and_the_twin_is_never_later() -> None:
+    """CP-SAT declines fixture loads over shift windows: its plan counts them as work
+    that pauses off shift. The twin finishes the load under way before it pauses, so
+    every operation starts and ends no later than planned."""
+    run = twin.simulate(_shift_shop("auto"), method="cpsat", time_limit=3)
+    plan = run.plan
+    assert plan is not None and check(run.problem, plan) == []
+    assert LOADS not in run.problem.mode_calendar.tolist()
+    starts = {(r[3], r[4]): r[0] for r in run.log.where("op_start")}
+    ends = {(r[3], r[4]): r[0] for r in run.log.where("op_end")}
+    ptr = run.problem.job_op_ptr
+    early = 0
+    for j in range(run.problem.num_jobs):
+        for k, o in enumerate(range(ptr[j], ptr[j + 1])):
+            assert starts[(j, k)] <= plan.start[o] + 1e-9 and ends[(j, k)] <= plan.end[o] + 1e-9
+            early += ends[(j, k)] < plan.end[o] - 1e-9
+    assert early > 0  # some load did run over a break
