@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -33,6 +34,13 @@ def _os_error(exc: OSError) -> str:
     return f"{where}{exc.strerror or exc}"
 
 
+def _exit_interrupted() -> None:
+    """Exit 130, ignoring Ctrl-C from now on: a signal still pending from a C extension
+    (or pressed again) must not turn the exit into a death by SIGINT during shutdown."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(EXIT_INTERRUPTED)
+
+
 def run(argv: Sequence[str] | None = None) -> None:
     """Run the typer app with ``argv`` and map every way it can end to an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -44,10 +52,10 @@ def run(argv: Sequence[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         print("twin: interrupted", file=sys.stderr)
-        sys.exit(EXIT_INTERRUPTED)
+        _exit_interrupted()
     except Interrupted as exc:
         print(f"twin: interrupted: {_one_line(str(exc))}", file=sys.stderr)
-        sys.exit(EXIT_INTERRUPTED)
+        _exit_interrupted()
     except typer.TyperException as exc:  # click's usage errors (typer vendors click)
         if type(exc).__name__ == "NoArgsIsHelpError":  # bare `twin`: help was printed
             sys.exit(0)
