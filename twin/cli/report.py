@@ -30,14 +30,38 @@ IMAGE_EXTRA = 'pip install "shopfloor-twin[image]"'
 
 @app.command("report")
 def report_command(
-    run_dir: Annotated[Path, typer.Argument(help="Output folder of 'twin run'.")],
+    run_dirs: Annotated[
+        list[Path],
+        typer.Argument(help="Output folder of 'twin run' (with --compare: run or sweep folders)."),
+    ],
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="HTML file (default RUN_DIR/report.html).")
+    ] = None,
+    compare: Annotated[
+        bool,
+        typer.Option(
+            "--compare",
+            help="Compare the folders side by side (default --out comparison.html).",
+        ),
+    ] = False,
+    baseline: Annotated[
+        str | None, typer.Option(help="With --compare: the point to compare against.")
     ] = None,
 ) -> None:
     """Write one self-contained HTML report (KPIs, Gantt, states, OEE) that works offline."""
     from twin.plot.report import write_report
 
+    if compare:
+        from twin.cli.sweep import compare_report
+
+        path = compare_report(run_dirs, out, baseline)
+        typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        return
+    if len(run_dirs) != 1:
+        raise CliError(
+            f"expected one run folder, got {len(run_dirs)} (to compare folders: --compare)"
+        )
+    run_dir = run_dirs[0]
     if not run_dir.is_dir():
         raise CliError(f"{run_dir}: not a run folder (expected the output folder of 'twin run')")
     target = out if out is not None else run_dir / "report.html"
