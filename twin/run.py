@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,7 @@ from twin.scenario.durations import UNIT_SECONDS
 from twin.shopinfo import PlanInfo
 from twin.sim.build import build_problem, calendar_cover, shop_info
 from twin.sim.execute import RULES, Execution, execute
+from twin.sim.hint import online_hint
 
 __all__ = [
     "KERNEL_METHODS",
@@ -200,11 +202,15 @@ def plan_scenario(
     workers: int | None = None,
     on_solution: Callable[[float, float], None] | None = None,
     stop: threading.Event | None = None,
+    warm_start: bool = True,
 ) -> tuple[Schedule | None, dict[str, Any]]:
     """Solve the scenario's orders with ``method``; returns (plan, solver summary).
 
     The numba search kernels that ``auto`` and ``tabu`` use are compiled (or loaded
     from numba's disk cache) first, so that cost never eats into ``time_limit``.
+    ``warm_start``: the search methods start from a deterministic online dispatch run
+    of the twin (:func:`twin.sim.hint.online_hint`, by due date when orders have due
+    dates, else most work remaining); its time counts in ``time_limit``.
     ``on_solution(objective, seconds)`` hears each improving plan (a live incumbent).
     Setting ``stop`` ends the solve early and raises :class:`RunInterrupted`.
     """
@@ -218,9 +224,18 @@ def plan_scenario(
 
         log.debug("search kernels ready in %.2f s", warmup())
     objective, weights = plan_objective(scenario, problem)
+    hint, hint_info = None, {}
+    if warm_start and method in ("auto", "tabu", "cpsat") and scenario.arrivals is None:
+        t0 = time.perf_counter()
+        rule = "edd" if any(o.due is not None for o in scenario.orders) else "mwkr"
+        hint = online_hint(scenario, problem, rule)
+        spent = time.perf_counter() - t0
+        time_limit = max(1.0, time_limit - spent)
+        hint_info = {"warm_start": rule if hint is not None else None,
+                     "warm_start_seconds": round(spent, 3)}  # fmt: skip
     result = scheduler.solve(
         problem, method, time_limit=time_limit, seed=seed, workers=workers,
-        objective=objective, weights=weights, on_solution=on_solution, stop=stop,
+        objective=objective, weights=weights, on_solution=on_solution, stop=stop, hint=hint,
     )  # fmt: skip
     if stop is not None and stop.is_set():
         raise RunInterrupted("planning")
@@ -232,6 +247,7 @@ def plan_scenario(
         "solve_seconds": result.solve_seconds,
         "objective": result.objective,
         "objective_kind": scenario_objective(scenario),
+        **hint_info,
     }
     if result.schedule is None:
         raise TwinError(f"{method} found no plan within {time_limit:g} s: {result.message}")

@@ -3,6 +3,7 @@ without randomness starts and ends every operation exactly when the plan says.""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,9 +11,10 @@ import pytest
 
 import twin
 from scheduler import check
-from scheduler.calendar import FREE, LOADS, RESUME
+from scheduler.calendar import FREE, LOADS, RESUME, RUN
 from twin.scenario import Scenario
-from twin.sim.build import build_problem
+from twin.sim.build import build_problem, calendar_kind, tending
+from twin.sim.hint import online_hint
 
 
 def _shift_shop(scheduling: str, start: str | None = "2026-11-02T00:00:00") -> Scenario:
@@ -149,3 +151,28 @@ def test_a_cpsat_plan_treats_loads_as_resumable_and_the_twin_is_never_later() ->
             assert starts[(j, k)] <= plan.start[o] + 1e-9 and ends[(j, k)] <= plan.end[o] + 1e-9
             early += ends[(j, k)] < plan.end[o] - 1e-9
     assert early > 0  # some load did run over a break
+
+
+def test_the_pilot_stations_meet_their_calendars_as_the_twin_runs_them() -> None:
+    scenario = twin.load_scenario(
+        Path(__file__).resolve().parents[2] / "scenarios" / "pilot_workshop.yaml"
+    )
+    robots = tending(scenario)
+    kind = {s.id: calendar_kind(s, robots.get(s.id)) for s in scenario.stations}
+    assert kind["manual_lathe"] == RESUME  # the machinist runs the whole cycle
+    assert kind["cnc_lathe"] == LOADS  # the operator loads each part on shift
+    # the cell's robot is unattended (a robot's default): the cell runs lights-out
+    assert scenario.station("cell_robot").is_unattended and kind["cell_vmc"] == FREE
+    assert kind["printer_slm"] == RUN and kind["harden"] == FREE
+
+
+def test_a_plan_starts_from_the_twins_online_dispatch() -> None:
+    """The search starts from a deterministic online run of the twin (most work
+    remaining without due dates), left-shifted onto the calendars: never worse."""
+    scenario = _shift_shop("auto")
+    problem = build_problem(scenario)
+    hint = online_hint(scenario, problem, "mwkr")
+    assert hint is not None and check(problem, hint) == []
+    run = twin.simulate(scenario, time_limit=3)
+    assert run.solver["warm_start"] == "mwkr"
+    assert run.plan is not None and run.plan.makespan <= hint.makespan

@@ -14,13 +14,15 @@
   scenario. Each station's shift calendar (with its dated holidays and make-up days)
   becomes its units' unavailability windows, and each mode says how the twin's unit
   meets them (:mod:`scheduler.calendar`): manual work (``attendance: cycle``) pauses
-  off shift and resumes (``RESUME``); a machine its operator loads (``attendance:
-  load``) runs fixture loads that begin on shift and run through (``LOADS``, exact
-  when each load is a whole number of time units and there is no setup per lot,
-  else ``RESUME``, at most one load later than the twin); a print build starts on
-  shift and runs through (``RUN``); unattended and outsourced work ignores the
-  calendar (``FREE``); setups pause off shift. Robot-tended and operator-pool
-  stations plan as ``RESUME`` on the station's calendar. Windows
+  off shift and resumes (``RESUME``); a machine its operator or an attended robot
+  loads runs fixture loads that begin on shift and run through (``LOADS``, when each
+  load is a whole number of time units and there is no setup per lot, else
+  ``RESUME``, at most one load later than the twin); a print build starts on shift
+  and runs through (``RUN``); unattended and outsourced work, and machines an
+  unattended robot loads, ignore the calendar (``FREE``); setups pause off shift.
+  The plan is exact for a machine its own operator loads; with a robot or an
+  operator pool the twin may wait for them (an unload waits for the shift, a busy
+  operator), which the plan does not see yet. Windows
   cover ``cover`` time units from 0 (default: :func:`calendar_cover`). Operator
   pools, robots and dated maintenance windows are not in the plan yet.
 - :func:`shop_info`: the scenario reduced to what the KPIs read.
@@ -125,13 +127,19 @@ def nominal_time(station: Station, quantity: int, cycle: float, handling: float 
     return quantity * cycle + handling
 
 
-def calendar_kind(station: Station) -> int:
-    """How the station's work meets its calendar, as a :mod:`scheduler.calendar` kind."""
+def calendar_kind(station: Station, robot: Station | None = None) -> int:
+    """How the station's work meets its calendar, as a :mod:`scheduler.calendar` kind
+    (``LOADS`` where a person or an attended robot starts each fixture load: the
+    caller falls back to ``RESUME`` when the loads are not whole time units)."""
     if station.kind == "printer3d":
         return RUN
-    if station.kind == "outsourced" or station.needs == "setup":
+    if station.kind == "outsourced":
         return FREE
-    return RESUME
+    if robot is not None:  # the robot loads: on its shifts unless it is unattended
+        return FREE if robot.is_unattended or not robot.calendar else LOADS
+    if station.needs == "setup":
+        return FREE
+    return RESUME if station.needs == "cycle" else LOADS
 
 
 def calendar_cover(scenario: Scenario, problem: ProblemData) -> int:
@@ -201,14 +209,8 @@ def build_problem(scenario: Scenario, cover: int | None = None) -> ProblemData:
     mode_duration: list[int] = []
     mode_calendar: list[int] = []
     mode_loads: list[int] = []
-    kinds = {s.id: calendar_kind(s) for s in scenario.stations}
-    # stations whose operator loads each fixture load on shift (no robot, no pool)
-    staffed = {s.id for s in scenario.stations if _pooled(scenario, s.id)}
-    by_load = {
-        s.id for s in scenario.stations
-        if s.needs == "load" and s.calendar and s.id not in tending(scenario)
-        and s.id not in staffed and s.kind not in ("printer3d", "outsourced", "robot")
-    }  # fmt: skip
+    robots = tending(scenario)
+    kinds = {s.id: calendar_kind(s, robots.get(s.id)) for s in scenario.stations}
     op_family: list[int] = []
     products = {p.id: (p, fam_index[p.family_name]) for p in scenario.products}
     # per operation, besides quantity x cycle: the handling of every fixture load and
@@ -249,10 +251,11 @@ def build_problem(scenario: Scenario, cover: int | None = None) -> ProblemData:
                 mode_machine += machines
                 mode_duration += [d] * len(machines)
                 kind, n_loads = kinds[station_id], 1
-                if station_id in by_load and d > 0 and not extra:
+                if kind == LOADS:  # whole loads of whole time units, no setup per lot
                     n_loads = -(-quantity // parts)
-                    exact = abs(value - d) <= 1e-9 * max(1.0, value)
-                    kind, n_loads = (LOADS, n_loads) if exact and d % n_loads == 0 else (kind, 1)
+                    exact = d > 0 and not extra and abs(value - d) <= 1e-9 * max(1.0, value)
+                    if not (exact and d % n_loads == 0):
+                        kind, n_loads = RESUME, 1
                 mode_calendar += [kind] * len(machines)
                 mode_loads += [n_loads] * len(machines)
             op_mode_ptr.append(len(mode_machine))
@@ -302,11 +305,6 @@ def build_problem(scenario: Scenario, cover: int | None = None) -> ProblemData:
         mode_calendar=np.asarray(mode_calendar, np.int64),
         mode_loads=np.asarray(mode_loads, np.int64),
     )
-
-
-def _pooled(scenario: Scenario, station: str) -> bool:
-    """True when an operator pool runs ``station`` (its operators' calendars rule)."""
-    return any(p.skills is None or station in p.skills for p in scenario.operators or [])
 
 
 def shop_info(scenario: Scenario) -> ShopInfo:
