@@ -5,7 +5,11 @@ Each job gets a uniform number of operations; each operation a uniform number of
 eligible machines, chosen as a random subset; each (operation, machine) pair a uniform
 integer duration. Optionally, release dates are uniform, and due dates are the release
 plus ``due_factor`` times the job's mean total work (the sum over its operations of
-the mean duration of their alternatives), as in the tardiness literature.
+the mean duration of their alternatives), as in the tardiness literature. With a
+``shift`` calendar every machine works ``on`` units and is off ``off`` units, over and
+over (each machine's cycle starts at a random phase), and every alternative meets the
+off time as ``calendar`` says (:mod:`scheduler.calendar`; ``mixed`` draws a kind per
+machine).
 """
 
 from __future__ import annotations
@@ -14,9 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from scheduler.calendar import KINDS
 from scheduler.problem import ProblemData
 
-__all__ = ["generate"]
+__all__ = ["CALENDARS", "generate"]
+
+#: ``calendar`` values: one kind for every mode, or a kind drawn per machine.
+CALENDARS = (*(k for k in KINDS if k != "loads"), "mixed")
 
 Range = int | tuple[int, int]
 
@@ -50,6 +58,8 @@ def generate(
     due_factor: float | None = None,
     weights: Range | None = None,
     name: str = "",
+    shift: tuple[int, int] | None = None,
+    calendar: str = "resume",
 ) -> ProblemData:
     """A random instance; the same arguments and seed give the same instance.
 
@@ -73,6 +83,12 @@ def generate(
         ``None`` = no due dates.
     weights
         Tardiness weights: a number or ``(lo, hi)`` (lo >= 1); ``None`` = 1.
+    shift
+        ``(on, off)``: each machine works ``on`` and rests ``off`` time units, in turn
+        (both >= 1); windows reach past any left-shifted schedule. ``None`` = always on.
+    calendar
+        How operations meet the off time: ``block``, ``resume``, ``run``, ``free`` or
+        ``mixed`` (a kind drawn per machine among the four).
     """
     for label, value in (("jobs", jobs), ("machines", machines)):
         if not isinstance(value, (int, np.integer)) or value < 1:
@@ -92,6 +108,16 @@ def generate(
     if due_factor is not None and not due_factor > 0:
         raise ValueError(f"due_factor must be > 0, got {due_factor!r}")
     wts = None if weights is None else _range("weights", weights, 1)
+    if shift is not None:
+        on, off = int(shift[0]), int(shift[1])
+        if on < 1 or off < 1:
+            raise ValueError(f"shift: on and off must be >= 1, got {shift!r}")
+        if calendar == "block" and on < dur[1]:
+            raise ValueError(
+                f"shift: a {on}-unit shift cannot hold a {dur[1]}-unit operation that may not pause"
+            )
+    if calendar not in CALENDARS:
+        raise ValueError(f"calendar: expected one of {', '.join(CALENDARS)}, got {calendar!r}")
 
     rng = np.random.default_rng(seed)
     ops = rng.integers(n_ops[0], n_ops[1], size=jobs, endpoint=True)
@@ -117,7 +143,48 @@ def generate(
         optional["due"] = release_dates + np.ceil(due_factor * work).astype(np.int64)
     if wts is not None:
         optional["weight"] = rng.integers(wts[0], wts[1], size=jobs, endpoint=True)
+    if shift is not None:
+        longest = int(np.maximum.reduceat(mode_duration, op_mode_ptr[:-1]).sum())
+        optional.update(
+            _shifts(
+                rng, machines, shift, calendar, mode_machine, mode_duration, release_dates, longest
+            )
+        )
     label = name or f"gen_{jobs}x{machines}_s{seed if isinstance(seed, int) else 'seq'}"
     return ProblemData(
         machines, job_op_ptr, op_mode_ptr, mode_machine, mode_duration, name=label, **optional
     )
+
+
+def _shifts(
+    rng: np.random.Generator,
+    machines: int,
+    shift: tuple[int, int],
+    calendar: str,
+    mode_machine: np.ndarray,
+    mode_duration: np.ndarray,
+    release: np.ndarray,
+    work: int,
+) -> dict[str, Any]:
+    """Off windows of every machine up to a bound no left-shifted schedule passes (the
+    last release plus all the work stretched by the calendar, plus a cycle), and the
+    calendar kind of every mode."""
+    on, off = shift
+    period = on + off
+    reach = int(release.max(initial=0)) + -(-work * period // on) + 2 * period
+    ptr, starts, ends = [0], [], []
+    for _ in range(machines):
+        t = int(rng.integers(0, period))  # the first off window begins here
+        while t < reach:
+            starts.append(t)
+            ends.append(t + off)
+            t += period
+        ptr.append(len(starts))
+    if calendar == "mixed":
+        per_machine = rng.choice([KINDS[k] for k in CALENDARS if k != "mixed"], size=machines)
+        kinds = per_machine[mode_machine]
+    else:
+        kinds = np.full(len(mode_machine), KINDS[calendar], np.int64)
+    # an operation that may not pause must fit in a shift: pause it if it cannot
+    kinds = np.where((kinds == KINDS["block"]) & (mode_duration > on), KINDS["resume"], kinds)
+    return {"window_ptr": ptr, "window_start": starts, "window_end": ends, "mode_calendar": kinds}

@@ -3,13 +3,15 @@ the `twin generate` command that writes its instances."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from scheduler import read_fjs, read_json
+from scheduler import check, read_fjs, read_json, solve
+from scheduler.calendar import KINDS
 from scheduler.generate import generate
 
 
@@ -142,3 +144,29 @@ def test_cli_bad_options(
     assert code == 2
     assert message in err and err.count("\n") == 1
     assert not (tmp_path / "x.fjs").exists()
+
+
+@pytest.mark.parametrize("calendar", ["block", "resume", "run", "free", "mixed"])
+def test_a_shift_calendar_gives_windows_and_kinds(calendar: str) -> None:
+    data = generate(8, 4, seed=3, shift=(120, 60), calendar=calendar, durations=(1, 99))
+    assert data.has_windows and data.num_machines == 4
+    for m in range(4):
+        windows = data.windows(m)
+        assert all(b - a == 60 for a, b in windows)  # off 60, on 120, in turn
+        assert all(a2 - b == 120 for (_, b), (a2, _) in itertools.pairwise(windows))
+    kinds = set(data.mode_calendar.tolist())
+    if calendar == "mixed":
+        assert kinds <= {0, 1, 2, 3}
+    else:
+        assert kinds == {KINDS[calendar]}
+    # every solver's schedule passes the checker on them
+    assert not check(data, solve(data, "dispatch").schedule)
+
+
+def test_a_shift_too_short_for_unpausable_work_is_refused() -> None:
+    with pytest.raises(ValueError, match="cannot hold"):
+        generate(4, 3, durations=(1, 99), shift=(50, 10), calendar="block")
+    with pytest.raises(ValueError, match="on and off must be >= 1"):
+        generate(4, 3, shift=(0, 10))
+    with pytest.raises(ValueError, match="calendar: expected"):
+        generate(4, 3, shift=(100, 10), calendar="sometimes")

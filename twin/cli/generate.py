@@ -22,7 +22,17 @@ _OPTION_OF = {
     "durations": "--durations",
     "release": "--release",
     "due_factor": "--due-factor",
+    "shift": "--shift",
+    "calendar": "--calendar",
 }
+
+
+def _on_off(text: str) -> tuple[int, int]:
+    """``"120-60"`` -> (120, 60): work 120, rest 60."""
+    parts = text.split("-")
+    if len(parts) != 2 or not all(p.strip().isdigit() and int(p) >= 1 for p in parts):
+        raise CliError(f"--shift {text!r}: expected ON-OFF, two whole numbers >= 1 (e.g. 120-60)")
+    return int(parts[0]), int(parts[1])
 
 
 def parse_range(option: str, text: str) -> tuple[int, int]:
@@ -55,17 +65,27 @@ def generate_command(
         typer.Option("--due-factor", help="Due date = release + factor x work (JSON only)."),
     ] = None,
     name: Annotated[str, typer.Option(help="Instance name (default: the file name).")] = "",
+    shift: Annotated[
+        str | None,
+        typer.Option(help="Machine calendar ON-OFF: work ON units, rest OFF, in turn (JSON only)."),
+    ] = None,
+    calendar: Annotated[
+        str,
+        typer.Option(help="How operations meet the off time: block, resume, run, free, mixed."),
+    ] = "resume",
 ) -> None:
     """Generate a random flexible job-shop instance."""
     from scheduler import write_fjs, write_json
-    from scheduler.generate import generate
+    from scheduler.generate import CALENDARS, generate
 
     suffix = out.suffix.lower()
     if suffix not in OUT_SUFFIXES:
         raise CliError(f"--out {out}: expected a .fjs or .json file name")
     check_out_file(out)
-    if suffix == ".fjs" and (release is not None or due_factor is not None):
-        raise CliError("--release/--due-factor need a .json output (.fjs has no dates)")
+    if suffix == ".fjs" and (release is not None or due_factor is not None or shift is not None):
+        raise CliError("--release/--due-factor/--shift need a .json output (.fjs has no dates)")
+    if calendar not in CALENDARS:
+        raise CliError(f"--calendar {calendar!r}: expected one of {', '.join(CALENDARS)}")
     for option, value, most in (("--jobs", jobs, MAX_JOBS), ("--machines", machines, MAX_MACHINES)):
         if not 1 <= value <= most:
             raise CliError(f"{option} must be in 1..{most}, got {value}")
@@ -81,6 +101,8 @@ def generate_command(
             release=None if release is None else parse_range("--release", release),
             due_factor=due_factor,
             name=name or out.stem,
+            shift=None if shift is None else _on_off(shift),
+            calendar=calendar,
         )
     except ValueError as exc:
         message = str(exc)
