@@ -31,6 +31,8 @@ Rules (``Violation.rule``):
   overlaps an unavailability window (a zero-length operation of any kind but
   ``FREE``: when strictly inside it).
 - ``fixed``: a fixed machine or fixed start was not respected.
+- ``resource``: at some instant the operations holding a renewable resource need more
+  units than its capacity.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ RULES = (
     "release",
     "unavailability",
     "fixed",
+    "resource",
 )
 
 
@@ -118,6 +121,44 @@ def check(data: ProblemData, schedule: Schedule) -> list[Violation]:
     out += _job_violations(data, mach, start, end)
     out += _window_violations(data, mach, start, end, duration, kind)
     out += _fixed_violations(data, mach, start)
+    out += _resource_violations(data, mach, start, end, eligible)
+    return out
+
+
+def _resource_violations(
+    data: ProblemData, mach: np.ndarray, start: np.ndarray, end: np.ndarray, eligible: np.ndarray
+) -> list[Violation]:
+    """A sweep over the start and end instants of each resource's holders."""
+    out: list[Violation] = []
+    if not data.has_resources:
+        return out
+    modes = _modes_of(data, mach)
+    res = _arr(data.mode_resource)
+    dem = _arr(data.mode_demand)
+    cap = _arr(data.resource_capacity)
+    for r in range(len(cap)):
+        events: list[tuple[int, int, int]] = []  # (time, +/- units, op): ends sort first
+        for o in np.flatnonzero(eligible).tolist():
+            i = modes[o]
+            if res[i] == r and dem[i] > 0 and end[o] > start[o]:
+                events += [(int(start[o]), int(dem[i]), o), (int(end[o]), -int(dem[i]), o)]
+        events.sort(key=lambda x: (x[0], x[1]))
+        held, holders = 0, set()
+        for t, units, o in events:
+            held += units
+            if units > 0:
+                holders.add(o)
+                if held > cap[r]:
+                    out.append(
+                        Violation(
+                            "resource",
+                            tuple(sorted(holders)),
+                            f"resource {r}: {held} units held at {t}, capacity {cap[r]}",
+                        )
+                    )
+                    break
+            else:
+                holders.discard(o)
     return out
 
 

@@ -53,10 +53,45 @@ def left_shift(data: ProblemData, schedule: Schedule) -> Schedule:
     job_pred[data.job_op_ptr[:-1]] = -1
     start = np.zeros(n, np.int64)
     end = np.zeros(n, np.int64)
+    if data.has_resources:
+        # in the old start order (topological too), so that each operation finds its
+        # pool as the old schedule left it or freer: no start grows (a serial schedule)
+        _topological(n, job_pred, mach_pred)  # refuses cycles
+        holders: dict[int, list[tuple[int, int]]] = {}
+        by_start = np.lexsort((np.arange(n), schedule.end, schedule.start)).tolist()
+        for o in by_start:
+            lb_start, lb_end = _place(data, o, int(modes[o]), start, end, dur, job_pred,
+                                      mach_pred, mach)  # fmt: skip
+            start[o], end[o] = _with_pool(data, o, int(modes[o]), lb_start, lb_end, start, end,
+                                          holders)  # fmt: skip
+        return Schedule(mach, start, end)
     for o in _topological(n, job_pred, mach_pred):
         start[o], end[o] = _place(data, o, int(modes[o]), start, end, dur, job_pred, mach_pred,
                                   mach)  # fmt: skip
     return Schedule(mach, start, end)
+
+
+def _with_pool(
+    data: ProblemData, o: int, mode: int, s: int, e: int, start: IntArray, end: IntArray,
+    holders: dict[int, list[tuple[int, int]]],
+) -> tuple[int, int]:  # fmt: skip
+    """The earliest placement from ``s`` at which the mode's pool has its units free
+    over the whole span (a fixed start stays where it is)."""
+    r, q = int(data.mode_resource[mode]), int(data.mode_demand[mode])
+    if r < 0 or q <= 0:
+        return s, e
+    cap = int(data.resource_capacity[r]) - q
+    others = holders.setdefault(r, [])
+    fixed = data.fixed_start[o] >= 0
+    while e > s and not fixed:
+        points = [s] + [int(start[h]) for h, _ in others if s < start[h] < e]
+        loads = (sum(u for h, u in others if start[h] <= x < end[h]) for x in points)
+        if all(load <= cap for load in loads):
+            break
+        s, e = placement(data, mode, min(int(end[h]) for h, _ in others if end[h] > s))
+    if e > s:
+        others.append((o, q))
+    return s, e
 
 
 def chosen_modes(data: ProblemData, mach: IntArray) -> IntArray:

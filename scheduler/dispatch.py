@@ -101,7 +101,15 @@ def dispatch(data: ProblemData, rule: str = DEFAULT_RULE, seed: int = 0) -> Sche
     PinConflictError
         When a pinned start (``fixed_start``) comes before its job predecessor's end
         plus transport, or before the job's release.
+
+    With renewable resources (operator pools) the heap kernel does not apply (a
+    machine's next start also waits for a unit of its pool): the rule then orders the
+    operations and the decoder places them, each on its machine that completes it
+    first, at the earliest time its machine, job, calendar and pool allow
+    (:func:`_list_schedule`).
     """
+    if data.has_resources:
+        return _list_schedule(data, rule_code(rule), seed)
     machine, start, end, conflicts = dispatch_kernel(
         data.job_op_ptr,
         data.op_mode_ptr,
@@ -128,6 +136,52 @@ def dispatch(data: ProblemData, rule: str = DEFAULT_RULE, seed: int = 0) -> Sche
             "(plus transport) or the job's release"
         )
     return Schedule(machine, start, end)
+
+
+def _list_schedule(data: ProblemData, rule: int, seed: int) -> Schedule:
+    """A serial list schedule for instances with resources: operations in the order of
+    (earliest possible start, the rule's priority), each on its eligible machine with
+    the shortest duration, decoded with gap filling."""
+    from scheduler.kernels.decode import kernel_data
+    from scheduler.search.encoding import decode_schedule
+
+    n, jp = data.num_ops, data.job_op_ptr
+    shortest = np.minimum.reduceat(data.mode_duration, data.op_mode_ptr[:-1])
+    head = np.zeros(n, np.int64)
+    work_left = np.zeros(n, np.int64)
+    for j in range(data.num_jobs):
+        t = int(data.release[j])
+        for o in range(int(jp[j]), int(jp[j + 1])):
+            head[o] = t
+            t += int(shortest[o])
+        left = 0
+        for o in range(int(jp[j + 1]) - 1, int(jp[j]) - 1, -1):
+            left += int(shortest[o])
+            work_left[o] = left
+    job = data.op_job
+    due = np.where(data.due[job] >= 0, data.due[job], np.iinfo(np.int64).max // 4)
+    ops_left = jp[job + 1] - np.arange(n)
+    draw = np.random.default_rng(seed).random(n)
+    key = {
+        _CODES["spt"]: shortest, _CODES["lpt"]: -shortest, _CODES["mwkr"]: -work_left,
+        _CODES["mor"]: -ops_left, _CODES["edd"]: due, _CODES["fifo"]: data.release[job],
+        _CODES["random"]: draw, _CODES["ect"]: head + shortest,
+    }[rule]  # fmt: skip
+    order = np.lexsort((np.arange(n), key, head))
+    ms = data.op_mode_ptr[:-1] + np.array(
+        [int(np.argmin(data.mode_duration[data.op_mode_ptr[o] : data.op_mode_ptr[o + 1]]))
+         for o in range(n)]
+    )  # fmt: skip
+    fixed = data.fixed_machine
+    for o in np.flatnonzero(fixed >= 0).tolist():
+        lo, hi = int(data.op_mode_ptr[o]), int(data.op_mode_ptr[o + 1])
+        ms[o] = lo + int(np.flatnonzero(data.mode_machine[lo:hi] == fixed[o])[0])
+    # the k-th occurrence of a job in OS is its k-th operation, whatever the order
+    os_seq = np.ascontiguousarray(job[order], dtype=np.int64)
+    schedule = decode_schedule(data, kernel_data(data), os_seq, ms.astype(np.int64), True)
+    if schedule is None:
+        raise PinConflictError("a pinned start cannot be kept by the list schedule")
+    return schedule
 
 
 def dispatch_all(

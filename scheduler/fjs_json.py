@@ -52,6 +52,9 @@ _ARRAYS: dict[str, tuple[int, int, int, str]] = {
     "fixed_start": (1, -1, MAX_TIME, "start time"),
     "mode_calendar": (1, 0, 4, "calendar kind (0 block, 1 resume, 2 run, 3 free, 4 loads)"),
     "mode_loads": (1, 1, MAX_DURATION, "number of equal fixture loads"),
+    "resource_capacity": (1, 1, MAX_DURATION, "resource capacity"),
+    "mode_resource": (1, -1, MAX_MODES, "resource index"),
+    "mode_demand": (1, 0, MAX_DURATION, "resource units held"),
 }
 _REQUIRED = ("num_machines", "job_op_ptr", "op_mode_ptr", "mode_machine", "mode_duration")
 # field: (fewest, most, what a value stands for): checked first, so that an empty job

@@ -28,6 +28,10 @@ reference):
   start of the same job's next operation on ``m2``.
 - ``fixed_machine[o]`` / ``fixed_start[o]`` (``-1`` = free): pin an operation, e.g. one
   already running when rescheduling.
+- renewable resources (operator pools, a robot tending several machines):
+  ``resource_capacity[r]`` units, and each mode may hold ``mode_demand[i]`` units of
+  resource ``mode_resource[i]`` (``-1`` = none) over its whole span ``[start, end)``:
+  at no time may the operations holding a resource need more than its capacity.
 """
 
 from __future__ import annotations
@@ -84,6 +88,9 @@ class ProblemData:
     fixed_start: IntArray = None  # type: ignore[assignment]  # None = default, filled in
     mode_calendar: IntArray = None  # type: ignore[assignment]  # None = default, filled in
     mode_loads: IntArray = None  # type: ignore[assignment]  # None = default, filled in
+    resource_capacity: IntArray = None  # type: ignore[assignment]  # None = default, filled in
+    mode_resource: IntArray = None  # type: ignore[assignment]  # None = default, filled in
+    mode_demand: IntArray = None  # type: ignore[assignment]  # None = default, filled in
     name: str = ""
     job_names: tuple[str, ...] = field(default=())
     machine_names: tuple[str, ...] = field(default=())
@@ -115,6 +122,13 @@ class ProblemData:
         vec("fixed_start", -1, n_ops)
         vec("mode_calendar", 0, len(self.mode_machine))
         vec("mode_loads", 1, len(self.mode_machine))
+        vec("mode_resource", -1, len(self.mode_machine))
+        vec("mode_demand", 0, len(self.mode_machine))
+        put(
+            self,
+            "resource_capacity",
+            _frozen([] if self.resource_capacity is None else self.resource_capacity),
+        )
         put(self, "setup", _NO_SETUP if self.setup is None else _frozen(self.setup, 3))
         put(
             self,
@@ -244,9 +258,27 @@ class ProblemData:
                 f"operation {self.mode_op[i]}: duration {md[i]} is not a whole number of "
                 f"its {self.mode_loads[i]} equal loads"
             )
+        self._check_resources()
         self._check_jobs()
         self._check_setup_transport()
         self._check_fixed()
+
+    def _check_resources(self) -> None:
+        cap, res, dem = self.resource_capacity, self.mode_resource, self.mode_demand
+        for r in np.flatnonzero(cap < 1):
+            raise ProblemDataError(f"resource {r}: capacity {cap[r]} (must be >= 1)")
+        for i in np.flatnonzero((res < -1) | (res >= len(cap))):
+            raise ProblemDataError(
+                f"operation {self.mode_op[i]}: resource {res[i]} (resources are 0..{len(cap) - 1})"
+            )
+        for i in np.flatnonzero(dem < 0):
+            raise ProblemDataError(f"operation {self.mode_op[i]}: negative demand {dem[i]}")
+        held = res >= 0
+        for i in np.flatnonzero(held & (dem > cap[np.where(held, res, 0)] if len(cap) else held)):
+            raise ProblemDataError(
+                f"operation {self.mode_op[i]}: demand {dem[i]} exceeds the capacity "
+                f"{cap[res[i]] if len(cap) else 0} of resource {res[i]}"
+            )
 
     def _check_jobs(self) -> None:
         for name in ("release", "weight"):
@@ -331,6 +363,11 @@ class ProblemData:
     @property
     def has_windows(self) -> bool:
         return len(self.window_start) > 0
+
+    @property
+    def has_resources(self) -> bool:
+        """Some mode holds units of a renewable resource."""
+        return bool(np.any((self.mode_resource >= 0) & (self.mode_demand > 0)))
 
     @property
     def has_calendar_modes(self) -> bool:

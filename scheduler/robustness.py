@@ -160,7 +160,19 @@ def evaluate_plan(
     """Run the plan ``n_samples`` times with sampled durations (mean = nominal,
     coefficient of variation ``cv``; ``lognormal``, ``triangular`` or ``fixed``) and,
     optionally, machine breakdowns; the same seed gives the same samples.
+
+    Raises
+    ------
+    ValueError
+        On bad arguments, and for instances with renewable resources: a plan fixes
+        each machine's order but not who in a pool is served first once durations
+        move, so the kernel would have to invent a policy (the twin simulates pools).
     """
+    if data.has_resources:
+        raise ValueError(
+            "evaluate_plan does not model renewable resources (operator pools): simulate "
+            "the plan in the twin instead (twin.simulate with plan=...)"
+        )
     if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
         raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
     if not (math.isfinite(cv) and cv >= 0):

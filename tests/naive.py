@@ -51,6 +51,21 @@ def decode(
     last: dict[int, int] = {}
     fixed = [int(x) for x in data.fixed_start]
     kind = [int(data.mode_calendar[ms[o]]) for o in range(n)]
+    res = [int(data.mode_resource[ms[o]]) for o in range(n)]
+    dem = [int(data.mode_demand[ms[o]]) if res[o] >= 0 else 0 for o in range(n)]
+    placed: list[int] = []
+
+    def crowded(o: int, s: int, e: int) -> bool:
+        """Would ``o`` over ``[s, e)`` overload its resource at some integer instant?"""
+        if dem[o] == 0 or e <= s:
+            return False
+        cap = int(data.resource_capacity[res[o]])
+        return any(
+            dem[o] + sum(dem[h] for h in placed if res[h] == res[o] and start[h] <= x < end[h])
+            > cap
+            for x in range(s, e)
+        )
+
     for o in range(n):
         if fixed[o] >= 0:
             start[o], end[o] = fixed[o], fixed[o] + dur[o]
@@ -59,6 +74,7 @@ def decode(
                 end[o] = calendar.place(fixed[o], dur[o], kind[o], data.windows(mach[o]), loads)[1]
             seqs[mach[o]].append(o)
             seqs[mach[o]].sort(key=lambda x: start[x])
+            placed.append(o)
     # latest end before a later fixed operation of the same job
     latest = [INF] * n
     for j in range(data.num_jobs):
@@ -93,11 +109,15 @@ def decode(
             if i > 0:
                 gap = _setup(data, k, seq[i - 1], o)
                 t = max(t, calendar.setup_done(end[seq[i - 1]], gap, windows))
-            if kind[o] == calendar.BLOCK or (dur[o] == 0 and kind[o] != calendar.FREE):
-                t = _windows_clear(data, k, t, dur[o])
-                e = t + dur[o]
-            else:
-                t, e = calendar.place(t, dur[o], kind[o], windows, int(data.mode_loads[ms[o]]))
+            while True:  # the earliest start the calendar and the resource allow
+                if kind[o] == calendar.BLOCK or (dur[o] == 0 and kind[o] != calendar.FREE):
+                    t = _windows_clear(data, k, t, dur[o])
+                    e = t + dur[o]
+                else:
+                    t, e = calendar.place(t, dur[o], kind[o], windows, int(data.mode_loads[ms[o]]))
+                if not crowded(o, t, e):
+                    break
+                t += 1
             if i == len(seq):
                 break
             if calendar.setup_done(e, _setup(data, k, o, seq[i]), windows) <= start[seq[i]]:
@@ -107,6 +127,7 @@ def decode(
         start[o], end[o] = t, e
         seq.insert(i, o)
         last[k] = i
+        placed.append(o)
     return start, end, mach, seqs
 
 
@@ -187,6 +208,7 @@ def random_problem(
     jobs: int = 5,
     machines: int = 3,
     extras: bool = False,
+    resources: bool = False,
 ) -> ProblemData:
     """A small random instance; with ``extras``: releases, setups, transport, windows
     and a few fixed operations (placed so that the instance stays feasible)."""
@@ -234,7 +256,18 @@ def random_problem(
         fixed_machine=fixed_machine,
         fixed_start=fixed_start,
         **_calendar_kinds(data, seed),
+        **(_resources(data, seed) if resources else {}),
     )
+
+
+def _resources(data: ProblemData, seed: int) -> dict[str, np.ndarray]:
+    """Two pools of 1-2 units; a mode holds none, or 1..capacity units of one."""
+    rng = np.random.default_rng(seed + 104729)
+    cap = rng.integers(1, 3, size=2)
+    res = rng.integers(-1, 2, size=data.num_modes)
+    dem = np.where(res >= 0, rng.integers(1, 3, size=data.num_modes), 0)
+    dem = np.minimum(dem, cap[np.maximum(res, 0)])
+    return {"resource_capacity": cap, "mode_resource": res, "mode_demand": dem}
 
 
 def _calendar_kinds(data: ProblemData, seed: int) -> dict[str, np.ndarray]:

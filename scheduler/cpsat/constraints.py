@@ -35,6 +35,8 @@ def add_constraints(v: Variables) -> None:
         if v.inst.data.has_setups:
             _setups(v)
     _makespan(v)
+    if v.inst.data.has_resources:
+        _resources(v)
     if v.tardiness:
         _tardiness(v)
 
@@ -209,6 +211,23 @@ def _setups(v: Variables) -> None:
             arcs.append((0, 0, empty))
             v.circuit_empty[m] = empty
         model.add_circuit(arcs)
+
+
+def _resources(v: Variables) -> None:
+    """One cumulative per renewable resource over the mode intervals that hold it."""
+    inst = v.inst
+    data = inst.data
+    per_resource: dict[int, tuple[list[cp_model.IntervalVar], list[int]]] = {}
+    for modes in inst.modes:
+        v.clock.tick()
+        for a in modes:
+            r, q = int(data.mode_resource[a]), int(data.mode_demand[a])
+            if r >= 0 and q > 0 and inst.duration(a) > 0:
+                intervals, demands = per_resource.setdefault(r, ([], []))
+                intervals.append(v.interval[a])
+                demands.append(q)
+    for r, (intervals, demands) in per_resource.items():
+        v.model.add_cumulative(intervals, demands, int(data.resource_capacity[r]))
 
 
 def _makespan(v: Variables) -> None:

@@ -40,7 +40,8 @@ def greedy_schedule(inst: Instance) -> Schedule | None:
     data = inst.data
     if np.any(inst.fixed_start >= 0):
         return None
-    if data.num_jobs * data.num_ops > GREEDY_MAX_PAIRS:
+    if data.num_jobs * data.num_ops > GREEDY_MAX_PAIRS or data.has_resources:
+        # (with pools, the dispatch module's list schedule respects them)
         from scheduler.dispatch import DEFAULT_RULE, dispatch  # numba: loaded when needed
 
         return dispatch(data, DEFAULT_RULE)

@@ -58,6 +58,10 @@ class KernelData(NamedTuple):
     mach_ptr: IntArray  # capacity CSR: machine k owns slots mach_ptr[k]:mach_ptr[k+1]
     mode_calendar: IntArray  # how each mode meets the windows (scheduler.calendar)
     mode_loads: IntArray  # equal fixture loads of a LOADS mode
+    resource_capacity: IntArray  # renewable resources (operator pools): units each
+    mode_resource: IntArray  # the resource a mode holds over its span (-1 = none)
+    mode_demand: IntArray  # how many units of it
+    res_slot_ptr: IntArray  # holder slots: resource r owns res_slot_ptr[r]:res_slot_ptr[r+1]
 
 
 def machine_capacity(data: ProblemData) -> IntArray:
@@ -85,7 +89,22 @@ def kernel_data(data: ProblemData) -> KernelData:
         machine_capacity(data),
         data.mode_calendar,
         data.mode_loads,
+        data.resource_capacity,
+        data.mode_resource,
+        data.mode_demand,
+        resource_slots(data),
     )
+
+
+def resource_slots(data: ProblemData) -> IntArray:
+    """CSR pointers giving each resource a slot for every operation that may hold it."""
+    r = len(data.resource_capacity)
+    counts = np.zeros(r, np.int64)
+    if r:
+        held = (data.mode_resource >= 0) & (data.mode_demand > 0)
+        ops = np.unique(data.mode_op[held] * r + data.mode_resource[held])
+        counts = np.bincount(ops % r, minlength=r).astype(np.int64)
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
 
 @njit(cache=True, nogil=True)
@@ -123,6 +142,50 @@ def _after_setup(kd: KernelData, k: int, t: int, gap: int, has_win: bool) -> int
         return t + gap
     return setup_done(t, gap, kd.window_ptr[k], kd.window_ptr[k + 1], kd.window_start,
                       kd.window_end)  # fmt: skip
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _hold(
+    kd: KernelData, mode: int, o: int, spans: bool, holders: IntArray, hcount: IntArray,
+    held: IntArray,
+) -> None:  # fmt: skip
+    """Register ``o`` (placed in ``mode``) as a holder of its mode's resource."""
+    r = kd.mode_resource[mode]
+    if r < 0 or kd.mode_demand[mode] <= 0 or not spans:
+        return
+    holders[kd.res_slot_ptr[r] + hcount[r]] = o
+    hcount[r] += 1
+    held[o] = kd.mode_demand[mode]
+
+
+@njit(cache=True, nogil=True)
+def resource_clash(
+    kd: KernelData, r: int, q: int, t: int, e: int, start: IntArray, end: IntArray,
+    holders: IntArray, hcount: IntArray, held: IntArray,
+) -> int:  # fmt: skip
+    """``t`` when ``q`` more units of resource ``r`` fit over ``[t, e)`` beside its
+    holders; else the earliest end of a holder after ``t`` (the next time a unit may
+    come free: try again from there)."""
+    base = kd.res_slot_ptr[r]
+    cap = kd.resource_capacity[r] - q
+    # the load only rises where a holder starts: check at t and at each start in (t, e)
+    first_free = int(INF)
+    for a in range(hcount[r] + 1):
+        at = t if a == hcount[r] else start[holders[base + a]]
+        if at < t or at >= e:
+            continue
+        load = 0
+        for b in range(hcount[r]):
+            h = holders[base + b]
+            if start[h] <= at < end[h]:
+                load += held[h]
+        if load > cap:
+            for b in range(hcount[r]):
+                h = holders[base + b]
+                if end[h] > t and start[h] < e and end[h] < first_free:
+                    first_free = end[h]
+            return first_free
+    return t
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -182,6 +245,11 @@ def decode(
     for k in range(m):
         mlen[k] = 0
         last_pos[k] = -1
+    has_res = kd.res_slot_ptr[-1] > 0
+    n_res = kd.resource_capacity.shape[0]
+    holders = np.empty(kd.res_slot_ptr[-1], np.int64)
+    hcount = np.zeros(n_res, np.int64)
+    held = np.zeros(n if has_res else 0, np.int64)  # units each placed operation holds
     has_fixed = False
     for o in range(n):
         mach[o] = kd.mode_machine[ms[o]]
@@ -208,8 +276,10 @@ def decode(
                 i += 1
             _insert(seq, base, mlen[k], i, o)
             mlen[k] += 1
+            if has_res:
+                _hold(kd, ms[o], o, end[o] > start[o], holders, hcount, held)
     makespan = 0
-    append_only = not active and not has_fixed and not has_setup and not has_win
+    append_only = not active and not has_fixed and not has_setup and not has_win and not has_res
     for g in range(os_seq.shape[0]):
         j = os_seq[g]
         o = next_op[j]
@@ -256,6 +326,13 @@ def decode(
                     t, e = _placed(kd, k, ms[o], p, t)
                 else:
                     e = t + p
+                r = kd.mode_resource[ms[o]]
+                if has_res and r >= 0 and kd.mode_demand[ms[o]] > 0 and e > t:
+                    free = resource_clash(kd, r, kd.mode_demand[ms[o]], t, e, start, end,
+                                          holders, hcount, held)  # fmt: skip
+                    if free > t:  # the pool is busy then: try from its next release
+                        ready = free
+                        continue
                 if i == mlen[k]:
                     break
                 nxt = seq[base + i]
@@ -270,6 +347,8 @@ def decode(
             _insert(seq, base, mlen[k], i, o)
             mlen[k] += 1
             last_pos[k] = i
+            if has_res:
+                _hold(kd, ms[o], o, e > t, holders, hcount, held)
         makespan = max(makespan, end[o])
     return makespan
 

@@ -30,6 +30,7 @@ def _kernel_applies(data: ProblemData) -> bool:
         data.has_setups
         or data.has_transport
         or data.has_windows
+        or data.has_resources
         or bool(np.any(data.fixed_start >= 0))
         or bool(np.any(data.mode_duration <= 0))
     )
@@ -68,7 +69,7 @@ def left_shifted(data: ProblemData, kd: KernelData, schedule: Schedule) -> Sched
         If the machine and job orders form a cycle.
     """
     n = data.num_ops
-    plain = not (data.has_setups or data.has_transport or data.has_windows)
+    plain = not (data.has_setups or data.has_transport or data.has_windows or data.has_resources)
     dur = np.asarray(schedule.end, np.int64) - np.asarray(schedule.start, np.int64)
     if len(schedule) != n or not plain or np.any(data.fixed_start >= 0) or np.any(dur <= 0):
         return left_shift(data, schedule)

@@ -128,10 +128,11 @@ OBJ_CODE = {Objective.MAKESPAN: 0, Objective.TARDINESS: 1, Objective.WEIGHTED: 2
 
 def graph_search_applies(data: ProblemData, objective: Objective) -> bool:
     """True when the graph tabu search is exact for ``data``: makespan objective, no
-    setups, transport, windows or fixed starts."""
+    setups, transport, windows, resources or fixed starts."""
     return (
         objective in (Objective.MAKESPAN, Objective.LEXICOGRAPHIC)
         and not (data.has_setups or data.has_transport or data.has_windows)
+        and not data.has_resources
         and not bool(np.any(data.fixed_start >= 0))
     )
 

@@ -75,6 +75,7 @@ def _decode(data: ProblemData, assignment: tuple[int, ...], jobs: list[int]) -> 
     nxt = [int(p) for p in data.job_op_ptr[:-1]]
     mach_last = [-1] * m
     fam = data.op_family
+    held: list[tuple[int, int, int]] = []  # (operation, resource, units)
     for j in jobs:
         o = nxt[j]
         nxt[j] += 1
@@ -123,7 +124,20 @@ def _decode(data: ProblemData, assignment: tuple[int, ...], jobs: list[int]) -> 
                 while _inside(end_o, windows):
                     end_o += 1
                 end_o += each
+        r = int(data.mode_resource[mode])  # type: ignore[index]
+        units = int(data.mode_demand[mode]) if r >= 0 else 0  # type: ignore[index]
+        while units and end_o > t and _overloaded(data, held, r, units, t, end_o, start, end):
+            if fixed >= 0:
+                return None
+            t += 1  # the earliest start at which the pool has the units free
+            later = _end_at(data, kind, mode, t, d, windows)
+            while later is None:
+                t += 1
+                later = _end_at(data, kind, mode, t, d, windows)
+            end_o = later
         start[o], end[o] = t, end_o
+        if units and end_o > t:
+            held.append((o, r, units))
         mach_last[k] = o
     return Schedule(np.array(assignment, np.int64), start, end)
 
@@ -139,3 +153,36 @@ def _after_work(t: int, work: int, windows: list[tuple[int, int]]) -> int:
             work -= 1
         t += 1
     return t
+
+
+def _overloaded(
+    data: ProblemData, held: list[tuple[int, int, int]], r: int, q: int, s: int, e: int,
+    start: np.ndarray, end: np.ndarray,
+) -> bool:  # fmt: skip
+    cap = int(data.resource_capacity[r])  # type: ignore[index]
+    return any(
+        q + sum(u for h, rr, u in held if rr == r and start[h] <= x < end[h]) > cap
+        for x in range(s, e)
+    )
+
+
+def _end_at(
+    data: ProblemData, kind: int, mode: int, t: int, d: int, windows: list[tuple[int, int]]
+) -> int | None:
+    """End of the operation started at ``t``, or None if it may not start there."""
+    if kind == 0:
+        if any((t < b and a < t + d) if d > 0 else (a < t < b) for a, b in windows):
+            return None
+        return t + d
+    if kind in (1, 2, 4) and _inside(t, windows):
+        return None
+    if kind == 1:
+        return _after_work(t, d, windows)
+    if kind == 4:
+        end_o, each = t, d // int(data.mode_loads[mode])  # type: ignore[index]
+        for _ in range(int(data.mode_loads[mode])):  # type: ignore[index]
+            while _inside(end_o, windows):
+                end_o += 1
+            end_o += each
+        return end_o
+    return t + d
