@@ -441,6 +441,8 @@ class Machine(Unit):
             )  # fmt: skip
             return spent
         assert op is not None
+        if duration <= 0 and what == "unload":  # takes no time: nobody waits for a shift
+            return 0.0
         self._show(_WAIT_OP)
         with op.hands.request() as req:
             yield req

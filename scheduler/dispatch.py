@@ -142,8 +142,7 @@ def _list_schedule(data: ProblemData, rule: int, seed: int) -> Schedule:
     """A serial list schedule for instances with resources: operations in the order of
     (earliest possible start, the rule's priority), each on its eligible machine with
     the shortest duration, decoded with gap filling."""
-    from scheduler.kernels.decode import kernel_data
-    from scheduler.search.encoding import decode_schedule
+    from scheduler.kernels.decode import decode, kernel_data
 
     n, jp = data.num_ops, data.job_op_ptr
     shortest = np.minimum.reduceat(data.mode_duration, data.op_mode_ptr[:-1])
@@ -178,10 +177,14 @@ def _list_schedule(data: ProblemData, rule: int, seed: int) -> Schedule:
         ms[o] = lo + int(np.flatnonzero(data.mode_machine[lo:hi] == fixed[o])[0])
     # the k-th occurrence of a job in OS is its k-th operation, whatever the order
     os_seq = np.ascontiguousarray(job[order], dtype=np.int64)
-    schedule = decode_schedule(data, kernel_data(data), os_seq, ms.astype(np.int64), True)
-    if schedule is None:
+    kd = kernel_data(data)
+    start, end, mach = (np.zeros(n, np.int64) for _ in range(3))
+    seq = np.zeros(int(kd.mach_ptr[-1]), np.int64)
+    mlen = np.zeros(data.num_machines, np.int64)
+    work = np.zeros(n + data.num_jobs + data.num_machines, np.int64)
+    if decode(kd, os_seq, ms.astype(np.int64), True, start, end, mach, seq, mlen, work) < 0:
         raise PinConflictError("a pinned start cannot be kept by the list schedule")
-    return schedule
+    return Schedule(mach, start, end)
 
 
 def dispatch_all(

@@ -3,6 +3,7 @@ without randomness starts and ends every operation exactly when the plan says.""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,32 @@ def test_a_plan_starts_from_the_twins_online_dispatch() -> None:
     run = twin.simulate(scenario, time_limit=3)
     assert run.solver["warm_start"] == "mwkr"
     assert run.plan is not None and run.plan.makespan <= hint.makespan
+
+
+def test_an_operator_pool_is_a_resource_the_plan_and_the_twin_share() -> None:
+    """One turner for both manual lathes (the whole cycle each): the plan never runs
+    the two lathes at once, and the twin, whose units ask for the turner no earlier
+    than planned, follows the plan exactly."""
+    scenario = _shift_shop("auto")
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    data["operators"] = [
+        {"id": "turner", "count": 1, "calendar": "day", "skills": ["lathe"]},
+        {"id": "setter", "count": 1, "calendar": "day", "skills": ["mill"]},
+    ]
+    scenario = Scenario.from_dict(data)
+    problem = build_problem(scenario)
+    assert problem.has_resources and problem.resource_capacity.tolist() == [1, 1]
+    run = twin.simulate(scenario, method="auto", time_limit=3)
+    plan = run.plan
+    assert plan is not None and check(run.problem, plan) == []
+    names = run.problem.machine_names
+    lathes = [o for o in range(problem.num_ops) if names[plan.machine[o]].startswith("lathe")]
+    spans = sorted((int(plan.start[o]), int(plan.end[o])) for o in lathes)
+    assert all(b <= c for (_, b), (c, _) in itertools.pairwise(spans))  # one at a time
+    starts = {(r[3], r[4]): r[0] for r in run.log.where("op_start")}
+    ends = {(r[3], r[4]): r[0] for r in run.log.where("op_end")}
+    ptr = run.problem.job_op_ptr
+    for j in range(run.problem.num_jobs):
+        for k, o in enumerate(range(ptr[j], ptr[j + 1])):
+            assert starts[(j, k)] == pytest.approx(plan.start[o]), (j, k)
+            assert ends[(j, k)] == pytest.approx(plan.end[o]), (j, k)

@@ -20,9 +20,15 @@
   ``RESUME``, at most one load later than the twin); a print build starts on shift
   and runs through (``RUN``); unattended and outsourced work, and machines an
   unattended robot loads, ignore the calendar (``FREE``); setups pause off shift.
-  The plan is exact for a machine its own operator loads; with a robot or an
-  operator pool the twin may wait for them (an unload waits for the shift, a busy
-  operator), which the plan does not see yet. Windows
+  The plan is exact for a machine its own operator loads; with a robot the twin may
+  wait for it (an unload waits for the shift), which the plan does not see.
+- Operator pools are renewable resources of ``count x machines_per_operator`` places:
+  an operation on a station the pool runs holds, for its whole span (the twin assigns
+  an operator for the whole lot), all of one operator's places when the operator runs
+  the whole cycle (``attendance: cycle``) and one place when the operator only sets up,
+  loads and unloads (``load``); unattended and robot-tended stations hold none. A station several
+  pools may run takes the first. The plan does not see which operator, so two
+  half-used operators' places may add up to a whole one the twin cannot give. Windows
   cover ``cover`` time units from 0 (default: :func:`calendar_cover`). Operator
   pools, robots and dated maintenance windows are not in the plan yet.
 - :func:`shop_info`: the scenario reduced to what the KPIs read.
@@ -194,6 +200,23 @@ def _calendar_windows(
     return {"window_ptr": ptr, "window_start": starts, "window_end": ends}
 
 
+def _pools(scenario: Scenario) -> tuple[list[int], dict[str, tuple[int, int]]]:
+    """(places per pool, station id -> (pool index, places an operation holds)) for
+    the stations an operator pool runs (see the module docstring)."""
+    pools = [p for p in scenario.operators or [] if p.count > 0]
+    capacity = [p.count * p.machines_per_operator for p in pools]
+    holds: dict[str, tuple[int, int]] = {}
+    robots = tending(scenario)  # a robot loads these: the operator only sets up
+    for s in scenario.stations:
+        if s.kind in ("robot", "printer3d", "outsourced") or s.needs == "setup" or s.id in robots:
+            continue
+        for r, pool in enumerate(pools):
+            if pool.skills is None or s.id in pool.skills:
+                holds[s.id] = (r, pool.machines_per_operator if s.needs == "cycle" else 1)
+                break
+    return capacity, holds
+
+
 def build_problem(scenario: Scenario, cover: int | None = None) -> ProblemData:
     """The scheduler's view of the scenario's orders (see the module docstring)."""
     units = processing_units(scenario)
@@ -211,6 +234,9 @@ def build_problem(scenario: Scenario, cover: int | None = None) -> ProblemData:
     mode_loads: list[int] = []
     robots = tending(scenario)
     kinds = {s.id: calendar_kind(s, robots.get(s.id)) for s in scenario.stations}
+    capacity, holds = _pools(scenario)
+    mode_resource: list[int] = []
+    mode_demand: list[int] = []
     op_family: list[int] = []
     products = {p.id: (p, fam_index[p.family_name]) for p in scenario.products}
     # per operation, besides quantity x cycle: the handling of every fixture load and
@@ -258,6 +284,9 @@ def build_problem(scenario: Scenario, cover: int | None = None) -> ProblemData:
                         kind, n_loads = RESUME, 1
                 mode_calendar += [kind] * len(machines)
                 mode_loads += [n_loads] * len(machines)
+                pool, places = holds.get(station_id, (-1, 0))
+                mode_resource += [pool] * len(machines)
+                mode_demand += [places] * len(machines)
             op_mode_ptr.append(len(mode_machine))
             op_family.append(family)
         job_op_ptr.append(len(op_mode_ptr) - 1)
@@ -285,6 +314,10 @@ def build_problem(scenario: Scenario, cover: int | None = None) -> ProblemData:
                 transport[i, k] = ceil_time(scenario.travel_time(origin.id, dest.id))
         if transport.any():
             optional["transport"] = transport
+    if holds:
+        optional["resource_capacity"] = capacity
+        optional["mode_resource"] = mode_resource
+        optional["mode_demand"] = mode_demand
     problem = ProblemData(
         len(units),
         np.asarray(job_op_ptr, np.int64),

@@ -58,6 +58,7 @@ class PlanRun(ShopRun):
         )
         names = data.machine_names
         self.plan_unit = [names[m] for m in plan.machine.tolist()]
+        self.plan_start = plan.start.tolist()
         self.queue: dict[str, list[int]] = {}  # each unit's planned ops, in order
         self.done_on: dict[str, int] = {}  # how many of them it has started
         for m, seq in enumerate(plan.machine_sequences(data.num_machines)):
@@ -94,11 +95,26 @@ class PlanRun(ShopRun):
             "printer3d", "outsourced",
         )  # fmt: skip
         finish, hand_over = self.finish, self.hand_over
+        # A unit an operator pool staffs asks for its operator no earlier than the plan
+        # starts the operation (less its changeover, done with the operator): operators
+        # are granted first come, first served, so a unit that asked early would take
+        # the operator the plan gave to another unit's earlier operation.
+        gate = staffed and self.problem.has_resources
+        data = self.problem
+        m_index = data.machine_names.index(unit)
         for i in range(len(seq)):
             o = queue[i]
             done_on[unit] = i + 1
             j, k = op_loc[o]
             lot = lots[j]
+            if gate:
+                changeover = 0
+                if i > 0 and data.has_setups:
+                    prev = queue[i - 1]
+                    changeover = int(data.setup[m_index, data.op_family[prev], data.op_family[o]])
+                wait = self.plan_start[o] - changeover - self.env.now
+                if wait > 0:
+                    yield self.env.timeout(wait)
             if setups and not staffed:
                 fam = lot.product.family_name
                 if machine.family is not None and fam != machine.family:
