@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,6 +26,9 @@ from twin.plot import (
     utilisation_bars,
     wip_throughput,
 )
+from twin.plot.gantt_hover import HOVER_FIELDS
+from twin.plot.pauses import split_at_pauses
+from twin.plot.style import clock_text, duration_text
 from twin.runs.frames import (
     lead_times,
     operation_intervals,
@@ -114,18 +119,37 @@ def test_gantt_draws_every_operation_with_right_extent(run: RunData) -> None:
 
 
 def test_gantt_hover_names_job_operation_and_setup(run: RunData) -> None:
-    """Hover data carries the job name, the operation (named, or counted from 1), start,
-    end, the duration (not the end again), setup and, when known, the due time."""
+    """Hover data carries the job name, the operation (named, or counted from 1), start
+    and end, the duration (not the end again), setup and, when known, the due time; with
+    the scenario's start the times read as weekday, date and clock."""
     ops = operation_intervals(run.events)
     fig = gantt(ops, None, job_names=run.job_names)
-    row = fig.data[0].customdata[0]
-    assert str(row[0]).startswith("O") and len(row) == 8
-    assert row[1] == f"op {int(ops.iloc[0]['operation']) + 1}" or row[1].startswith("op ")
-    assert row[6] == pytest.approx(row[3] - row[2], abs=0.02)
-    assert "setup" in fig.data[0].hovertemplate and "long" in fig.data[0].hovertemplate
+    field = {name: i for i, name in enumerate(HOVER_FIELDS)}
+    first = ops.iloc[0]
+    row = next(t for t in fig.data if t.name == first["product"]).customdata[0]
+    assert str(row[field["job"]]).startswith("O") and len(row) == len(HOVER_FIELDS)
+    assert row[field["operation"]] == f"op {int(first['operation']) + 1}"
+    assert row[field["start"]] == f"t={first['start']:,.1f} min"
+    assert row[field["duration"]] == duration_text(first["end"] - first["start"], "min")
+    assert "duration 时长" in fig.data[0].hovertemplate
+    set_up = ops[ops["setup"] > 0].iloc[0]
+    rows = [
+        r
+        for t in fig.data
+        for r in t.customdata
+        if r[field["start"]] == f"t={set_up['start']:,.1f} min"
+    ]
+    assert rows[0][field["setup"]] == "<br>setup before 换型 " + duration_text(
+        set_up["setup"], "min"
+    )
     named = ops.assign(op_name="turn", due=500.0)
-    row = gantt(named, None, job_names=run.job_names).data[0].customdata[0]
-    assert row[1] == "turn" and row[7] == " · due 500.0"
+    start = datetime(2026, 1, 5, 6, 0)
+    fig = gantt(named, None, job_names=run.job_names, start=start)
+    row = next(t for t in fig.data if t.name == first["product"]).customdata[0]
+    assert row[field["operation"]] == "turn"
+    assert row[field["due"]] == " · due 交期 " + clock_text(start, 500.0, "min")
+    assert row[field["start"]] == clock_text(start, first["start"], "min")
+    assert row[field["end"]] == clock_text(start, first["end"], "min")
 
 
 def test_gantt_draws_breakdowns_over_the_operations(run: RunData) -> None:
@@ -139,16 +163,25 @@ def test_gantt_draws_breakdowns_over_the_operations(run: RunData) -> None:
 
 
 def test_gantt_of_10000_operations_has_bounded_traces(big_run: RunData) -> None:
-    """10,000 bars coloured by job (1,000 jobs) stay a handful of traces."""
+    """10,000 operations coloured by job (1,000 jobs) stay a handful of traces: one bar
+    per working stretch, every plan slot, and the level-of-detail switch (an overview,
+    and the indices of the traces the report culls to the visible window)."""
     ops = operation_intervals(big_run.events)
     assert big_run.plan is not None
     plan = plan_intervals(big_run.plan, big_run.summary)
     shading = state_intervals(big_run.events)
+    pieces = split_at_pauses(ops, shading)
+    assert len(pieces) > len(ops) == 10_000  # the fixture's attended units stop at 16:00
     for color_by in ("job", "product"):
         fig = gantt(ops, plan, shading=shading, color_by=color_by)
         assert len(fig.data) <= 25
-        assert _bars(fig, "actual") == 10_000
+        assert _bars(fig, "actual") == len(pieces)
         assert _bars(fig, "plan") == 10_000
+        lod = fig.layout.meta["lod"]
+        assert fig.data[lod["overview"]].meta == "lod:overview"
+        assert fig.data[lod["overview"]].visible is False
+        culled = {fig.data[i].meta for i in lod["culled"]}
+        assert culled == {"actual", "plan", "shade:setup", "shade:down"}
 
 
 def test_gantt_stacked_mode_puts_plan_and_actual_on_two_axes(run: RunData) -> None:

@@ -44,6 +44,24 @@ def test_report_holds_every_figure_as_a_plot_div(page: str) -> None:
         assert f'<figure id="{name}">' in page
 
 
+def test_report_figures_are_json_drawn_after_the_text(page: str) -> None:
+    """Each plot container has its figure as JSON beside it (no raw ``<`` inside, so no
+    text can end the script), and plotly.js and the loader come after the report's text."""
+    specs = re.findall(
+        r'<div id="([^"]+)" class="plotly-graph-div"[^>]*></div>'
+        r'<script type="application/json" class="twin-figure" data-div="([^"]+)">(.*?)</script>',
+        page,
+        re.S,
+    )
+    assert len(specs) == page.count('class="plotly-graph-div"') > 5
+    for div, target, text in specs:
+        assert div == target and "<" not in text
+        assert set(json.loads(text)) >= {"data", "layout"}
+    lib = page.index(plotly.offline.get_plotlyjs()[:2000])
+    assert page.index('<h2 id="kpis">') < page.index('<figure id="gantt">') < lib
+    assert lib < page.index("report.drawn = report.firstScreen") < page.index("</body>")
+
+
 def test_report_shows_chinese_labels_with_a_cjk_font_stack(page: str) -> None:
     """设备数控化率 / 工序数控化率 / 设备联网率 are labelled; CJK fonts lead the stack."""
     for label in ("设备数控化率", "工序数控化率", "设备联网率", "数字化车间试点"):
@@ -228,25 +246,32 @@ def test_cli_plot_one_figure_of_a_run(
 
 @pytest.mark.parametrize("scenario", ["pilot_workshop", "additive_cell", "deterministic_mk01"])
 def test_report_of_a_real_twin_run(tmp_path: Path, scenario: str) -> None:
-    """A bundled scenario run by the twin: every figure, one Gantt bar per executed op."""
+    """A bundled scenario run by the twin: every figure, one Gantt bar per working
+    stretch of each executed operation."""
     from tests.twin.plot_fixtures import write_twin_run
     from twin.plot import FIGURE_NAMES, run_figures
+    from twin.plot.gantt_hover import HOVER_FIELDS
+    from twin.plot.pauses import split_at_pauses
+    from twin.runs.frames import operation_intervals, state_intervals
 
     run = read_run(write_twin_run(tmp_path / scenario, scenario))
     figures = {f.name: f.figure for f in run_figures(run)}
     assert set(figures) >= set(FIGURE_NAMES) - {"oee_stations", "replications"}
     n_ops = int((run.events["kind"] == "op_start").sum())
+    pieces = split_at_pauses(operation_intervals(run.events), state_intervals(run.events))
+    assert int((pieces["piece"] == 0).sum()) == n_ops  # each operation starts one piece
     actual = [t for t in figures["gantt"].data if t.type == "bar" and t.meta == "actual"]
-    assert sum(len(t.x) for t in actual) == n_ops > 0
+    assert sum(len(t.x) for t in actual) == len(pieces) >= n_ops > 0
     page = build_report(run)
     assert page.count('class="plotly-graph-div"') == len(figures)
     assert html.escape(str(run.summary["scenario"])) in page
     # hover names each operation by its routing step, and the lot's due time if any
     steps = {name for names in run.summary["products"].values() for name in names}
-    hover_ops = {str(row[1]) for t in actual for row in t.customdata}
+    op, due = HOVER_FIELDS.index("operation"), HOVER_FIELDS.index("due")
+    hover_ops = {str(row[op]) for t in actual for row in t.customdata}
     assert hover_ops and hover_ops <= steps
     dated = any(job.get("due") is not None for job in run.summary["jobs"])
-    assert any(" · due " in str(row[7]) for t in actual for row in t.customdata) == dated
+    assert any(" · due " in str(row[due]) for t in actual for row in t.customdata) == dated
 
 
 def test_cli_plot_run_gantt_stacked_by_job(
@@ -323,3 +348,15 @@ def test_time_axes_read_in_calendar_time_when_the_run_has_a_start(tmp_path: Path
 
     fig = calendar_axis(go.Figure(), "h", datetime(2026, 1, 7, 12), 24 * 90)
     assert all(t.startswith("Mon") for t in fig.layout.xaxis.ticktext)
+    # a log that runs on for 65 years (3,393 weekly labels took Chromium minutes to draw):
+    # at most 60 labels, every few Mondays, with the year; the grid thinned the same way
+    from twin.plot.style import time_axis
+
+    long = calendar_axis(
+        time_axis(go.Figure(), "min", 34_204_590), "min", datetime(2026, 1, 5), 34_204_590
+    )
+    ticks = long.layout.xaxis.ticktext
+    assert (
+        50 <= len(ticks) <= 60 and ticks[0] == "Mon 2026-01-05" and ticks[-1].startswith("Mon 209")
+    )
+    assert 34_204_590 / long.layout.xaxis.minor.dtick <= 400

@@ -8,8 +8,12 @@ simulation.
 
 - :mod:`~twin.plot.style`: fixed colours, fonts, axes;
 - :mod:`~twin.plot.gantt`, :mod:`~twin.plot.states`, :mod:`~twin.plot.kpi`: the figures;
+  the Gantt's parts: :mod:`~twin.plot.pauses` (operations split at off shift and
+  breakdowns), :mod:`~twin.plot.gantt_hover` (clock times, plan, due date),
+  :mod:`~twin.plot.gantt_fast` (the off-shift band, the level-of-detail switch);
 - :mod:`~twin.plot.figures`: the set for one run, in report order;
-- :mod:`~twin.plot.report`: the self-contained offline HTML report.
+- :mod:`~twin.plot.report`: the self-contained offline HTML report, drawn by the script
+  of :mod:`~twin.plot.report_js`.
 """
 
 from twin.plot.figures import FIGURE_NAMES, NamedFigure, run_figures

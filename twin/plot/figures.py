@@ -48,7 +48,7 @@ from twin.runs.frames import (
 )
 from twin.runs.read import RunData
 
-__all__ = ["FIGURE_NAMES", "NamedFigure", "run_figures"]
+__all__ = ["FIGURE_NAMES", "NamedFigure", "followed_plan", "run_figures"]
 
 FIGURE_NAMES = (
     "kpi", "replications", "gantt", "states", "utilisation", "wip", "lead_time", "oee",
@@ -100,18 +100,25 @@ def run_figures(
 
     def _gantt() -> go.Figure | None:
         actual = operation_intervals(ev)
-        plan = plan_intervals(run.plan, run.summary) if run.plan is not None else None
+        plan = (
+            plan_intervals(run.plan, run.summary)
+            if run.plan is not None and followed_plan(run)
+            else None
+        )
         if actual.empty and (plan is None or plan.empty):
             return None
         return gantt(
             _named(actual, run.summary),
             None if plan is None else _named(plan, run.summary),
-            shading=states[states["state"].isin(["down", "off", "setup"])],
+            shading=states[states["state"].isin(["down", "off", "planned_down", "setup"])],
             station_order=run.machines,
             job_names=run.job_names,
             time_unit=unit,
+            start=start,
             mode=gantt_mode,
             color_by=color_by,
+            title="Gantt by machine 设备甘特图: "
+            + ("plan vs actual" if plan is not None else "executed operations 实际"),
         )
 
     def _wip() -> go.Figure | None:
@@ -147,9 +154,11 @@ def run_figures(
     )
     add(
         "gantt",
-        "Executed operations (filled, by product) inside their planned slots (outlined); "
-        "setups hatched amber, breakdowns red, off-shift time grey. Hover a bar for job, "
-        "operation, times and setup.",
+        "Executed operations (filled, by product) inside their planned slots (outlined) "
+        "when the run followed a plan; an operation paused off shift or by a breakdown is "
+        "drawn in pieces, one per working stretch. Setups hatched white, breakdowns red, "
+        "off-shift time grey. Hover a bar for the operation, its actual and planned clock "
+        "times, duration and due date.",
         _gantt,
     )
     add(
@@ -262,6 +271,17 @@ def _named(frame: pd.DataFrame, summary: Mapping[str, Any]) -> pd.DataFrame:
 
 #: Figures whose x axis is time: labelled in calendar time when the run has a start.
 _TIME_AXIS = frozenset({"gantt", "states", "wip", "load_profile"})
+
+
+def followed_plan(run: RunData) -> bool:
+    """Whether ``schedule.csv`` is a plan the run followed: a run dispatched online
+    (solver status ``online``, a ``dispatch_rule``) writes its executed operations
+    there instead, which drawn as a plan would match the actual bars by construction."""
+    if run.plan is None:
+        return False
+    solver = run.summary.get("solver") or {}
+    online = isinstance(solver, Mapping) and solver.get("status") == "online"
+    return not online and not run.summary.get("dispatch_rule")
 
 
 def _start(summary: Mapping[str, Any]) -> datetime | None:

@@ -2,16 +2,24 @@
 
 Bars are horizontal ``go.Bar`` traces with ``base=start`` and ``x=duration``: ONE trace
 per colour group (product or job), never one per bar, so a 10,000-operation run stays
-a handful of traces the browser draws quickly. Beyond :data:`MAX_LEGEND_GROUPS` groups
-(e.g. colour by job on a big run) all bars share one trace with a per-bar colour array.
-Breakdowns and off-shift time are shaded the same way (one trace each): off-shift and
-setups under the operations, breakdowns over them.
+a handful of traces. Beyond :data:`MAX_LEGEND_GROUPS` groups (e.g. colour by job on a
+big run) all bars share one trace with a per-bar colour array.
+
+An operation paused by the end of a shift or a breakdown is drawn as one piece per
+working stretch (:mod:`twin.plot.pauses`); every piece's hover names the whole
+operation with its clock times, duration, plan and due date (:mod:`twin.plot.gantt_hover`).
+Off-shift time is one heatmap band under the bars, setups are hatched beside them,
+breakdowns drawn over them. Beyond :data:`~twin.plot.gantt_fast.MAX_SVG_BARS` bars the
+chart carries a level-of-detail switch (:mod:`twin.plot.gantt_fast`): the report shows
+an overview and draws only the bars of the zoomed window, so a long run opens and
+zooms quickly.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -20,10 +28,22 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from scheduler import ProblemData, Schedule
+from twin.plot.gantt_fast import MAX_SVG_BARS, band_traces, lod_meta, lod_overview, rgba
+from twin.plot.gantt_hover import (
+    ACTUAL_TEMPLATE,
+    PLAN_TEMPLATE,
+    actual_hover,
+    clock_texts,
+    job_labels,
+    plan_hover,
+    with_plan_times,
+)
+from twin.plot.pauses import split_at_pauses
 from twin.plot.style import (
     MAX_LEGEND_GROUPS,
     STATE_COLORS,
     base_layout,
+    duration_text,
     group_colors,
     time_axis,
 )
@@ -32,87 +52,50 @@ __all__ = ["gantt", "schedule_frame", "schedule_gantt"]
 
 GanttMode = Literal["overlay", "stacked"]
 _LABEL_BARS = 400  # label bars with their job up to this many bars
-_HOVER = (
-    "<b>%{customdata[0]}</b> · %{customdata[1]}<br>%{y}<br>"
-    "start %{customdata[2]:,.1f} → end %{customdata[3]:,.1f} (%{customdata[6]:,.1f} long)<br>"
-    "setup before %{customdata[4]:,.1f}<br>%{customdata[5]}%{customdata[7]}"
-    "<extra>%{fullData.name}</extra>"
-)
-
-
-def _customdata(frame: pd.DataFrame, job_names: Sequence[str] | None) -> np.ndarray:
-    """Hover fields per bar; times rounded to 0.01 (the page stores them as JSON text).
-
-    Optional frame columns: ``op_name`` (the routing step's name; else "op k", counted
-    from 1), ``due`` (the lot's due time, shown when known)."""
-    jobs = frame["job"].to_numpy()
-    label = _job_labels(jobs, job_names)
-    setup = frame["setup"].to_numpy() if "setup" in frame else np.zeros(len(frame))
-    start = frame["start"].to_numpy(dtype=float)
-    end = frame["end"].to_numpy(dtype=float)
-    if "op_name" in frame:
-        op = frame["op_name"].astype(str).to_numpy()
-    else:
-        op = np.array([f"op {k + 1}" for k in frame["operation"].to_numpy()], dtype=object)
-    due = np.full(len(frame), "", dtype=object)
-    if "due" in frame:
-        due = np.array(
-            ["" if d is None or d != d else f" · due {d:,.1f}" for d in frame["due"].to_numpy()],
-            dtype=object,
-        )
-    return np.column_stack(
-        [
-            label.astype(object),
-            op,
-            np.round(start, 2),
-            np.round(end, 2),
-            np.round(setup.astype(float), 2),
-            frame["product"].astype(str).to_numpy()
-            if "product" in frame
-            else np.full(len(frame), ""),
-            np.round(end - start, 2),
-            due,
-        ]
-    )
-
-
-def _job_labels(jobs: np.ndarray, job_names: Sequence[str] | None) -> np.ndarray:
-    """Job names where known (``summary["jobs"]``), else the index as text."""
-    out = jobs.astype(str).astype(object)
-    if job_names:
-        names = np.asarray(job_names, dtype=object)
-        known = (jobs >= 0) & (jobs < len(names))
-        out[known] = names[jobs[known]]
-    return out
 
 
 def _group_key(frame: pd.DataFrame, color_by: str, job_names: Sequence[str] | None) -> pd.Series:
     if color_by == "product" and "product" in frame and (frame["product"] != "").any():
         return frame["product"].astype(str)
-    return pd.Series(_job_labels(frame["job"].to_numpy(), job_names), index=frame.index)
+    return pd.Series(job_labels(frame["job"].to_numpy(), job_names), index=frame.index)
 
 
-def _bar_traces(
-    frame: pd.DataFrame,
-    color_by: str,
-    job_names: Sequence[str] | None,
-    *,
-    plan: bool,
-    width: float = 0.5,
-    outline: bool = True,
-) -> list[go.Bar]:
-    """Bars of one layer: per-group traces, or one trace with per-bar colours."""
-    if frame.empty:
-        return []
+def _groups(
+    frame: pd.DataFrame, color_by: str, job_names: Sequence[str] | None
+) -> tuple[pd.Series, list[str], dict[str, str]]:
+    """Each bar's colour group, the groups in legend order and their colours."""
     key = _group_key(frame, color_by, job_names)
     if color_by == "job":  # J2 before J10: job order, not string order
         groups = list(dict.fromkeys(key.iloc[np.argsort(frame["job"].to_numpy(), kind="stable")]))
     else:
         groups = sorted(key.unique())
-    colors = group_colors(groups)
-    # meta tags the layer (actual / plan / shade:<state>) for tests and callers.
-    common: dict[str, Any] = {"orientation": "h", "hovertemplate": _HOVER, "meta": "actual"}
-    if not plan and len(frame) <= _LABEL_BARS:
+    return key, groups, group_colors(groups)
+
+
+def _layer(
+    frame: pd.DataFrame,
+    color_by: str,
+    job_names: Sequence[str] | None,
+    customdata: np.ndarray,
+    *,
+    layer: Literal["actual", "plan"],
+    width: float,
+    outline: bool = True,
+) -> list[go.Bar]:
+    """Bars of one layer: per-group traces, or one trace with per-bar colours. ``meta``
+    tags the layer (actual / plan / shade:<state>) for tests, callers and the report's
+    level-of-detail switch."""
+    if frame.empty:
+        return []
+    key, groups, colors = _groups(frame, color_by, job_names)
+    per_bar = key.map(colors).to_numpy()
+    many = len(groups) > MAX_LEGEND_GROUPS
+    if layer == "plan":
+        template, name = PLAN_TEMPLATE, "plan 计划"
+    else:
+        template, name = ACTUAL_TEMPLATE, f"actual 实际 ({len(groups)} {color_by}s)"
+    common: dict[str, Any] = {"orientation": "h", "hovertemplate": template, "meta": layer}
+    if layer == "actual" and len(frame) <= _LABEL_BARS:
         # Few bars: name the job inside each bar (hidden where it does not fit).
         common |= {
             "texttemplate": "%{customdata[0]}",
@@ -123,115 +106,104 @@ def _bar_traces(
         }
     # A hairline between adjacent bars keeps back-to-back operations apart.
     edge = {"color": "white", "width": 0.6 if len(frame) <= 2000 else 0}
-    if plan and not outline:
-        # Plan on its own axis (stacked mode): translucent filled bars.
+    y, base = frame["station"].to_numpy(), frame["start"].to_numpy()
+    x = (frame["end"] - frame["start"]).to_numpy()
+    if layer == "plan":
+        # overlay: hollow outline boxes, wider than the bars they frame;
+        # stacked (plan on its own axis): translucent filled bars
+        marker = (
+            {"color": "rgba(255,255,255,0)", "line": {"color": per_bar, "width": 1.6}}
+            if outline
+            else {"color": per_bar, "opacity": 0.55, "line": edge}
+        )
+        bar = go.Bar(
+            name=name, y=y, x=x, base=base, customdata=customdata, marker=marker,
+            width=0.8 if outline else width, legendgroup="plan", legendrank=900, **common,
+        )  # fmt: skip
+        return [bar]
+    if many:
         return [
             go.Bar(
-                name="plan 计划",
-                y=frame["station"].to_numpy(),
-                x=(frame["end"] - frame["start"]).to_numpy(),
-                base=frame["start"].to_numpy(),
-                customdata=_customdata(frame, job_names),
-                marker={"color": key.map(colors).to_numpy(), "opacity": 0.55, "line": edge},
-                width=width,
-                legendgroup="plan",
-                legendrank=900,
-                **(common | {"meta": "plan"}),
+                name=name, y=y, x=x, base=base, customdata=customdata,
+                marker={"color": per_bar, "line": edge}, width=width, **common,
             )
-        ]
-    if plan:
-        # Plan over the actual bars: hollow outline boxes, wider than the bars they frame.
-        return [
-            go.Bar(
-                name="plan 计划",
-                y=frame["station"].to_numpy(),
-                x=(frame["end"] - frame["start"]).to_numpy(),
-                base=frame["start"].to_numpy(),
-                customdata=_customdata(frame, job_names),
-                marker={
-                    "color": "rgba(255,255,255,0)",
-                    "line": {"color": key.map(colors).to_numpy(), "width": 1.6},
-                },
-                width=0.8,
-                legendgroup="plan",
-                legendrank=900,
-                **(common | {"meta": "plan"}),
-            )
-        ]
-    if len(groups) > MAX_LEGEND_GROUPS:
-        return [
-            go.Bar(
-                name=f"actual 实际 ({len(groups)} {color_by}s)",
-                y=frame["station"].to_numpy(),
-                x=(frame["end"] - frame["start"]).to_numpy(),
-                base=frame["start"].to_numpy(),
-                customdata=_customdata(frame, job_names),
-                marker={"color": key.map(colors).to_numpy(), "line": edge},
-                width=width,
-                **common,
-            )
-        ]
+        ]  # fmt: skip
     traces = []
     for g in groups:
-        sub = frame[key == g]
+        mask = (key == g).to_numpy()
         traces.append(
             go.Bar(
-                name=str(g),
-                y=sub["station"].to_numpy(),
-                x=(sub["end"] - sub["start"]).to_numpy(),
-                base=sub["start"].to_numpy(),
-                customdata=_customdata(sub, job_names),
-                marker={"color": colors[g], "line": edge},
-                width=width,
-                legendgroup=str(g),
+                name=str(g), y=y[mask], x=x[mask], base=base[mask], customdata=customdata[mask],
+                marker={"color": colors[g], "line": edge}, width=width, legendgroup=str(g),
                 **common,
             )
-        )
+        )  # fmt: skip
     return traces
 
 
-def _shade_traces(
-    shading: pd.DataFrame | None, limit: int, bar_width: float
-) -> tuple[list[go.Bar], list[str]]:
-    """Off-shift and down time as full-height translucent bars, setups as hatched bars
-    beside the operations (one trace per state).
+# The see-through is in the fill colour, not marker.opacity, which plotly's legend
+# swatch ignores: the swatch then looks like the bars it names.
+_SHADES = (  # state, label, hatch, hatch colour, bar width (None: the bars'), fill alpha
+    ("down", "breakdown 故障", "x", "#7f1010", 1.0, 0.45),
+    # white with dark hatching: no product colour looks like it
+    ("setup", "setup 换型", "/", "#3e4c59", None, 1.0),
+)
 
-    A state with more than ``limit`` intervals is left out (and named in the second
-    return value): the state timeline shows it, and the Gantt stays quick to open.
+
+def _shade_traces(
+    shading: pd.DataFrame | None,
+    limit: int,
+    bar_width: float,
+    *,
+    time_unit: str,
+    start: datetime | None,
+) -> tuple[list[go.Bar], list[str]]:
+    """Breakdowns as full-height hatched bars, setups as hatched bars beside the
+    operations (one trace per state).
+
+    A state with more than ``limit`` intervals is left out of the SVG chart (and named
+    in the second return value): the state timeline shows it, and the Gantt stays
+    quick to open.
     """
     if shading is None or shading.empty:
         return [], []
-    out, omitted = [], []
-    styles = (  # state, label, hatch, hatch colour, bar width, opacity
-        ("off", "off shift 非班次", "", "#4a5563", 1.0, 0.22),
-        ("down", "breakdown 故障", "x", "#7f1010", 1.0, 0.45),
-        # white with dark hatching: no product colour looks like it
-        ("setup", "setup 换型", "/", "#3e4c59", bar_width, 1.0),
-    )
-    for state, label, pattern, ink, width, opacity in styles:
+    out: list[go.Bar] = []
+    omitted = []
+    for state, label, pattern, ink, share, alpha in _SHADES:
         sub = shading[shading["state"] == state]
         if sub.empty:
             continue
         if len(sub) > limit:
             omitted.append(f"{label} ({len(sub):,} intervals)")
             continue
+        width = bar_width if share is None else share
+        t0, t1 = sub["start"].to_numpy(dtype=float), sub["end"].to_numpy(dtype=float)
+        data = np.column_stack(
+            [
+                clock_texts(t0, time_unit, start),
+                clock_texts(t1, time_unit, start),
+                [duration_text(float(d), time_unit) for d in t1 - t0],
+            ]
+        )
+        hover = f"{label}<br>%{{y}}<br>%{{customdata[0]}} → %{{customdata[1]}} "
+        hover += "(%{customdata[2]})<extra></extra>"
         out.append(
             go.Bar(
                 name=label,
                 y=sub["station"].to_numpy(),
-                x=(sub["end"] - sub["start"]).to_numpy(),
-                base=sub["start"].to_numpy(),
+                x=t1 - t0,
+                base=t0,
                 orientation="h",
                 width=width,
+                customdata=data,
                 marker={
-                    "color": "#ffffff" if state == "setup" else STATE_COLORS[state],
-                    "opacity": opacity,
+                    "color": "#ffffff" if state == "setup" else rgba(STATE_COLORS[state], alpha),
                     "line": {"width": 0},
                     "pattern": {"shape": pattern, "fgcolor": ink, "size": 6, "solidity": 0.25},
                 },
                 legendrank=950,
                 meta=f"shade:{state}",
-                hovertemplate=f"{label}<br>%{{y}}<br>%{{base:,.1f}} → +%{{x:,.1f}}<extra></extra>",
+                hovertemplate=hover,
             )
         )
     return out, omitted
@@ -255,57 +227,93 @@ def gantt(
     station_order: Sequence[str] = (),
     job_names: Sequence[str] | None = None,
     time_unit: str = "min",
+    start: datetime | None = None,
     title: str = "Gantt by machine 设备甘特图: plan vs actual",
     max_shading: int = 5000,
+    split: bool = True,
+    lod: bool | None = None,
 ) -> go.Figure:
     """Gantt by machine of executed (``actual``) and/or planned operations.
 
     Parameters
     ----------
     actual, plan
-        Frames with ``station, job, operation, start, end`` (+ ``product``, ``setup``),
-        as from :func:`twin.runs.read.operation_intervals` / :func:`~twin.runs.read.plan_intervals`.
+        Frames with ``station, job, operation, start, end`` (+ ``product``, ``setup``,
+        ``op_name``, ``due``), as from :func:`twin.runs.frames.operation_intervals` /
+        :func:`~twin.runs.frames.plan_intervals`. With both, each executed operation's
+        hover also gives its planned times.
     shading
-        ``station, state, start, end`` rows; ``down`` and ``off`` rows are shaded and
-        ``setup`` rows drawn beside the operations (each up to ``max_shading``
-        intervals, so a long run stays quick to open).
+        ``station, state, start, end`` rows: ``off`` and ``planned_down`` are one band
+        under the bars, ``setup`` rows drawn beside the operations, ``down`` rows over
+        them (setups and breakdowns up to ``max_shading`` each, unless ``lod``).
     mode
         ``overlay``: plan as outlined boxes around the actual bars (drift is visible
         at a glance); ``stacked``: plan above, actual below, shared time axis.
+    start
+        The scenario's start: hover times read as weekday, date and clock.
+    split
+        Draw each executed operation as one piece per working stretch, cut where
+        ``shading`` shows its unit off shift, down or in planned downtime
+        (:func:`twin.plot.pauses.split_at_pauses`; a frame that already has a
+        ``piece`` column is drawn as it is).
+    lod
+        Add the level-of-detail switch (:mod:`twin.plot.gantt_fast`): an overview image
+        and ``layout.meta["lod"]``, with which the report draws only the bars of the
+        visible time window. Default: beyond ``MAX_SVG_BARS`` bars.
     """
     if mode not in ("overlay", "stacked"):
         raise ValueError(f"mode must be 'overlay' or 'stacked', got {mode!r}")
     if color_by not in ("product", "job"):
         raise ValueError(f"color_by must be 'product' or 'job', got {color_by!r}")
     order = _station_order([actual, plan, shading], station_order)
+    if actual is not None and shading is not None and split and "piece" not in actual:
+        actual = split_at_pauses(actual, shading)
+    if actual is not None and plan is not None:
+        actual = with_plan_times(actual, plan)
+    n_bars = sum(len(f) for f in (actual, plan) if f is not None)
+    if shading is not None:
+        n_bars += int(shading["state"].isin(["setup", "down"]).sum())
+    lod = n_bars > MAX_SVG_BARS if lod is None else lod
     bar_width = 0.5 if plan is not None and mode == "overlay" else 0.7
-    shade, omitted = _shade_traces(shading, max_shading, bar_width)
-    # off shift and setups under the operations, breakdowns on top (they cut them)
-    under = [t for t in shade if t.meta != "shade:down"]
-    over = [t for t in shade if t.meta == "shade:down"]
+    band, omitted = band_traces(shading, order) if shading is not None else ([], [])
+    limit = n_bars if lod else max_shading  # culled by the switch: nothing to leave out
+    shade, more = _shade_traces(shading, limit, bar_width, time_unit=time_unit, start=start)
+    omitted += more
     if omitted:
         title += f"<br><sup>not shaded here (see the state timeline): {', '.join(omitted)}</sup>"
     act = (
-        _bar_traces(actual, color_by, job_names, plan=False, width=bar_width)
+        _layer(
+            actual, color_by, job_names,
+            actual_hover(actual, job_names, time_unit=time_unit, start=start),
+            layer="actual", width=bar_width,
+        )
         if actual is not None
         else []
-    )
+    )  # fmt: skip
     pln = (
-        _bar_traces(
-            plan,
-            color_by,
-            job_names,
-            plan=True,
-            width=0.8 if mode == "overlay" else 0.7,
-            outline=mode == "overlay",
+        _layer(
+            plan, color_by, job_names,
+            plan_hover(plan, job_names, time_unit=time_unit, start=start), layer="plan",
+            width=0.8 if mode == "overlay" else 0.7, outline=mode == "overlay",
         )
         if plan is not None
         else []
-    )
+    )  # fmt: skip
+    overview: list[go.Heatmap] = []
+    if lod and actual is not None and not actual.empty:
+        key, _, colors = _groups(actual, color_by, job_names)
+        overview = [lod_overview(actual, key.map(colors).tolist(), order)]
+        title += (
+            f"<br><sup>{n_bars:,} bars: the whole run shows which {color_by} each unit "
+            f"worked on; zoom in to a window of at most {MAX_SVG_BARS:,} bars to see each "
+            "operation, setup and breakdown</sup>"
+        )
+    # off shift, overview and setups under the operations, breakdowns on top (they cut them)
+    under = [*band, *overview, *(t for t in shade if t.meta == "shade:setup")]
+    over = [t for t in shade if t.meta != "shade:setup"]
     height = max(320, 120 + 28 * len(order))
     if mode == "overlay" or plan is None or actual is None:
         fig = go.Figure([*under, *pln, *act, *over])
-        fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
     else:
         fig = make_subplots(
             rows=2,
@@ -314,21 +322,25 @@ def gantt(
             vertical_spacing=0.08,
             subplot_titles=("plan 计划", "actual 实际"),
         )
-        for t in pln:
+        for t in [*(go.Heatmap(b) for b in band if b.type == "heatmap"), *pln]:
             fig.add_trace(t, row=1, col=1)
         for t in [*under, *act, *over]:
             fig.add_trace(t, row=2, col=1)
-        fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
         height = 2 * height - 80
+    fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
     fig.update_layout(barmode="overlay", bargap=0.2, uniformtext={"minsize": 9, "mode": "hide"})
     ends = [f["end"].max() for f in (actual, plan, shading) if f is not None and not f.empty]
     time_axis(fig, time_unit, float(max(ends, default=0.0)))
     base_layout(fig, title, height=height)
+    if "<br>" in title:  # a subtitle: room for it above the legend
+        fig.update_layout(margin={"t": 135})
     if mode == "stacked" and plan is not None and actual is not None:
         fig.update_xaxes(title_text=None, row=1, col=1)  # one time title, at the bottom
-        fig.update_layout(margin={"t": 120})
+        fig.update_layout(margin={"t": 150 if "<br>" in title else 120})
         for ann in fig.layout.annotations:  # subplot titles: left, bold, clear of the legend
             ann.update(x=0, xanchor="left", font={"size": 14})
+    if overview:
+        fig.update_layout(meta={"lod": lod_meta(fig)})
     return fig
 
 

@@ -1,8 +1,10 @@
 """The offline HTML run report: ONE self-contained file (workshops are often offline).
 
-plotly.js is embedded once in ``<head>``; each figure is a ``<div>`` written with
-``include_plotlyjs=False``. The page declares UTF-8 and a CJK-capable font stack so
-Chinese KPI names (数控化率, 设备联网率) render on Linux, Windows and macOS alike.
+plotly.js is embedded once, after the text (the verdict and tables show while it
+loads); each figure is an empty ``<div>`` with its JSON beside it, drawn one by one,
+first screen first, by the script of :mod:`twin.plot.report_js`. The page declares
+UTF-8 and a CJK-capable font stack so Chinese KPI names (数控化率, 设备联网率) render
+on Linux, Windows and macOS alike.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import plotly.graph_objects as go
+import plotly.io
 import plotly.offline
 
 from twin.kpi.labels import KPI_GROUPS, KPI_LABELS
 from twin.plot.bottleneck import ranking_html
 from twin.plot.figures import FIGURE_NAMES, NamedFigure, run_figures
 from twin.plot.kpi import kpi_value
+from twin.plot.report_js import loader_script
 from twin.plot.style import FONT_FAMILY, clock_text, duration_scale, duration_text
 from twin.plot.verdict import VERDICT_CSS, ranking_of, run_start, verdict_html
 from twin.runs.read import RunData, read_run
@@ -301,15 +306,11 @@ def render_html(run: RunData, figures: Sequence[NamedFigure], *, title: str | No
         "responsive": True,
         "toImageButtonOptions": {"format": "png", "scale": 2},
     }
-    blocks = []
-    for i, nf in enumerate(figures):
-        div = nf.figure.to_html(
-            full_html=False, include_plotlyjs=False, div_id=f"fig-{nf.name}-{i}", config=config
-        )
-        blocks.append(
-            f'<figure id="{nf.name}">{div}<figcaption>{html.escape(nf.caption)}'
-            "</figcaption></figure>"
-        )
+    blocks = [
+        f'<figure id="{nf.name}">{_figure_div(nf.figure, f"fig-{nf.name}-{i}")}'
+        f"<figcaption>{html.escape(nf.caption)}</figcaption></figure>"
+        for i, nf in enumerate(figures)
+    ]
     toc = " · ".join(
         f'<a href="#{nf.name}">{html.escape(_TOC.get(nf.name, nf.name))}</a>' for nf in figures
     )
@@ -321,7 +322,6 @@ def render_html(run: RunData, figures: Sequence[NamedFigure], *, title: str | No
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{heading}</title>",
             f"<style>{_CSS.replace('%FONT%', FONT_FAMILY)}{VERDICT_CSS}</style>",
-            f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>',
             "</head><body>",
             f"<h1>{heading}</h1>",
             f'<div class="meta">shopfloor-twin · generated {stamp}</div>',
@@ -348,8 +348,24 @@ def render_html(run: RunData, figures: Sequence[NamedFigure], *, title: str | No
             "Hover a bar for details; drag to zoom, double-click to reset.</footer>",
             f"<script>window.__twinReport = {json.dumps({'figures': [f.name for f in figures]})};"
             "</script>",
+            # plotly.js and the figures after the text: the verdict shows while they load
+            f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>',
+            f"<script>{loader_script(config)}</script>",
             "</body></html>",
         ]
+    )
+
+
+def _figure_div(fig: go.Figure, div_id: str) -> str:
+    """An empty plot container of the figure's height and the figure as JSON beside it,
+    drawn by the page's loader (:mod:`twin.plot.report_js`). ``<`` is escaped in the
+    JSON so no text in a figure can end the script element."""
+    spec = plotly.io.to_json(fig, validate=False).replace("<", "\\u003c")
+    height = int(fig.layout.height or 450)
+    return (
+        f'<div id="{div_id}" class="plotly-graph-div" style="height:{height}px; width:100%;">'
+        f'</div><script type="application/json" class="twin-figure" data-div="{div_id}">'
+        f"{spec}</script>"
     )
 
 

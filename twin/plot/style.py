@@ -6,6 +6,7 @@ report and between reports (an engineer learns "red = down" once).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -107,7 +108,11 @@ def time_axis(fig: go.Figure, time_unit: str, horizon: float) -> go.Figure:
     if day is None or horizon < 2 * day:
         fig.update_xaxes(title_text=f"time [{time_unit}]")
         return fig
-    step, label = (day, "1 day") if horizon <= 60 * day else (7 * day, "1 week")
+    if horizon <= 60 * day:
+        step, label = day, "1 day"
+    else:
+        weeks = _weeks_per_step(horizon / day, _MAX_GRID_LINES)
+        step, label = 7 * weeks * day, "1 week" if weeks == 1 else f"{weeks} weeks"
     fig.update_xaxes(
         title_text=f"time [{time_unit}] · grid: {label} = {step:,.0f} {time_unit}",
         minor={
@@ -121,17 +126,29 @@ def time_axis(fig: go.Figure, time_unit: str, horizon: float) -> go.Figure:
     return fig
 
 
+#: At most this many labelled ticks, and grid lines: thousands of custom tick labels
+#: (a run whose log runs on for decades) made plotly take minutes to draw one axis.
+_MAX_TICKS = 60
+_MAX_GRID_LINES = 400
+
+
+def _weeks_per_step(days: float, most: int) -> int:
+    """Whole weeks between two ticks so that ``days`` hold at most ``most`` of them."""
+    return max(1, math.ceil(days / 7 / most))
+
+
 def calendar_axis(fig: go.Figure, time_unit: str, start: datetime, horizon: float) -> go.Figure:
     """Label the time axis in calendar time from the scenario's ``start``: a tick at
-    every midnight (every Monday past 60 days), written as weekday and date, shifts
-    readable against the grid; the data stay in the model unit (hover too)."""
+    every midnight (every Monday past 60 days, every few Mondays past 60 weeks), written
+    as weekday and date (and year past a year), shifts readable against the grid; the
+    data stay in the model unit (hover too)."""
     day = _PER_DAY.get(time_unit)
     if day is None or horizon <= 0:
         return fig
     midnight = datetime.combine(start.date(), datetime.min.time(), tzinfo=start.tzinfo)
     first = midnight if midnight >= start else midnight + timedelta(days=1)
-    step_days = 1 if horizon <= 60 * day else 7
-    if step_days == 7:
+    step_days = 1 if horizon <= 60 * day else 7 * _weeks_per_step(horizon / day, _MAX_TICKS)
+    if step_days >= 7:
         first += timedelta(days=(7 - first.weekday()) % 7)  # Mondays
     vals: list[float] = []
     text: list[str] = []
@@ -142,7 +159,7 @@ def calendar_axis(fig: go.Figure, time_unit: str, start: datetime, horizon: floa
         if x > horizon:
             break
         vals.append(x)
-        text.append(when.strftime("%a %m-%d"))
+        text.append(when.strftime("%a %m-%d" if horizon <= 366 * day else "%a %Y-%m-%d"))
         when += timedelta(days=step_days)
     if not vals:
         return fig
