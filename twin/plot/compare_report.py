@@ -20,6 +20,7 @@ import plotly.offline
 
 from twin.kpi.labels import KPI_LABELS
 from twin.plot.compare import COMPARE_KPIS, LOWER_IS_BETTER, comparison_figures, display_scale
+from twin.plot.report import html_table
 from twin.plot.style import FONT_FAMILY
 from twin.runs.write import atomic_file
 
@@ -70,20 +71,6 @@ def _diff(row: Any, lower_better: bool) -> str:
     return f'<br><span class="{css}">{rel:+.1f} %</span>'
 
 
-def _table(head: Sequence[str], body: Sequence[Sequence[str]], numeric_from: int = 1) -> str:
-    th = "".join(f"<th>{h}</th>" for h in head)
-    trs = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="num">{c}</td>' if i >= numeric_from else f"<td>{c}</td>"
-            for i, c in enumerate(row)
-        )
-        + "</tr>"
-        for row in body
-    )
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>"
-
-
 def variants_table(
     summary: pd.DataFrame,
     differences: pd.DataFrame,
@@ -118,7 +105,7 @@ def variants_table(
                 + _diff(diffs.get((p["point"], k)), k in LOWER_IS_BETTER)
             )
         body.append(row)
-    return _table(head, body)
+    return html_table(head, body)
 
 
 def needed_table(summary: pd.DataFrame, kpis: Sequence[str], precision: float) -> str:
@@ -144,7 +131,7 @@ def needed_table(summary: pd.DataFrame, kpis: Sequence[str], precision: float) -
         "widest CI 最大相对半宽",
         f"replications for ±{100 * precision:g} % 所需次数",
     ]
-    return _table(head, body)
+    return html_table(head, body)
 
 
 def render_comparison(
@@ -231,8 +218,10 @@ def render_comparison(
             '<h2 id="precision">Replications needed 所需仿真次数</h2>',
             needed_table(summary, kpis, precision),
             '<h2 id="changes">What each variant changes 方案内容</h2>',
-            _table(["variant 方案", "changes 变更", "description 说明"], changes, numeric_from=9),
-            _table(["sweep 试验", ""], fact_rows, numeric_from=9) if fact_rows else "",
+            html_table(
+                ["variant 方案", "changes 变更", "description 说明"], changes, numeric_from=9
+            ),
+            html_table(["sweep 试验", ""], fact_rows, numeric_from=9) if fact_rows else "",
             "<footer>Offline report: plotly.js is embedded; no network access needed.</footer>",
             "</body></html>",
         ]

@@ -33,7 +33,7 @@ from twin.plot.verdict import VERDICT_CSS, ranking_of, run_start, verdict_html
 from twin.runs.read import RunData, read_run
 from twin.runs.write import atomic_file
 
-__all__ = ["build_report", "render_html", "write_report"]
+__all__ = ["build_report", "html_table", "render_html", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def _kpi_tables(kpis: Mapping[str, Any], time_unit: str, start: datetime | None 
             if k in kpis
         ]
         if rows:
-            tables.append(_table([html.escape(title), "value 数值"], rows))
+            tables.append(html_table([html.escape(title), "value 数值"], rows))
     known = {k for _, keys in KPI_GROUPS for k in keys} | _SKIP
     other = [
         [f"<code>{html.escape(k)}</code>", _fmt(v, "", time_unit)]
@@ -161,7 +161,7 @@ def _kpi_tables(kpis: Mapping[str, Any], time_unit: str, start: datetime | None 
         and (isinstance(v, int | float | bool | str) or (isinstance(v, Mapping) and "mean" in v))
     ]
     if other:
-        tables.append(_table(["other 其他", "value 数值"], other))
+        tables.append(html_table(["other 其他", "value 数值"], other))
     return "".join(tables)
 
 
@@ -202,11 +202,12 @@ def _per_name_tables(kpis: Mapping[str, Any]) -> str:
         if rows:
             head = [title, *(_COLUMN_LABELS.get(c, f"<code>{html.escape(c)}</code>") for c in cols)]
             body = [[html.escape(n), *(r.get(c, "") for c in cols)] for n, r in rows.items()]
-            out.append(_table(head, body))
+            out.append(html_table(head, body))
     return "".join(out)
 
 
-def _table(head: Sequence[str], body: Sequence[Sequence[str]], numeric_from: int = 1) -> str:
+def html_table(head: Sequence[str], body: Sequence[Sequence[str]], numeric_from: int = 1) -> str:
+    """An HTML table; cells from column ``numeric_from`` on are right-aligned numbers."""
     th = "".join(f"<th>{h}</th>" for h in head)
     trs = "".join(
         "<tr>"
@@ -239,7 +240,7 @@ def _summary_html(summary: Mapping[str, Any], run: RunData) -> str:
         ("lower bound", solver.get("lower_bound")),
         ("solve time", None if seconds is None else f"{float(seconds):.2f} s"),
     ]
-    meta = _table(
+    meta = html_table(
         ["run 运行", ""], [[esc(k), esc(str(v))] for k, v in facts if v not in (None, "")]
     )
     stations = summary.get("stations") or []
@@ -258,7 +259,7 @@ def _summary_html(summary: Mapping[str, Any], run: RunData) -> str:
         if isinstance(s, Mapping)
     ]
     st = (
-        _table(
+        html_table(
             [
                 "station 工位",
                 "name 名称",
