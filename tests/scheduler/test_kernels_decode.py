@@ -12,13 +12,18 @@ from scheduler.search.encoding import Decoded, initial_ms, random_os
 from tests import naive
 
 CASES = [(seed, extras) for seed in range(12) for extras in (False, True)]
+POOL_CASES = [(seed, extras, False) for seed, extras in CASES] + [
+    (seed, True, True) for seed in range(12)
+]
 
 
-@pytest.mark.parametrize(("seed", "extras"), CASES)
+@pytest.mark.parametrize(("seed", "extras", "pools"), POOL_CASES)
 @pytest.mark.parametrize("active", [True, False])
-def test_decode_matches_naive_twin(seed: int, extras: bool, active: bool) -> None:
-    """Kernel and twin give identical starts, ends, machines and machine sequences."""
-    data = naive.random_problem(seed, jobs=6, machines=3, extras=extras)
+def test_decode_matches_naive_twin(seed: int, extras: bool, active: bool, pools: bool) -> None:
+    """Kernel and twin give identical starts, ends, machines and machine sequences
+    (``pools``: with renewable resources too, over every other extra)."""
+    data = naive.random_problem(seed, jobs=6, machines=3, extras=extras, resources=pools)
+    assert data.has_resources == pools
     rng = np.random.default_rng(seed)
     buf = Decoded(data, kernel_data(data))
     for _ in range(5):
@@ -41,8 +46,9 @@ def test_decode_matches_naive_twin(seed: int, extras: bool, active: bool) -> Non
 
 @pytest.mark.parametrize(("seed", "extras"), CASES)
 def test_every_decoded_schedule_passes_check(seed: int, extras: bool) -> None:
-    """Active and semi-active decodes of random genes are feasible schedules."""
-    data = naive.random_problem(100 + seed, jobs=7, machines=4, extras=extras)
+    """Active and semi-active decodes of random genes are feasible schedules (with
+    every extra: pools too)."""
+    data = naive.random_problem(100 + seed, jobs=7, machines=4, extras=extras, resources=extras)
     rng = np.random.default_rng(seed)
     buf = Decoded(data, kernel_data(data))
     decoded = 0

@@ -1,6 +1,6 @@
 """Renewable resources (operator pools) in the scheduler: the data, the independent
-checker, the decoder against its plain-Python twin, every solver, CP-SAT's optimum
-against a brute force that steps one time unit at a time."""
+checker, every solver, CP-SAT's optimum against a brute force that steps one time unit
+at a time (the decoder against its plain-Python twin: test_kernels_decode.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ import pytest
 from scheduler import ProblemData, Schedule, check, solve
 from scheduler.compact import left_shift
 from scheduler.errors import ProblemDataError
-from scheduler.kernels.decode import kernel_data
 from scheduler.robustness import evaluate_plan
-from scheduler.search.encoding import Decoded, initial_ms, random_os
 from tests import naive
 from tests.scheduler.brute_force import brute_force
 
@@ -46,27 +44,6 @@ def test_bad_resource_data_is_named() -> None:
         ProblemData.from_jobs(jobs, resource_capacity=[1], mode_resource=[2], mode_demand=[1])
     with pytest.raises(ProblemDataError, match="exceeds the capacity"):
         ProblemData.from_jobs(jobs, resource_capacity=[1], mode_resource=[0], mode_demand=[2])
-
-
-@pytest.mark.parametrize("seed", range(8))
-@pytest.mark.parametrize("active", [True, False])
-def test_decode_matches_naive_twin_with_pools(seed: int, active: bool) -> None:
-    data = naive.random_problem(seed, jobs=6, machines=3, extras=True, resources=True)
-    assert data.has_resources
-    rng = np.random.default_rng(seed)
-    buf = Decoded(data, kernel_data(data))
-    for _ in range(5):
-        os_seq = random_os(data, rng)
-        ms = initial_ms(data, rng, "random")
-        got = buf.run(os_seq, ms, active)
-        want = naive.decode(data, os_seq.tolist(), ms.tolist(), active)
-        if want is None:
-            assert got == -1
-            continue
-        start, end, mach, _ = want
-        assert buf.start.tolist() == start and buf.end.tolist() == end
-        assert buf.mach.tolist() == mach
-        assert check(data, buf.schedule()) == []
 
 
 @pytest.mark.parametrize("seed", range(6))
