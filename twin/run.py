@@ -232,7 +232,7 @@ def plan_scenario(
         rule = "edd" if any(o.due is not None for o in scenario.orders) else "mwkr"
         hint = online_hint(scenario, problem, rule)
         spent = time.perf_counter() - t0
-        time_limit = max(1.0, time_limit - spent)
+        time_limit = max(time_limit - spent, 0.5 * time_limit)
         hint_info = {"warm_start": rule if hint is not None else None,
                      "warm_start_seconds": round(spent, 3)}  # fmt: skip
     result = scheduler.solve(

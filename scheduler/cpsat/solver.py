@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
+from scheduler.check import is_feasible
 from scheduler.compact import left_shift
 from scheduler.cpsat.bounds import horizon_bound, makespan_lower_bound
 from scheduler.cpsat.callback import ImprovementCallback, Reporter
@@ -154,7 +155,14 @@ def solve_cpsat(
         horizon = min(horizon, model_start.makespan)  # the greedy schedule is feasible
     if model_start is not None:
         horizon = max(horizon, model_start.makespan)  # a caller's hint is not trusted
-    trusted = start_from if hint is None else None  # feasible by construction
+    # feasible by construction, or a caller's hint the independent checker accepts
+    # (CP-SAT's model may be stricter than the checker: a calendar run that ends off
+    # shift, fixture loads over a break)
+    trusted = (
+        start_from
+        if hint is None or (start_from is not None and is_feasible(data, start_from))
+        else None
+    )
     clock = BuildClock(deadline, stop)
     try:
         v = build_variables(
