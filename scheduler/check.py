@@ -94,7 +94,8 @@ def check(data: ProblemData, schedule: Schedule) -> list[Violation]:
     out: list[Violation] = []
     for o in np.flatnonzero(start < 0).tolist():
         out.append(Violation("negative_start", (o,), f"operation {o} starts at {start[o]} < 0"))
-    duration, kind, eligible = _durations(data, mach)
+    modes = _modes_of(data, mach)
+    duration, kind, eligible = _durations(data, modes)
     for o in np.flatnonzero(~eligible).tolist():
         allowed = data.mode_machine[data.op_mode_ptr[o] : data.op_mode_ptr[o + 1]].tolist()
         out.append(
@@ -116,29 +117,28 @@ def check(data: ProblemData, schedule: Schedule) -> list[Violation]:
                 f"= {end[o] - start[o]}, expected {duration[o]}",
             )
         )
-    out += _calendar_violations(data, mach, start, end, duration, kind, eligible)
+    out += _calendar_violations(data, mach, start, end, duration, kind, modes)
     out += _machine_violations(data, mach, start, end)
     out += _job_violations(data, mach, start, end)
     out += _window_violations(data, mach, start, end, duration, kind)
     out += _fixed_violations(data, mach, start)
-    out += _resource_violations(data, mach, start, end, eligible)
+    out += _resource_violations(data, start, end, modes)
     return out
 
 
 def _resource_violations(
-    data: ProblemData, mach: np.ndarray, start: np.ndarray, end: np.ndarray, eligible: np.ndarray
+    data: ProblemData, start: np.ndarray, end: np.ndarray, modes: np.ndarray
 ) -> list[Violation]:
     """A sweep over the start and end instants of each resource's holders."""
     out: list[Violation] = []
     if not data.has_resources:
         return out
-    modes = _modes_of(data, mach)
     res = _arr(data.mode_resource)
     dem = _arr(data.mode_demand)
     cap = _arr(data.resource_capacity)
     for r in range(len(cap)):
         events: list[tuple[int, int, int]] = []  # (time, +/- units, op): ends sort first
-        for o in np.flatnonzero(eligible).tolist():
+        for o in np.flatnonzero(modes >= 0).tolist():
             i = modes[o]
             if res[i] == r and dem[i] > 0 and end[o] > start[o]:
                 events += [(int(start[o]), int(dem[i]), o), (int(end[o]), -int(dem[i]), o)]
@@ -162,20 +162,19 @@ def _resource_violations(
     return out
 
 
-def _durations(data: ProblemData, mach: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Duration and calendar kind of each operation on its chosen machine, and whether
-    that machine is eligible (machines are unique within an operation's modes)."""
-    match = data.mode_machine == mach[data.mode_op]
-    eligible = np.bincount(data.mode_op, weights=match, minlength=data.num_ops) > 0
-    duration = np.full(data.num_ops, -1, np.int64)
-    duration[data.mode_op[match]] = data.mode_duration[match]
-    kind = np.zeros(data.num_ops, np.int64)
-    kind[data.mode_op[match]] = _arr(data.mode_calendar)[match]
+def _durations(data: ProblemData, modes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Duration and calendar kind of each operation in its chosen mode (-1 and 0 where
+    the machine is not eligible), and whether it is eligible."""
+    eligible = modes >= 0
+    chosen = np.where(eligible, modes, 0)
+    duration = np.where(eligible, data.mode_duration[chosen], -1)
+    kind = np.where(eligible, _arr(data.mode_calendar)[chosen], 0)
     return duration, kind, eligible
 
 
 def _modes_of(data: ProblemData, mach: np.ndarray) -> np.ndarray:
-    """The mode index of each operation on its machine (-1 if ineligible)."""
+    """The mode index of each operation on its machine (-1 if ineligible: machines are
+    unique within an operation's modes)."""
     match = data.mode_machine == mach[data.mode_op]
     modes = np.full(data.num_ops, -1, np.int64)
     modes[data.mode_op[match]] = np.flatnonzero(match)
@@ -221,14 +220,13 @@ def _calendar_violations(
     end: np.ndarray,
     duration: np.ndarray,
     kind: np.ndarray,
-    eligible: np.ndarray,
+    modes: np.ndarray,
 ) -> list[Violation]:
     out: list[Violation] = []
     if not data.has_windows:
         return out
     staged = (kind == 1) | (kind == 2) | (kind == 4)
-    modes = _modes_of(data, mach)
-    for o in np.flatnonzero(eligible & staged & (duration > 0)).tolist():
+    for o in np.flatnonzero((modes >= 0) & staged & (duration > 0)).tolist():
         m, s, e = int(mach[o]), int(start[o]), int(end[o])
         for lo, hi in _meeting(data, m, min(s, e) - 1, max(s, e)):
             if lo <= s < hi:
