@@ -107,7 +107,7 @@ def chosen_modes(data: ProblemData, mach: IntArray) -> IntArray:
     modes[data.mode_op[match]] = np.flatnonzero(match)
     if np.any(modes < 0):
         o = int(np.flatnonzero(modes < 0)[0])
-        raise ValueError(f"operation {o} runs on machine {mach[o]}, which it has no mode for")
+        raise ValueError(f"operation {o}: machine {mach[o]} is not eligible")
     return modes
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from scheduler.compact import chosen_modes
 from scheduler.kernels.montecarlo import (
     DIST_FIXED,
     DIST_LOGNORMAL,
@@ -114,15 +115,10 @@ def _plan_arrays(data: ProblemData, schedule: Schedule) -> dict[str, np.ndarray]
     machine = np.ascontiguousarray(schedule.machine, np.int64)
     for o in np.flatnonzero((machine < 0) | (machine >= data.num_machines)).tolist():
         raise ValueError(f"operation {o}: machine {machine[o]} outside 0..{data.num_machines - 1}")
-    match = data.mode_machine == machine[data.mode_op]
-    nominal = np.full(n, -1, np.int64)
-    nominal[data.mode_op[match]] = data.mode_duration[match]
-    kind = np.zeros(n, np.int64)
-    kind[data.mode_op[match]] = data.mode_calendar[match]
-    loads = np.ones(n, np.int64)
-    loads[data.mode_op[match]] = data.mode_loads[match]
-    for o in np.flatnonzero(nominal < 0).tolist():
-        raise ValueError(f"operation {o}: machine {machine[o]} is not eligible")
+    modes = chosen_modes(data, machine)  # raises for a machine that is not eligible
+    nominal = np.ascontiguousarray(data.mode_duration[modes])
+    kind = np.ascontiguousarray(data.mode_calendar[modes])
+    loads = np.ascontiguousarray(data.mode_loads[modes])
     order = np.lexsort((np.arange(n), schedule.end, schedule.start))
     machine_pred = np.full(n, -1, np.int64)
     last = np.full(data.num_machines, -1, np.int64)
