@@ -60,6 +60,7 @@ from twin.shopinfo import PlanInfo
 from twin.sim.build import build_problem, calendar_cover, shop_info
 from twin.sim.execute import RULES, Execution, execute
 from twin.sim.hint import online_hint
+from twin.sim.timing import PlanTimes, is_calm, plan_times, times_from_rows
 
 __all__ = [
     "KERNEL_METHODS",
@@ -95,6 +96,9 @@ class Run:
     execution: Execution
     plan: Schedule | None = None
     solver: dict[str, Any] = field(default_factory=dict)
+    #: the plan as published to the shop: the solver's decisions timed by the twin
+    #: without randomness (:mod:`twin.sim.timing`); None without a plan
+    times: PlanTimes | None = None
 
     @property
     def machines(self) -> list[str]:
@@ -142,17 +146,24 @@ class Run:
         ]
 
 
-def plan_info(scenario: Scenario, problem: ProblemData, plan: Schedule | None) -> PlanInfo | None:
-    """The plan as the adherence KPIs read it (None without a plan)."""
+def plan_info(
+    scenario: Scenario,
+    problem: ProblemData,
+    plan: Schedule | None,
+    times: PlanTimes | None = None,
+) -> PlanInfo | None:
+    """The plan as the adherence KPIs read it: the published ``times`` when known, else
+    the solver's (None without a plan)."""
     if plan is None:
         return None
     ptr = problem.job_op_ptr.tolist()
-    starts = plan.start.tolist()
+    starts = plan.start.tolist() if times is None else times.start.tolist()
+    ends = plan.end if times is None else times.end
     start = {
         (j, o - ptr[j]): float(starts[o]) for j in range(problem.num_jobs)
         for o in range(ptr[j], ptr[j + 1])
     }  # fmt: skip
-    finish = {j: float(t) for j, t in enumerate(plan.job_completion(problem).tolist())}
+    finish = {j: float(ends[ptr[j + 1] - 1]) for j in range(problem.num_jobs)}
     tolerance = scenario.run.adherence_tolerance
     if tolerance is None:
         tolerance = 15 * 60 / UNIT_SECONDS[scenario.time_unit]
@@ -296,6 +307,7 @@ def simulate(
     replication: int = 0,
     solver: dict[str, Any] | None = None,
     problem: ProblemData | None = None,
+    times: PlanTimes | None = None,
     on_progress: Callable[[float], None] | None = None,
     on_solution: Callable[[float, float], None] | None = None,
     stop: threading.Event | None = None,
@@ -361,8 +373,22 @@ def simulate(
     execution = execute(
         scenario, problem, events, seed=ss, plan=plan, rule=rule, on_progress=on_progress
     )
-    kpis = compute_kpis(shop_info(scenario), events, plan_info(scenario, problem, plan))
-    return Run(scenario, seed, replication, events, kpis, problem, execution, plan, solver)
+    if plan is not None and times is None:
+        # the published plan: this run's own times when it has no randomness, else
+        # those of a calm run following the same plan (twin.sim.timing)
+        if is_calm(scenario):
+            times = times_from_rows(problem, events.rows())
+        else:
+            times = plan_times(
+                scenario, problem, plan, np.random.SeedSequence(seed, spawn_key=(0,))
+            )
+        if times is not None and "planned_makespan" not in solver:
+            solver = {**solver, "planned_makespan": round(times.makespan, 6)}
+    info = plan_info(scenario, problem, plan, times)
+    kpis = compute_kpis(shop_info(scenario), events, info)
+    return Run(
+        scenario, seed, replication, events, kpis, problem, execution, plan, solver, times=times
+    )
 
 
 def replicate(
@@ -413,7 +439,8 @@ def replicate(
             runs.append(
                 simulate(
                     scenario, plan=first.plan, seed=seed, method=rule, replication=r,
-                    solver=first.solver, problem=first.problem, on_progress=within(r),
+                    solver=first.solver, problem=first.problem, times=first.times,
+                    on_progress=within(r),
                 )
             )  # fmt: skip
             if report is not None:
@@ -456,18 +483,35 @@ def summary(runs: Sequence[Run], scenario_file: str | Path | None = None) -> dic
     return out
 
 
+def _whole(t: float) -> float | int:
+    """A time as schedule.csv writes it: whole units without a decimal point."""
+    return int(t) if float(t).is_integer() else round(t, 6)
+
+
 def write_run(
     out: str | Path, runs: Run | Sequence[Run], scenario_file: str | Path | None = None
 ) -> dict[str, Any]:
     """Write ``summary.json``, ``events.csv`` (replication 0) and ``schedule.csv`` (the
-    plan; the executed operations when dispatched online) into ``out``, atomically
-    (see :mod:`twin.runs.write`); returns the summary."""
+    plan as published, :attr:`Run.times`; the executed operations when dispatched
+    online) into ``out``, atomically (see :mod:`twin.runs.write`); returns the summary."""
     runs = [runs] if isinstance(runs, Run) else list(runs)
     if not runs:
         raise ValueError("write_run needs at least one run")
     doc = summary(runs, scenario_file)
     first = runs[0]
     plan = first.plan
-    rows = plan.to_rows(first.problem) if plan is not None else first.executed_rows()
+    rows: list[dict[str, Any]]
+    if plan is None:
+        rows = first.executed_rows()
+    elif first.times is None:
+        rows = list(plan.to_rows(first.problem))
+    else:  # the plan as published
+        ptr, times = first.problem.job_op_ptr.tolist(), first.times
+        start, end = times.start.tolist(), times.end.tolist()
+        rows = [
+            {**r, "start": _whole(start[ptr[r["job"]] + r["operation"]]),
+             "end": _whole(end[ptr[r["job"]] + r["operation"]])}
+            for r in plan.to_rows(first.problem)
+        ]  # fmt: skip
     write_run_folder(out, doc, first.log, rows)
     return doc

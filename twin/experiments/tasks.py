@@ -103,6 +103,7 @@ def run_task(task: Task) -> TaskResult:
                     replication=r,
                     solver=first.solver,
                     problem=first.problem,
+                    times=first.times,
                 )
             result.replications.append({"replication": r, "kpis": flatten_kpis(run.kpis.to_dict())})
             result.warnings.extend(w for w in run.execution.warnings if w not in result.warnings)

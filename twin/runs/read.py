@@ -203,13 +203,20 @@ def validate_events(frame: pd.DataFrame, source: str = "events") -> pd.DataFrame
 
 
 def validate_plan(frame: pd.DataFrame, source: str = "schedule") -> pd.DataFrame:
-    """Check ``job,operation,machine,start,end`` (integers, end >= start)."""
+    """Check ``job,operation,machine,start,end`` (integer indices, numeric times,
+    end >= start; a published plan's times need not be whole units)."""
     missing = [c for c in SCHEDULE_COLUMNS if c not in frame.columns]
     if missing:
         raise RunDirError(
             f"{source}: missing column(s) {missing} (expected {list(SCHEDULE_COLUMNS)})"
         )
-    out = pd.DataFrame({c: _numeric(frame, c, int, source) for c in SCHEDULE_COLUMNS})
+    out = pd.DataFrame(
+        {c: _numeric(frame, c, float if c in ("start", "end") else int, source)
+         for c in SCHEDULE_COLUMNS}
+    )  # fmt: skip
+    for c in ("start", "end"):  # a solver's plan: whole units, read back as integers
+        if np.isfinite(out[c]).all() and (out[c] == out[c].round()).all():
+            out[c] = out[c].astype(int)
     bad = np.flatnonzero((out["end"] < out["start"]).to_numpy())
     if len(bad):
         r = int(bad[0])
