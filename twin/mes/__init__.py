@@ -5,5 +5,6 @@
 - :mod:`~twin.mes.isa95`: plans out as ISA-95 job orders, job responses in;
 - :mod:`~twin.mes.emulate`: a simulated shop (a twin run) as an MES event stream;
 - :mod:`~twin.mes.opcua_server`, :mod:`~twin.mes.opcua_client`: OPC UA (the optional
-  ``opcua`` extra: ``pip install shopfloor-twin[opcua]``).
+  ``opcua`` extra: ``pip install shopfloor-twin[opcua]``);
+  :mod:`~twin.mes.opcua_security`: its users, certificates and roles.
 """

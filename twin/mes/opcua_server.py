@@ -17,22 +17,37 @@ the ISA-95 job order id (``{order}.{step}``) running, ``""`` when none;
 ``ProductionPlan/JobOrders`` the unit's queue of planned job orders. Every value
 carries the twin's wall-clock time as its source timestamp.
 
-Security: the server binds to the loopback address unless told otherwise, and every
-variable is read-only to every client (the address space has no writable variable
-and no method), so an anonymous client can read and never change the twin.
+Methods on ``ShopfloorTwin``: ``IngestEvent(String json) -> String`` feeds one MES
+event (:func:`twin.live.events.parse_event`) into the twin and answers ``accepted``,
+``duplicate`` or ``rejected: <code>: <message>``; ``Replan() -> String`` replans now
+and answers the report as JSON. Variables are read-only to every client.
+
+Security (:mod:`twin.mes.opcua_security`): the server binds to the loopback address
+unless told otherwise. Anonymous sessions read, browse and subscribe; a call or a
+write needs a user from the users file or a trusted client certificate, else it is
+refused with ``BadUserAccessDenied``. With a certificate and key the server offers
+``Basic256Sha256`` with ``Sign`` and ``SignAndEncrypt``, and NoSecurity only when
+``allow_insecure``; without one it offers NoSecurity alone, which it does only on the
+loopback address unless ``allow_insecure``. With a trust folder, a client whose
+certificate is not in it is refused (``BadCertificateUntrusted``).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from twin.errors import TwinError
 from twin.live.twin import LiveTwin
 from twin.live.view import machine_view
+from twin.mes import opcua_security as sec
 from twin.mes.isa95 import job_id
 
-__all__ = ["NAMESPACE", "TwinServer", "node_id", "require_asyncua"]
+__all__ = ["NAMESPACE", "TwinServer", "is_loopback", "node_id", "offered_modes", "require_asyncua"]
 
 NAMESPACE = "urn:shopfloor-twin:live"
 
@@ -54,11 +69,71 @@ def node_id(*path: str) -> str:
     return ".".join(path)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names the loopback address (``localhost``, 127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def offered_modes(
+    host: str, *, certificate: str | Path | None = None, private_key: str | Path | None = None,
+    users: str | Path | None = None, trust: str | Path | None = None,
+    modes: Sequence[str] = ("Sign", "SignAndEncrypt"), allow_insecure: bool = False,
+) -> list[str]:  # fmt: skip
+    """The message security modes a :class:`TwinServer` with these options offers
+    (``None`` for NoSecurity), or a one-line :class:`TwinError` why it must not run."""
+    if (certificate is None) != (private_key is None):
+        raise TwinError("a server certificate needs its private key and vice versa "
+                        "(--cert and --key)")  # fmt: skip
+    bad = [m for m in modes if m not in ("Sign", "SignAndEncrypt")]
+    if bad or not modes:
+        raise TwinError(f"security modes: expected Sign and/or SignAndEncrypt, got "
+                        f"{', '.join(bad) or 'none'} (NoSecurity: --allow-insecure)")  # fmt: skip
+    local = is_loopback(host)
+    if certificate is None:
+        if not (local or allow_insecure):
+            raise TwinError(f"serving on {host} (not loopback) needs a certificate and key "
+                            "for Basic256Sha256 (--cert, --key), or --allow-insecure")  # fmt: skip
+        if users is not None and not local:
+            raise TwinError(f"--users on {host} without a certificate would send passwords "
+                            "in clear: give --cert and --key")  # fmt: skip
+        if trust is not None:
+            raise TwinError("--trust needs a server certificate (--cert, --key): the secure "
+                            "channel is where client certificates are checked")  # fmt: skip
+        return ["None"]
+    return [*dict.fromkeys(modes), *(["None"] if allow_insecure else [])]
+
+
 class TwinServer:
     """An OPC UA server showing ``twin``; ``await start()``, ``await refresh()`` after
-    the twin changed (or let :meth:`run` do it), ``await stop()``."""
+    the twin changed (or let :meth:`run` do it), ``await stop()``.
 
-    def __init__(self, twin: LiveTwin, host: str = "127.0.0.1", port: int = 4840) -> None:
+    Parameters
+    ----------
+    certificate, private_key
+        The server's certificate (DER or PEM) and unencrypted key: with them the server
+        offers ``Basic256Sha256`` in ``modes`` (default ``Sign`` and
+        ``SignAndEncrypt``).
+    users
+        A users file (:func:`twin.mes.opcua_security.add_user`): who may call.
+    trust
+        A folder of trusted client certificates: only those clients may open a secure
+        channel, and they may call.
+    allow_insecure
+        Also offer NoSecurity (always offered without a certificate, which needs this
+        off the loopback address).
+    """
+
+    def __init__(
+        self, twin: LiveTwin, host: str = "127.0.0.1", port: int = 4840, *,
+        certificate: str | Path | None = None, private_key: str | Path | None = None,
+        users: str | Path | None = None, trust: str | Path | None = None,
+        modes: Sequence[str] = ("Sign", "SignAndEncrypt"), allow_insecure: bool = False,
+    ) -> None:  # fmt: skip
         self.twin = twin
         self.endpoint = f"opc.tcp://{host}:{port}/shopfloor-twin/"
         self.server: Any = None
@@ -66,6 +141,58 @@ class TwinServer:
         self._nodes: dict[str, Any] = {}
         self._last: dict[str, Any] = {}
         self.updates = 0  # values written since start
+        self.certificate = None if certificate is None else Path(certificate)
+        self.private_key = None if private_key is None else Path(private_key)
+        self.users = None if users is None else Path(users)
+        self.trust = None if trust is None else Path(trust)
+        self.modes = offered_modes(host, certificate=certificate, private_key=private_key,
+                                   users=users, trust=trust, modes=modes,
+                                   allow_insecure=allow_insecure)  # fmt: skip
+
+    async def _security(self, server: Any) -> None:
+        """Certificate, users, trust and policies on ``server`` (before it starts)."""
+        asyncua = require_asyncua()
+        ua = asyncua.ua
+        from asyncua.crypto.validator import CertificateValidator
+        from asyncua.crypto.validator import CertificateValidatorOptions as Check
+
+        users = sec.read_users(self.users) if self.users is not None else {}
+        store = await sec.load_trust(self.trust) if self.trust is not None else None
+        server.iserver.set_user_manager(sec.TwinUsers(users, store))
+        uri = sec.SERVER_URI
+        if self.certificate is not None and self.private_key is not None:
+            cert, _ = sec.load_key_pair(self.certificate, self.private_key)
+            uri = sec.certificate_uri(cert) or uri
+            await server.load_certificate(str(self.certificate))
+            await server.load_private_key(str(self.private_key))
+            checks = Check.TIME_RANGE | Check.URI | Check.PEER_CLIENT
+            if store is not None:
+                checks |= Check.TRUSTED | Check.REVOKED
+            server.set_certificate_validator(CertificateValidator(checks, store))
+        await server.set_application_uri(uri)
+        policies = {
+            "None": ua.SecurityPolicyType.NoSecurity,
+            "Sign": ua.SecurityPolicyType.Basic256Sha256_Sign,
+            "SignAndEncrypt": ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt,
+        }
+        server.set_security_policy([policies[m] for m in self.modes], sec.TwinRules())
+
+    def _close_unoffered_none(self, server: Any) -> None:
+        """asyncua lets a client open a NoSecurity channel for discovery even when the
+        server does not offer NoSecurity, and a session on it would pass no permission
+        check at all: give such channels a ruleset that refuses every session request."""
+        if "None" in self.modes:
+            return
+        from asyncua.crypto.security_policies import SecurityPolicyFactory, SecurityPolicyNone
+
+        ua = require_asyncua().ua
+        policies = server._policies  # the list the binary server selects from
+        if server.bserver is None or server.bserver._policies is not policies:
+            raise TwinError("asyncua's server internals changed: cannot refuse sessions on "
+                            "NoSecurity channels; refusing to serve")  # fmt: skip
+        deny = sec.TwinRules(deny_all=True)
+        none = ua.MessageSecurityMode.None_
+        policies.append(SecurityPolicyFactory(SecurityPolicyNone, none, permission_ruleset=deny))
 
     async def start(self) -> None:
         asyncua = require_asyncua()
@@ -74,7 +201,7 @@ class TwinServer:
         await server.init()
         server.set_endpoint(self.endpoint)
         server.set_server_name(f"shopfloor-twin: {self.twin.scenario.name}")
-        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        await self._security(server)
         self.ns = await server.register_namespace(NAMESPACE)
         root = await server.nodes.objects.add_object(self._id("ShopfloorTwin"), "ShopfloorTwin")
         machines = await root.add_folder(self._id("Machines"), "Machines")
@@ -112,9 +239,39 @@ class TwinServer:
         clock = await root.add_object(self._id("Clock"), "Clock")
         await self._var(clock, ("Clock", "ModelTime"), 0.0)
         await self._var(clock, ("Clock", "Time"), self._wall())
+        string = ua.VariantType.String
+        await root.add_method(self._id("IngestEvent"), "IngestEvent", self._ingest_event,
+                              [string], [string])  # fmt: skip
+        await root.add_method(self._id("Replan"), "Replan", self._replan, [], [string])
         self.server = server
         await server.start()
+        try:
+            self._close_unoffered_none(server)
+        except BaseException:
+            await self.stop()
+            raise
         await self.refresh()
+
+    # -- methods (the session's role is checked before: see TwinRules) ----------------
+
+    async def _ingest_event(self, parent: Any, payload: Any) -> list[Any]:
+        ua = require_asyncua().ua
+        text = payload.Value if isinstance(payload, ua.Variant) else payload
+        if not isinstance(text, str):
+            answer = "rejected: invalid: expected one MES event as JSON text"
+        else:
+            answer = self.twin.ingest(text)
+            if answer == "rejected":
+                last = self.twin.rejected[-1]
+                answer = f"rejected: {last.code}: {last.message}"
+            await self.refresh()
+        return [ua.Variant(answer, ua.VariantType.String)]
+
+    async def _replan(self, parent: Any) -> list[Any]:
+        ua = require_asyncua().ua
+        report = self.twin.replan("opcua")
+        await self.refresh()
+        return [ua.Variant(json.dumps(report.to_dict(), default=str), ua.VariantType.String)]
 
     def _id(self, *path: str) -> Any:
         ua = require_asyncua().ua
