@@ -16,8 +16,9 @@ from twin.eventlog import EventLog
 from twin.live import events as ev
 from twin.live.clock import Clock
 from twin.run import Run
+from twin.scenario import Scenario
 
-__all__ = ["mes_events", "run_events"]
+__all__ = ["mes_events", "release_events", "run_events"]
 
 
 def run_events(run: Run, clock: Clock | None = None, prefix: str = "sim") -> list[Any]:
@@ -75,3 +76,15 @@ def mes_events(
     for n, (t, _, kind, data) in enumerate(rows):
         out.append(ev.EVENT_TYPES[kind](id=f"{prefix}-{n}", time=clock.to_wall(t), **data))
     return out
+
+
+def release_events(
+    scenario: Scenario, clock: Clock, until: float | None = None, prefix: str = "rel"
+) -> list[Any]:
+    """``order_released`` at each scenario order's release time (up to ``until``), as
+    an MES that reports releases sends them; ids ``{prefix}-{order}``."""
+    return [
+        ev.OrderReleased(id=f"{prefix}-{o.id}", time=clock.to_wall(o.release), order=o.id)
+        for o in sorted(scenario.orders, key=lambda o: o.release)
+        if until is None or o.release <= until
+    ]
