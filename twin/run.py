@@ -107,19 +107,7 @@ class Run:
 
     def stations(self) -> list[dict[str, Any]]:
         """Station metadata as written to ``summary.json``."""
-        return [
-            {
-                "id": s.id,
-                "name": s.name,
-                "kind": s.kind,
-                "units": s.unit_names,
-                "numerically_controlled": s.is_nc,
-                "networked": s.is_networked,
-                "key_process": s.is_key_process,
-                "power_kw": s.power_kw.model_dump(),
-            }
-            for s in self.scenario.stations
-        ]
+        return station_rows(self.scenario)
 
     def jobs(self) -> list[dict[str, Any]]:
         """Every lot (orders, then arrivals) in event-log job-index order."""
@@ -144,6 +132,23 @@ class Run:
             for (j, o), (m, s, e) in sorted(spans.items())
             if e is not None
         ]
+
+
+def station_rows(scenario: Scenario) -> list[dict[str, Any]]:
+    """The stations as ``summary.json`` lists them (what the report and KPIs read)."""
+    return [
+        {
+            "id": s.id,
+            "name": s.name,
+            "kind": s.kind,
+            "units": s.unit_names,
+            "numerically_controlled": s.is_nc,
+            "networked": s.is_networked,
+            "key_process": s.is_key_process,
+            "power_kw": s.power_kw.model_dump(),
+        }
+        for s in scenario.stations
+    ]
 
 
 def plan_info(

@@ -42,6 +42,7 @@ from twin.live.events import EventError, read_events
 from twin.live.policy import Policy
 from twin.live.replan import Replanner, ReplanReport
 from twin.live.twin import LiveTwin
+from twin.run import station_rows
 from twin.runs.write import write_run_folder
 from twin.scenario import Scenario, load_scenario
 from twin.scenario.durations import UNIT_SECONDS
@@ -141,19 +142,7 @@ class Replay:
             "kpis": per_run[0],
             "kpis_ci95": kpi_ci95(per_run),
             "kpis_replications": per_run,
-            "stations": [
-                {
-                    "id": s.id,
-                    "name": s.name,
-                    "kind": s.kind,
-                    "units": s.unit_names,
-                    "numerically_controlled": s.is_nc,
-                    "networked": s.is_networked,
-                    "key_process": s.is_key_process,
-                    "power_kw": s.power_kw.model_dump(),
-                }
-                for s in scn.stations
-            ],
+            "stations": station_rows(scn),
             "machines": list(self.problem.machine_names),
             "jobs": [
                 {
