@@ -9,14 +9,17 @@ scenario with ``arrivals``, run end to end by :func:`twin.simulate` (shop built 
 scenario, online dispatch, full event log, KPIs).
 
 ``python benchmarks/twin_scale.py --ops 20000 200000`` prints one JSON line per size:
-both times, their ratio, operations per second and the twin's peak RSS measured in a
-fresh process (``ru_maxrss`` over the interpreter and imports).
+both median times, their ratio, the ratio of the fastest runs and that of the median
+CPU times (``process_time``: less disturbed when other processes share the cores), the
+twin's cost per operation, the load average before and after, and the twin's peak RSS measured in a
+fresh process (Linux ``VmHWM`` over the interpreter and imports).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -96,23 +99,33 @@ def run_twin(ops: int, seed: int = 1) -> Any:
     return twin.simulate(Scenario.from_dict(scenario_dict(ops, seed=seed)))
 
 
-def measure(ops: int) -> dict[str, Any]:
-    """Plain SimPy and the twin, interleaved (plain, twin, plain, twin), medians."""
+def measure(ops: int, pairs: int = 3) -> dict[str, Any]:
+    """Plain SimPy and the twin, interleaved (plain, twin, plain, twin, ...): medians,
+    their ratio, the ratio of the fastest runs (the least disturbed by other processes
+    on a shared machine) and of the median CPU times, with the load average around the
+    timing."""
     run_twin(2000)  # imports and first-call costs out of the timing
     plain, twin_t = [], []
     ops_done = 0
-    for _ in range(2):
-        t = time.perf_counter()
+    load = os.getloadavg()[0]
+    cpu_plain, cpu_twin = [], []
+    for _ in range(pairs):
+        t, c = time.perf_counter(), time.process_time()
         ops_done = run_plain(ops)
         plain.append(time.perf_counter() - t)
-        t = time.perf_counter()
+        cpu_plain.append(time.process_time() - c)
+        t, c = time.perf_counter(), time.process_time()
         run = run_twin(ops)
         twin_t.append(time.perf_counter() - t)
-    twin_ops = sum(1 for _ in run.log.where("op_end")) if hasattr(run.log, "where") else 0
+        cpu_twin.append(time.process_time() - c)
+    twin_ops = len(run.log.where("op_end"))
     p, w = float(np.median(plain)), float(np.median(twin_t))
-    return {"ops": ops, "plain_ops_done": ops_done, "twin_ops_done": twin_ops,
+    return {"ops": ops, "pairs": pairs, "plain_ops_done": ops_done, "twin_ops_done": twin_ops,
             "plain_s": round(p, 3), "twin_s": round(w, 3), "ratio": round(p / w, 3),
-            "twin_us_per_op": round(1e6 * w / max(twin_ops, 1), 1)}  # fmt: skip
+            "ratio_of_min": round(min(plain) / min(twin_t), 3),
+            "cpu_ratio": round(float(np.median(cpu_plain) / np.median(cpu_twin)), 3),
+            "twin_us_per_op": round(1e6 * w / max(twin_ops, 1), 1),
+            "load_avg": [round(load, 2), round(os.getloadavg()[0], 2)]}  # fmt: skip
 
 
 _CHILD = """
@@ -147,10 +160,11 @@ def peak_rss_mb(ops: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ops", type=int, nargs="+", default=[20_000, 200_000])
+    parser.add_argument("--pairs", type=int, default=3, help="interleaved pairs per size")
     parser.add_argument("--no-memory", action="store_true")
     args = parser.parse_args()
     for ops in args.ops:
-        row = measure(ops)
+        row = measure(ops, args.pairs)
         if not args.no_memory:
             row["twin_peak_rss_mb"] = peak_rss_mb(ops)
         print(json.dumps(row), flush=True)

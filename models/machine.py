@@ -169,6 +169,8 @@ class Machine(Unit):
         work: float,
         family: Hashable | None = None,
         product: str = "",
+        *,
+        rest: bool = True,
     ) -> Generator[simpy.Event, Any, float]:
         """Set up if needed, then process ``work`` time units; returns the actual work.
 
@@ -178,6 +180,12 @@ class Machine(Unit):
         off shift). ``family=None`` keeps the current family (no setup). Work handed
         over off shift (or while down) waits: setups and attended processing are
         recorded as starting at the next shift; unattended processing starts at once.
+
+        ``rest=False``, for a caller that may start the next operation at the same
+        instant: a machine that nothing can pause or vary (no failures, maintenance,
+        noise or shifts) stays in its job, BUSY, instead of showing its rest state for
+        zero time; the caller then starts the next operation or calls :meth:`rest`.
+        Any other machine rests as usual.
         """
         if not work >= 0:
             raise ValueError(
@@ -229,8 +237,15 @@ class Machine(Unit):
                 value=work,
                 product=product,
             )
-        self._end_job()
+        if rest or not self._plain:
+            self._end_job()
         return work
+
+    def rest(self) -> None:
+        """End a job that :meth:`process` with ``rest=False`` left open: show the rest
+        state now (nothing if the machine is already at rest)."""
+        if self._in_job:
+            self._end_job()
 
     def process_loads(
         self,

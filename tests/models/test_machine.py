@@ -288,3 +288,32 @@ def test_only_idle_states_can_be_the_idle_state() -> None:
     _, _, m = make()
     with pytest.raises(ValueError, match="idle, starved or no_order"):
         m.set_idle_state(State.BUSY)
+
+
+def _driver(env: simpy.Environment, m: Machine, works: list[float]) -> Generator[Any, Any, None]:
+    """One process running lots back to back, as the twin's per-machine driver."""
+    for j, work in enumerate(works):
+        yield from m.process(j, 0, work, None, product="p", rest=False)
+    m.rest()
+
+
+def test_rest_false_keeps_a_plain_machine_busy_between_lots() -> None:
+    """No zero-time idle between back-to-back lots; rest() shows the rest state."""
+    env, rec, m = make()
+    env.process(_driver(env, m, [3, 4, 5]))
+    env.run(until=100)
+    assert spans(rec, "op_start", "op_end", "M1") == [(0, 3), (3, 7), (7, 12)]
+    assert states(rec, "M1") == [(0, "idle"), (0, "busy"), (12, "idle")]
+    assert m.state is State.IDLE
+    m.rest()  # at rest already: nothing more
+    assert states(rec, "M1")[-1] == (12, "idle") and len(states(rec, "M1")) == 3
+    assert_consistent(rec)
+
+
+def test_rest_false_is_ignored_where_something_can_stop_the_machine() -> None:
+    """A machine that can fail rests after every job whatever the caller asks (its
+    failures and maintenance begin at rest)."""
+    env, rec, m = make(failure=(1e9, 1.0))
+    env.process(_driver(env, m, [3, 4]))
+    env.run(until=100)
+    assert states(rec, "M1") == [(0, "idle"), (0, "busy"), (3, "idle"), (3, "busy"), (7, "idle")]

@@ -1,6 +1,10 @@
 """The reference for :class:`twin.sim.dispatch.DispatchRun`: the brute-force dispatcher
-it replaced (a scan of every ready lot and free unit per decision). Event logs of the
-two must be byte-identical for every rule but ``random`` (tests/twin/test_dispatch_heaps.py).
+it replaced (a scan of every ready lot and free unit per decision), and
+:class:`PerOperationDispatchRun`, the heap dispatcher with one process and resource
+request per operation (as the brute-force one). Event logs of those two must be
+byte-identical for every rule but ``random``; :class:`DispatchRun`, which drives each
+machine with one process per busy period, orders some same-instant events differently
+(tests/twin/test_dispatch_heaps.py).
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ import math
 import numpy as np
 
 from twin.sim.core import Gen, LotInShop, ShopRun
+from twin.sim.dispatch import DispatchRun
 
-__all__ = ["BruteForceDispatchRun"]
+__all__ = ["BruteForceDispatchRun", "PerOperationDispatchRun"]
 
 
 class BruteForceDispatchRun(ShopRun):
@@ -128,3 +133,33 @@ class BruteForceDispatchRun(ShopRun):
             due = None if spec.due_after is None else now + spec.due_after
             lot = self.new_lot(f"A-{n}", product, q, now, due)
             self.env.process(self.enter(lot))
+
+
+class PerOperationDispatchRun(DispatchRun):
+    """The heap dispatcher with the unit mechanics it had before the per-unit drivers:
+    one SimPy process and one resource request per operation. Its decisions are the
+    drivers' (the same heaps); only the order of same-instant events may differ."""
+
+    exclusive = False
+
+    def start_dispatch(self, rule: str) -> None:
+        self.claim: dict[str, object] = {}  # unit -> token of the run_op that owns it
+        super().start_dispatch(rule)
+
+    def assign(self, lot: LotInShop, unit: str) -> None:
+        if unit in self.idle:
+            self.idle.discard(unit)
+            idle = self.idle_at[self.shop.unit_station[unit]]
+            idle.remove((self.unit_rank[unit], unit))
+        token = self.claim[unit] = object()
+        self.env.process(self.run_op(lot, unit, token))
+
+    def run_op(self, lot: LotInShop, unit: str, token: object) -> Gen:
+        yield from self.move(lot, unit)
+        yield from self.operate(lot, unit)
+        # A blocked unit that took its own lot back is already claimed again.
+        if unit in self.shop.machines and self.claim.get(unit) is token:
+            del self.claim[unit]
+            nxt = self.next_lot(unit)
+            if nxt is not None:
+                self.assign(nxt, unit)

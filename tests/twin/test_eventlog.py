@@ -96,3 +96,87 @@ def test_end_is_the_latest_time_like_the_column_max() -> None:
     assert log.end() == 9.5
     log.record(float("nan"), "buffer", "b")
     assert np.isnan(log.end()) and np.isnan(log.column("time").max())
+
+
+def _many(n: int) -> EventLog:
+    log = EventLog()
+    for i in range(n):
+        log.record(i * 0.25, EventKind.OP_START, f"m{i % 3}", job=i, operation=i % 5,
+                   value=i / 7, product=("p", "轴")[i % 2])  # fmt: skip
+        log.record(i * 0.25, EventKind.STATE, f"m{i % 3}", state=State.BUSY)
+    return log
+
+
+def test_chunks_read_back_as_one_log(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Rows buffered into many small chunks read back exactly as the same rows kept in
+    one chunk: rows, columns, where, length, end, equality and the CSV file."""
+    whole = _many(50)
+    monkeypatch.setattr("twin.eventlog.CHUNK", 7)
+    chunked = _many(50)
+    assert len(chunked._chunks) >= 14  # really chunked (and a buffer left over)
+    assert list(chunked.rows()) == list(whole.rows())
+    assert len(chunked) == len(whole) == 100
+    assert chunked == whole
+    for name in COLUMNS:
+        assert chunked.column(name).tolist() == whole.column(name).tolist()
+    assert chunked.where("state") == whole.where("state") == whole.where(EventKind.STATE)
+    assert len(chunked.where("op_start")) == 50 and chunked.where("nothing") == []
+    assert chunked.end() == whole.end() == 49 * 0.25
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    chunked.to_csv(a)
+    whole.to_csv(b)
+    assert a.read_bytes() == b.read_bytes()
+    assert EventLog.read_csv(a) == whole
+
+
+def test_reads_between_records_do_not_fragment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader polling a growing log (the live twin) merges small tails into the
+    last chunk: chunks stay about len / CHUNK."""
+    monkeypatch.setattr("twin.eventlog.CHUNK", 64)
+    log = EventLog()
+    for i in range(1000):
+        log.record(float(i), "state", "m", state="busy" if i % 2 else "idle")
+        if i % 5 == 0:
+            assert len(log) == i + 1 and log.end() == float(i)
+    assert len(log._chunks) <= 1000 // 64 + 2
+    assert log.column("state").tolist()[:3] == ["idle", "busy", "idle"]
+
+
+def test_memory_per_event_is_small() -> None:
+    """Typed columns and string codes: under 64 bytes an event (a tuple of Python
+    objects costs about 200)."""
+    log = _many(20_000)
+    log.end()  # flush the buffer
+    stored = sum(a.nbytes for chunk in log._chunks for a in chunk)
+    assert stored / len(log) <= 64
+    assert log._tables[1] == ["op_start", "state"]  # one string per distinct kind
+
+
+def test_text_values_are_stored_as_their_text() -> None:
+    """Enum members read back as plain str, anything else as its str()."""
+    log = EventLog()
+    log.record(1, EventKind.FINISH, "m", state=None, product=7)  # type: ignore[arg-type]
+    (row,) = log.rows()
+    assert row == (1.0, "finish", "m", -1, -1, "None", 0.0, "7")
+    assert all(type(x) is str for x in (row[1], row[5], row[7]))
+
+
+def test_a_failed_write_leaves_the_old_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Files are written to a temporary sibling and renamed: an error half-way keeps
+    the previous file and leaves no temporary file behind."""
+    path = tmp_path / "events.csv"
+    path.write_text("old\n")
+
+    def broken(x: float) -> str:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("twin.eventlog._num", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        _sample().to_csv(path)
+    assert path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["events.csv"]
+    monkeypatch.undo()
+    _sample().to_jsonl(path)  # replaces it
+    assert EventLog.read_jsonl(path) == _sample()

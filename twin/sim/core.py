@@ -84,7 +84,7 @@ class ShopRun(ABC):
     :class:`twin.sim.plan.PlanRun` and :class:`twin.sim.dispatch.DispatchRun`
     decide which unit takes which lot next (:meth:`op_done`)."""
 
-    exclusive = False  # True: each unit has one driver (a plan), no resource request
+    exclusive = False  # True: each unit has one driver (a plan, a busy period), no request
 
     def __init__(
         self,
@@ -164,8 +164,14 @@ class ShopRun(ABC):
                         unit.set_idle_state(state)
 
     def started(self, lot: LotInShop, k: int) -> None:
-        """Operation ``k`` of ``lot`` has reached its unit: no longer open work."""
-        self._demand(lot, range(k, k + 1), -1)
+        """Operation ``k`` of ``lot`` has reached its unit: no longer open work
+        (:meth:`_demand` for one step, inlined: once per operation)."""
+        pending = self.pending
+        for key in self.demand_keys(lot, k):
+            after = pending[key] = pending.get(key, 0) - 1
+            if after == 0:  # was 1: the units of ``key`` have nothing open any more
+                for unit in self.units_of(key):
+                    unit.set_idle_state(State.NO_ORDER)
 
     # -- lots -----------------------------------------------------------------------
 
@@ -315,9 +321,12 @@ class ShopRun(ABC):
             yield req
             yield from self.on_machine(machine, lot, unit)
 
-    def on_machine(self, machine: Machine, lot: LotInShop, unit: str) -> Gen:
+    def on_machine(self, machine: Machine, lot: LotInShop, unit: str, rest: bool = True) -> Gen:
         """Process the lot (fixture load by fixture load where someone loads it: see
-        :meth:`Machine.process_loads`), then hold it (BLOCKED) until the buffer takes it."""
+        :meth:`Machine.process_loads`), then hold it (BLOCKED) until the buffer takes it.
+        ``rest=False``: a driver that may start the unit's next operation at once keeps
+        a plain machine BUSY (see :meth:`Machine.process`); it calls ``machine.rest()``
+        when the unit falls idle."""
         k = lot.step
         self.started(lot, k)
         shop = self.shop
@@ -328,7 +337,7 @@ class ShopRun(ABC):
         family = product.family_name if self.unit_setups[unit] else None
         how = shop.handling.get(unit)
         if how is None:  # one plain span
-            yield from machine.process(lot.index, k, work, family, product.id)
+            yield from machine.process(lot.index, k, work, family, product.id, rest=rest)
         else:  # fixture loads by a robot, an operator or the machine; operators
             yield from machine.process_loads(
                 lot.index, k, work, family, product.id, loads=how.loads(lot.quantity),
@@ -355,6 +364,7 @@ class ShopRun(ABC):
         else:
             self.op_done(lot)
         if held is not None and not held.triggered:
+            machine.rest()
             machine.set_state(State.BLOCKED)
             yield held
             machine.set_state(machine.idle_state)
