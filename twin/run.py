@@ -96,6 +96,10 @@ class Run:
     execution: Execution
     plan: Schedule | None = None
     solver: dict[str, Any] = field(default_factory=dict)
+    #: closed-loop rescheduling (:mod:`twin.live.loop`): one dict per replan, and the
+    #: policy with counts; None for a run that follows its plan as planned
+    replans: list[dict[str, Any]] | None = None
+    reschedule: dict[str, Any] | None = None
     #: the plan as published to the shop: the solver's decisions timed by the twin
     #: without randomness (:mod:`twin.sim.timing`); None without a plan
     times: PlanTimes | None = None
@@ -485,6 +489,11 @@ def summary(runs: Sequence[Run], scenario_file: str | Path | None = None) -> dic
         dispatch_rule=first.execution.rule,
         warnings=list(dict.fromkeys(w for r in runs for w in r.execution.warnings)),
     )
+    if first.reschedule is not None:
+        out["reschedule"] = {
+            "policy": first.reschedule["policy"],
+            "replans": [r.reschedule["replans"] if r.reschedule else 0 for r in runs],
+        }
     return out
 
 
@@ -494,11 +503,15 @@ def _whole(t: float) -> float | int:
 
 
 def write_run(
-    out: str | Path, runs: Run | Sequence[Run], scenario_file: str | Path | None = None
+    out: str | Path,
+    runs: Run | Sequence[Run],
+    scenario_file: str | Path | None = None,
+    extra: Callable[[Path], None] | None = None,
 ) -> dict[str, Any]:
     """Write ``summary.json``, ``events.csv`` (replication 0) and ``schedule.csv`` (the
     plan as published, :attr:`Run.times`; the executed operations when dispatched
-    online) into ``out``, atomically (see :mod:`twin.runs.write`); returns the summary."""
+    online) into ``out``, atomically
+    (see :mod:`twin.runs.write`; ``extra(folder)`` may add files); returns the summary."""
     runs = [runs] if isinstance(runs, Run) else list(runs)
     if not runs:
         raise ValueError("write_run needs at least one run")
@@ -518,5 +531,5 @@ def write_run(
              "end": _whole(end[ptr[r["job"]] + r["operation"]])}
             for r in plan.to_rows(first.problem)
         ]  # fmt: skip
-    write_run_folder(out, doc, first.log, rows)
+    write_run_folder(out, doc, first.log, rows, extra)
     return doc

@@ -127,6 +127,43 @@ def _run_with_progress(
         )  # fmt: skip
 
 
+def _run_rescheduled(
+    spec: Scenario, scenario: Path, folder: Path, n: int, seed: int | None, method: str | None,
+    time_limit: float | None, workers: int | None, reschedule: str, replan_limit: float,
+    console: Console, quiet: bool,
+) -> None:  # fmt: skip
+    """``twin run --reschedule``: closed-loop replications (:mod:`twin.live.loop`)."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from twin.live import loop
+    from twin.live.replan import Replanner
+    from twin.run import choose_method
+
+    policy = loop.parse_policy(reschedule)
+    how, rule = choose_method(spec, method)
+    if how is None:
+        raise CliError(
+            f"--reschedule needs a plan to reschedule: scheduling {rule!r} dispatches "
+            "online (add --method auto, tabu or cpsat)"
+        )
+    run_seed = spec.run.seed if seed is None else seed
+    replanner = Replanner(method=how, time_limit=replan_limit, seed=run_seed, workers=workers)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=True, disable=quiet) as progress:
+        task = progress.add_task(f"planning, then {n} closed-loop run(s) ({policy})", total=n)
+        runs = loop.replicate(
+            spec, policy, n, seed, method=how, time_limit=time_limit, replanner=replanner,
+            workers=workers, on_progress=lambda done, _: progress.update(task, completed=done),
+        )  # fmt: skip
+    summary = loop.write_run_rescheduled(folder, runs, scenario)
+    if not quiet:
+        Console().print(kpi_table(summary))
+        replans = sum(len(r.replans or []) for r in runs)
+        console.print(f"{policy}: {replans} replans over {n} run(s)")
+        console.print(f"wrote {folder}/: summary.json, events.csv, schedule.csv, replans.csv")
+
+
 @app.command("run")
 def run_command(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
@@ -153,6 +190,18 @@ def run_command(
         float | None, typer.Option("--max-size", help="Largest scenario file read, MB (16).")
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress, no table.")] = False,
+    reschedule: Annotated[
+        str | None,
+        typer.Option(
+            help="Closed loop: none | periodic:N | on-event[:D]. The live twin hears the "
+            "simulated shop's MES events and replans as the policy says (writes replans.csv; "
+            "needs a solver method)."
+        ),
+    ] = None,
+    replan_time_limit: Annotated[
+        float,
+        typer.Option("--replan-time-limit", help="Solver seconds per replan (--reschedule)."),
+    ] = 1.0,
 ) -> None:
     """Plan and simulate a scenario; print its KPIs and write the run folder."""
     from twin.errors import RunInterrupted
@@ -175,6 +224,13 @@ def run_command(
     spec = load_scenario(scenario, max_bytes(max_size))
     n = spec.run.replications if replications is None else replications
     console = Console(stderr=True, quiet=quiet)
+    if reschedule is not None:
+        check_time_limit(replan_time_limit, "--replan-time-limit")
+        _run_rescheduled(
+            spec, scenario, folder, n, seed, method, time_limit, workers, reschedule,
+            replan_time_limit, console, quiet,
+        )  # fmt: skip
+        return
     try:
         runs = _run_with_progress(spec, n, seed, method, time_limit, workers, console, quiet)
     except RunInterrupted as exc:

@@ -41,6 +41,7 @@ from typing import Any
 from scheduler import Schedule, Violation, check
 from twin.errors import TwinError
 from twin.live import problem as lp
+from twin.live.ahead import Ahead, simulate_ahead
 from twin.live.clock import Clock
 from twin.live.events import EventError, dump_event, parse_event
 from twin.live.initial import initial_plan
@@ -68,6 +69,10 @@ class WhatIf:
     rejected: list[Rejection]
     replan: ReplanReport | None
     fork: LiveTwin
+    #: ``what_if(..., simulate=N)``: the SimPy shop run ahead N times from the live
+    #: state and from the fork's (same seeds), KPI means with 95 % half-widths
+    simulated_baseline: Ahead | None = None
+    simulated_outcome: Ahead | None = None
 
 
 class LiveTwin:
@@ -515,11 +520,16 @@ class LiveTwin:
         replan: bool = False,
         until: float | datetime | None = None,
         policy: str | Policy | None = "none",
+        simulate: int = 0,
+        seed: int | None = None,
     ) -> WhatIf:
         """Fork the twin, apply ``change`` (an MES event or a list of them) to the fork,
         optionally replan it and move its clock to ``until``, and compare the projected
         KPIs. The live twin is not touched. ``policy``: the fork's (default ``none``, so
-        only ``replan=True`` solves; None keeps the live policy)."""
+        only ``replan=True`` solves; None keeps the live policy). ``simulate=N``: also
+        run the SimPy shop ahead N times, with the scenario's disturbances, from the
+        live state and from the fork's (:func:`twin.live.ahead.simulate_ahead`, child
+        seeds of ``seed``: the same draws for both)."""
         fork = self.fork(policy)
         n_rejected = len(fork.rejected)
         changes = change if isinstance(change, list | tuple) else [change]
@@ -528,7 +538,16 @@ class LiveTwin:
         report = fork.replan("what-if") if replan else None
         if until is not None:
             fork.advance(until)
-        return WhatIf(self.kpis(), fork.kpis(), fork.rejected[n_rejected:], report, fork)
+        ahead = None if simulate <= 0 else simulate_ahead(self, simulate, seed)
+        ahead_fork = None if simulate <= 0 else simulate_ahead(fork, simulate, seed)
+        return WhatIf(
+            self.kpis(), fork.kpis(), fork.rejected[n_rejected:], report, fork, ahead, ahead_fork
+        )
+
+    def simulate_ahead(self, replications: int = 10, seed: int | None = None) -> Ahead:
+        """Run the SimPy shop ahead from now, ``replications`` times with the scenario's
+        disturbances (:func:`twin.live.ahead.simulate_ahead`); the twin is not touched."""
+        return simulate_ahead(self, replications, seed)
 
     def events_out(self) -> list[dict[str, Any]]:
         """The accepted MES events in time order, as JSON-ready dicts."""

@@ -16,20 +16,26 @@ handed off to the unit itself, and that operation moves up to be the unit's next
 (the operations planned in between wait); otherwise the unit would wait for the lot
 to leave and the lot for the unit. Other plans that lock the shop behind full buffers
 are reported as unfinished lots (see :func:`twin.sim.execute.execute`).
+
+:class:`AdaptivePlanRun` follows a plan the same way and can take a new one mid-run
+(:meth:`AdaptivePlanRun.adopt`), for closed-loop rescheduling.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
+import simpy
 
 from models import Machine, State
 from scheduler import ProblemData, Schedule
 from twin.errors import TwinError
 from twin.sim.core import Gen, LotInShop, ShopRun
 
-__all__ = ["PlanRun", "check_plan"]
+__all__ = ["AdaptivePlanRun", "PlanRun", "check_plan"]
 
 
 class PlanRun(ShopRun):
@@ -224,3 +230,197 @@ def check_plan(problem: ProblemData, plan: Schedule) -> None:
                 f"machine {m} ({names[m] if 0 <= m < len(names) else '?'}), not eligible "
                 f"(eligible: {', '.join(names[e] for e in eligible)})"
             )
+
+
+class AdaptivePlanRun(PlanRun):
+    """A :class:`PlanRun` that can take a new plan mid-run (:meth:`adopt`): closed-loop
+    rescheduling (:mod:`twin.live.loop`).
+
+    Until the first :meth:`adopt` it does exactly what :class:`PlanRun` does (the same
+    events in the same order: a test holds it to that). Each unit's driver re-reads its
+    queue before every operation and waits for its lot (or its planned start) in a way
+    :meth:`adopt` can interrupt. An operation is *committed* once its unit's driver has
+    its lot and begins it (setup, operator, processing): a new plan moves only
+    operations not committed; a committed one stays where the shop has it (reported by
+    :meth:`adopt`, as the twin knows it as started only from its ``op_start``).
+    """
+
+    def follow(self, plan: Schedule) -> None:
+        n = self.problem.num_ops
+        self.arrived_at: list[str | None] = [None] * n  # where the lot waits for op o
+        self.committed_on: list[str | None] = [None] * n
+        self.op_started = [False] * n
+        self.lot_released = [False] * len(self.lots)
+        self.procs: dict[str, Any] = {}
+        self.waiting: dict[str, bool] = {}
+        self.adoptions = 0
+        super().follow(plan)
+
+    # -- the lot side ---------------------------------------------------------------
+
+    def started(self, lot: LotInShop, k: int) -> None:
+        self.op_started[self.first_op[lot.index] + k] = True
+        super().started(lot, k)
+
+    def start_lot(self, lot: LotInShop) -> None:
+        self.lot_released[lot.index] = True
+        super().start_lot(lot)
+
+    def _arrive(self, o: int, unit: str) -> None:
+        self.arrived_at[o] = unit
+        self.arrived[o].succeed()
+
+    def hand_over(self, lot: LotInShop, k: int) -> None:
+        """:meth:`PlanRun.hand_over`, remembering where the lot waits."""
+        o = self.first_op[lot.index] + k
+        unit = self.plan_unit[o]
+        lot.step = k
+        held = lot.held
+        if held is not None and lot.location == unit and not held.triggered:
+            queue, i = self.queue[unit], self.done_on[unit]
+            queue.insert(i, queue.pop(queue.index(o, i)))
+            self.take_off(lot)
+        if lot.held is None and unit in self.shop.machines:
+            origin = lot.location
+            moves = False if origin is None else self._travels.get((origin, unit))
+            if moves is None:
+                moves = self.travels(lot, unit)
+            if not moves:
+                self._arrive(o, unit)
+                return
+        self.env.process(self.transfer(lot, o, unit))
+
+    def transfer(self, lot: LotInShop, o: int, unit: str) -> Gen:
+        """:meth:`PlanRun.transfer`; a lot whose operation a new plan moved while it
+        travelled goes on from where it arrived to its new unit."""
+        if lot.held is not None:
+            yield self.unit_ready[o]
+            unit = self.plan_unit[o]
+        yield from self.move(lot, unit)
+        while self.plan_unit[o] != unit and unit not in self.shop.printers:
+            lot.location, unit = unit, self.plan_unit[o]
+            yield from self.move(lot, unit)
+        if unit in self.shop.printers:
+            yield from self.operate(lot, unit)
+        else:
+            self._arrive(o, unit)
+
+    # -- the unit side --------------------------------------------------------------
+
+    def drive(self, unit: str, seq: list[int]) -> Gen:
+        env = self.env
+        self.procs[unit] = env.active_process
+        self.waiting[unit] = False
+        machine = self.shop.machines[unit]
+        ready = self.unit_ready
+        op_loc, lots, arrived = self.op_loc, self.lots, self.arrived
+        setups = self.unit_setups[unit]
+        handled = unit in self.shop.handling
+        staffed = handled and self.shop.handling[unit].staff is not None
+        gate = staffed and self.problem.has_resources
+        data = self.problem
+        m_index = data.machine_names.index(unit)
+        while True:
+            queue, i = self.queue[unit], self.done_on[unit]
+            if i >= len(queue):  # nothing (yet): a new plan may give it work
+                self.waiting[unit] = True
+                with contextlib.suppress(simpy.Interrupt):
+                    yield env.event()
+                self.waiting[unit] = False
+                continue
+            o = queue[i]
+            j, k = op_loc[o]
+            lot = lots[j]
+            if gate:
+                changeover = 0
+                if i > 0 and data.has_setups:
+                    prev = queue[i - 1]
+                    changeover = int(data.setup[m_index, data.op_family[prev], data.op_family[o]])
+                wait = self.plan_start[o] - changeover - env.now
+                if wait > 0:
+                    self.waiting[unit] = True
+                    try:
+                        yield env.timeout(wait)
+                    except simpy.Interrupt:
+                        self.waiting[unit] = False
+                        continue
+                    self.waiting[unit] = False
+            if setups and not staffed:
+                fam = lot.product.family_name
+                if machine.family is not None and fam != machine.family:
+                    yield from self.presetup(machine, lot, k, fam)
+                    queue = self.queue[unit]
+                    if self.done_on[unit] != i or i >= len(queue) or queue[i] != o:
+                        continue  # a new plan came during the setup
+            if ready and not ready[o].triggered:
+                ready[o].succeed()
+            self.waiting[unit] = True
+            try:
+                yield arrived[o]
+            except simpy.Interrupt:
+                self.waiting[unit] = False
+                continue
+            self.waiting[unit] = False
+            self.done_on[unit] = i + 1
+            self.committed_on[o] = unit
+            yield from self.on_machine(machine, lot, unit)
+
+    # -- a new plan -------------------------------------------------------------------
+
+    def adopt(self, units: Sequence[str], starts: Sequence[float]) -> list[int]:
+        """Follow a new plan from now on: ``units[o]`` and ``starts[o]`` for every
+        operation (the scenario problem's order). Committed operations stay where they
+        are; every unit's remaining queue becomes the new plan's operations on it in
+        planned order; lots waiting at a unit that no longer runs their operation move
+        on; drivers waiting on a changed head are woken. Returns the operations the
+        plan moved that the shop had already committed (kept where they are)."""
+        n = self.problem.num_ops
+        if len(units) != n or len(starts) != n:
+            raise TwinError(f"adopt: a plan of {n} operations expected, got {len(units)}")
+        self.adoptions += 1
+        pinned = [o for o in range(n) if self.committed_on[o] not in (None, units[o])]
+        heads = {u: self._head(u) for u in self.queue}
+        lots, op_loc = self.lots, self.op_loc
+        moved_lots: list[int] = []
+        for o in range(n):
+            if self.committed_on[o] is not None:
+                continue
+            new, old = units[o], self.plan_unit[o]
+            self.plan_start[o] = int(starts[o])
+            if new == old:
+                continue
+            j, k = op_loc[o]
+            lot = lots[j]
+            pending = self.lot_released[j] and not self.op_started[o]
+            if pending:
+                self._demand(lot, range(k, k + 1), -1)
+            self.plan_unit[o] = new
+            if pending:
+                self._demand(lot, range(k, k + 1), +1)
+            if self.arrived[o].triggered:  # the lot waits at the old unit: send it on
+                moved_lots.append(o)
+        by_unit: dict[str, list[tuple[float, int]]] = {u: [] for u in self.queue}
+        for o in range(n):
+            if self.committed_on[o] is None and self.plan_unit[o] in by_unit:
+                by_unit[self.plan_unit[o]].append((self.plan_start[o], o))
+        for unit, queue in self.queue.items():
+            done = self.done_on[unit]
+            queue[done:] = [o for _, o in sorted(by_unit[unit])]
+        for o in moved_lots:
+            j, k = op_loc[o]
+            lot, origin = lots[j], self.arrived_at[o]
+            self.arrived[o] = self.env.event()
+            self.arrived_at[o] = None
+            if self.unit_ready and self.unit_ready[o].triggered:
+                self.unit_ready[o] = self.env.event()
+            lot.location = origin
+            self.env.process(self.transfer(lot, o, self.plan_unit[o]))
+        for unit, proc in self.procs.items():
+            if self.waiting.get(unit) and self._head(unit) != heads[unit] and proc.is_alive:
+                self.waiting[unit] = False
+                proc.interrupt("replanned")
+        return pinned
+
+    def _head(self, unit: str) -> tuple[int, float] | None:
+        queue, i = self.queue[unit], self.done_on[unit]
+        return (queue[i], self.plan_start[queue[i]]) if i < len(queue) else None
