@@ -17,12 +17,15 @@ scripts run, so every zoom would read 0 ms.
 - ``first_screen_ms``: the same for the figures on the first screen (1400 x 1000), and
   ``fcp_ms`` the browser's first contentful paint;
 - ``zoom_ms`` / ``unzoom_ms``: each relayout until its promise resolves and the next
-  frame is painted.
+  frame is painted;
+- with ``--cpu``, ``cpu_ms``: the page's main-thread CPU time until every figure is
+  drawn (a Chromium trace): steadier than wall time on a shared machine.
 
 Run (prints one JSON line per report; medians over ``--runs`` fresh browser starts)::
 
     .venv/bin/python benchmarks/report_timing.py report.html [more.html] --runs 5
     .venv/bin/python benchmarks/report_timing.py --pilot --runs 5   # builds the pilot report
+    .venv/bin/python benchmarks/report_timing.py before.html after.html --runs 5 --cpu
 
 ``benchmarks/test_bench_report_browser.py`` runs the same under pytest-benchmark.
 """
@@ -32,6 +35,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import shutil
 import statistics
@@ -76,7 +80,7 @@ window.addEventListener("load", async function () {
       await Promise.all(window.__plots); await __frame();
       out.first_screen_ms = performance.now();
     }
-    out.load_ms = performance.now();
+    out.load_ms = performance.now(); performance.mark("twin-drawn");
     var fcp = performance.getEntriesByName("first-contentful-paint")[0];
     out.fcp_ms = fcp ? fcp.startTime : null;
     var plots = Array.prototype.slice.call(document.querySelectorAll(".js-plotly-plot"));
@@ -155,6 +159,28 @@ class _Pipe:
                     raise RuntimeError(f"{method}: {answer['error']}")
                 return answer.get("result", {})
 
+    def receive(self) -> dict[str, Any]:
+        """The next message (an event or an answer) from the browser."""
+        while b"\0" not in self._buf:
+            chunk = os.read(self._theirs, 1 << 20)
+            if not chunk:
+                raise RuntimeError("chromium closed the pipe")
+            self._buf += chunk
+        raw, self._buf = self._buf.split(b"\0", 1)
+        return dict(json.loads(raw))
+
+    def trace_events(self) -> list[dict[str, Any]]:
+        """End the trace started by ``Tracing.start`` and return its events."""
+        self._n += 1
+        os.write(self._ours, json.dumps({"id": self._n, "method": "Tracing.end"}).encode() + b"\0")
+        events: list[dict[str, Any]] = []
+        while True:
+            msg = self.receive()
+            if msg.get("method") == "Tracing.dataCollected":
+                events += msg["params"]["value"]
+            elif msg.get("method") == "Tracing.tracingComplete":
+                return events
+
     def close(self) -> None:
         with contextlib.suppress(RuntimeError, OSError):
             self.send("Browser.close")
@@ -167,13 +193,49 @@ class _Pipe:
         os.close(self._theirs)
 
 
-def open_once(report: Path, time_unit: str = "min", timeout: float = 300.0) -> dict[str, Any]:
-    """One fresh headless Chromium: open the probed report, return its timings."""
+def main_thread_cpu_ms(events: list[dict[str, Any]]) -> float:
+    """CPU time of the page's main thread (the ``tdur`` of its top-level tasks) from the
+    start of the trace until the ``twin-drawn`` mark: steadier than wall time on a
+    machine shared with other work."""
+    marks = [e for e in events if e.get("name") == "twin-drawn"]
+    if not marks:
+        return math.nan
+    thread, until = (marks[0]["pid"], marks[0]["tid"]), marks[0]["ts"]
+    tasks = sorted(
+        (
+            e
+            for e in events
+            if (e.get("pid"), e.get("tid")) == thread
+            and e.get("ph") == "X"
+            and e.get("name") in ("ThreadControllerImpl::RunTask", "RunTask")
+            and "tdur" in e
+        ),
+        key=lambda e: e["ts"],
+    )
+    total, end = 0.0, -1.0
+    for e in tasks:  # top-level tasks only (nested ones are inside their parent's time)
+        if e["ts"] >= end and e["ts"] < until:
+            total += e["tdur"]
+            end = e["ts"] + e["dur"]
+    return total / 1e3
+
+
+def open_once(
+    report: Path, time_unit: str = "min", timeout: float = 300.0, cpu: bool = False
+) -> dict[str, Any]:
+    """One fresh headless Chromium: open the probed report, return its timings (and,
+    with ``cpu``, ``cpu_ms``: :func:`main_thread_cpu_ms` from a Chromium trace)."""
     with tempfile.TemporaryDirectory(prefix="twin-timing-") as tmp:
         page = Path(tmp) / "probed.html"
         page.write_text(probed(report.read_text(encoding="utf-8"), time_unit), encoding="utf-8")
         cdp = _Pipe(Path(tmp) / "profile")
         try:
+            if cpu:
+                categories = ["devtools.timeline", "blink.user_timing", "toplevel"]
+                cdp.send(
+                    "Tracing.start",
+                    {"traceConfig": {"includedCategories": categories}},
+                )
             target = cdp.send("Target.createTarget", {"url": page.as_uri()})["targetId"]
             session = cdp.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
                 "sessionId"
@@ -195,9 +257,12 @@ def open_once(report: Path, time_unit: str = "min", timeout: float = 300.0) -> d
                 {"expression": "window.__twinDone", "awaitPromise": True, "returnByValue": True},
                 session,
             )
+            out = dict(done["result"]["value"])
+            if cpu:
+                out["cpu_ms"] = main_thread_cpu_ms(cdp.trace_events())
         finally:
             cdp.close()
-    return dict(done["result"]["value"])
+    return out
 
 
 def summarise(report: Path, each: list[dict[str, Any]]) -> dict[str, Any]:
@@ -212,6 +277,9 @@ def summarise(report: Path, each: list[dict[str, Any]]) -> dict[str, Any]:
         "first_screen_ms_median": round(statistics.median(r["first_screen_ms"] for r in each)),
         "fcp_ms_median": round(statistics.median(r["fcp_ms"] or 0 for r in each)),
         "load_ms_all": [round(r["load_ms"]) for r in each],
+        "cpu_ms_median": (
+            round(statistics.median(r["cpu_ms"] for r in each)) if "cpu_ms" in each[0] else None
+        ),
         "zoom_ms_median": round(statistics.median(zooms)) if zooms else None,
         "unzoom_ms_median": round(statistics.median(unzooms)) if unzooms else None,
         "zoom_ms_max": round(max(zooms + unzooms)) if zooms else None,
@@ -222,13 +290,15 @@ def summarise(report: Path, each: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def measure(reports: list[Path], runs: int = 5, time_unit: str = "min") -> list[dict[str, Any]]:
+def measure(
+    reports: list[Path], runs: int = 5, time_unit: str = "min", cpu: bool = False
+) -> list[dict[str, Any]]:
     """Each report opened ``runs`` times in fresh browsers, the reports taking turns (so
     a busy spell on a shared machine hits all of them alike); one summary per report."""
     each: list[list[dict[str, Any]]] = [[] for _ in reports]
     for _ in range(runs):
         for i, report in enumerate(reports):
-            each[i].append(open_once(report, time_unit))
+            each[i].append(open_once(report, time_unit, cpu=cpu))
     return [summarise(r, e) for r, e in zip(reports, each, strict=True)]
 
 
@@ -249,12 +319,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pilot", action="store_true", help="build and time the pilot report")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--time-unit", default="min")
+    parser.add_argument(
+        "--cpu", action="store_true", help="also the page's main-thread CPU time (a trace)"
+    )
     args = parser.parse_args(argv)
     reports = list(args.reports)
     with tempfile.TemporaryDirectory(prefix="twin-pilot-") as tmp:
         if args.pilot:
             reports.append(pilot_report(Path(tmp)))
-        for line in measure(reports, args.runs, args.time_unit):
+        for line in measure(reports, args.runs, args.time_unit, args.cpu):
             print(json.dumps(line), flush=True)
     return 0
 

@@ -418,8 +418,14 @@ def test_state_timeline_of_a_long_run_shows_the_majority_state_per_bin() -> None
     fig = state_timeline(iv, max_bars=0, bins=5)
     heat = fig.data[0]
     assert heat.type == "heatmap" and list(heat.y) == ["m1", "m2"]
-    # states in fixed order: busy 0, idle 1, down 2; bins of 2 time units
-    assert np.asarray(heat.z).tolist() == [[0, 0, 0, 1, 1], [2, 0, 0, 0, 0]]
+    # states in fixed order: busy 1, idle 2, down 3 (0: no log); bins of 2 time units
+    assert np.asarray(heat.z).tolist() == [[1, 1, 1, 2, 2], [3, 1, 1, 1, 1]]
+    assert heat.meta["ztext"] == ["no log", "busy", "idle", "down"]
+    assert np.asarray(heat.text).tolist()[1][:2] == ["down", "busy"]  # hover: state names
+    # evenly spaced bins, no gaps between rows (the browser's fast path); rows apart by
+    # white lines between them
+    assert np.allclose(np.diff(heat.x), 2.0) and not heat.ygap
+    assert [s.y0 for s in fig.layout.shapes] == [0.5]
     assert [t.name.split()[0] for t in fig.data[1:]] == ["busy", "idle", "down"]
     assert "5 bins of 2.0" in fig.layout.title.text
 

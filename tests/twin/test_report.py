@@ -39,9 +39,34 @@ def test_report_holds_every_figure_as_a_plot_div(page: str) -> None:
     """One plot container per figure, in report order."""
     figures = json.loads(re.search(r"window.__twinReport = (\{.*?\});", page).group(1))["figures"]
     assert figures[:3] == ["kpi", "gantt", "states"]
-    assert page.count('class="plotly-graph-div"') == len(figures)
+    # the orders figure (a plotly table) is written as an HTML table: every other one plots
+    tables = page.count('class="table-figure"')
+    assert tables == 1 and '<figure id="orders"><div id="fig-orders-' in page
+    assert page.count('class="plotly-graph-div"') + tables == len(figures)
     for name in figures:
         assert f'<figure id="{name}">' in page
+
+
+def test_orders_table_is_html_with_every_order_and_late_rows_shaded(
+    run_dir: Path, page: str
+) -> None:
+    """One row per order, late first and shaded as in the plotly table; text escaped."""
+    from twin.plot.orders import orders_table, run_orders
+
+    run = read_run(run_dir)
+    orders = run_orders(run)
+    table = orders_table(orders, time_unit=run.time_unit)
+    assert table is not None
+    block = re.search(r'<figure id="orders">(.*?)</figure>', page, re.S)
+    assert block is not None
+    rows = re.findall(r'<tr(?: style="background:([^"]*)")?><td>([^<]*)</td>', block.group(1))
+    assert [name for _, name in rows] == list(table.data[0].cells.values[0]) != []
+    late = [name for fill, name in rows if fill == "#fde8e8"]
+    is_late = {o.name: o.late for o in orders}
+    assert late == [name for _, name in rows if is_late[name]] and len(late) == sum(
+        is_late.values()
+    )
+    assert "<script" not in block.group(1)
 
 
 def test_report_figures_are_json_drawn_after_the_text(page: str) -> None:
@@ -263,7 +288,8 @@ def test_report_of_a_real_twin_run(tmp_path: Path, scenario: str) -> None:
     actual = [t for t in figures["gantt"].data if t.type == "bar" and t.meta == "actual"]
     assert sum(len(t.x) for t in actual) == len(pieces) >= n_ops > 0
     page = build_report(run)
-    assert page.count('class="plotly-graph-div"') == len(figures)
+    tables = page.count('class="table-figure"')  # the orders, as an HTML table
+    assert page.count('class="plotly-graph-div"') + tables == len(figures)
     assert html.escape(str(run.summary["scenario"])) in page
     # hover names each operation by its routing step, and the lot's due time if any
     steps = {name for names in run.summary["products"].values() for name in names}

@@ -64,8 +64,19 @@ window.addEventListener("load", function () {
       empty: plots.filter(function (p) { return !p.querySelector(".main-svg"); })
         .map(function (p) { return p.id; }),
       gantt_bars: document.querySelectorAll("#gantt .bars .point").length,
-      plotly: typeof window.Plotly
+      plotly: typeof window.Plotly,
+      // a margin plotly had to grow for a label: the figure was drawn twice
+      grown: plots.filter(function (p) {
+        var m = p._fullLayout.margin, s = p._fullLayout._size;
+        return s.l > m.l || s.r > m.r || s.t > m.t || s.b > m.b;
+      }).map(function (p) { return p.id; }),
+      tables: document.querySelectorAll("figure .table-figure tbody tr").length
     };
+    var states = document.querySelector("#states .js-plotly-plot");
+    var heat = states && states.data.filter(function (t) { return t.type === "heatmap"; })[0];
+    if (heat) status.states_text = [heat.text.length, heat.text[0].length,
+      Array.from(new Set([].concat.apply([], heat.text.map(function (r) {
+        return Array.prototype.slice.call(r); }))))];
     try { status.check = await (%CHECK%)(document.querySelector("#gantt .js-plotly-plot")); }
     catch (e) { window.__errs.push("check: " + e); }
     var pre = document.createElement("pre"); pre.id = "twin-status";
@@ -95,7 +106,9 @@ def probe(
     page = page.replace("</body>", PROBE_TAIL.replace("%CHECK%", check) + "</body>", 1)
     probed = tmp / "probed.html"
     probed.write_text(page, encoding="utf-8")
-    done = _chromium(["--virtual-time-budget=15000", "--dump-dom", probed.as_uri()], tmp)
+    # the window of benchmarks/report_timing.py: margins are fitted to this width
+    args = ["--window-size=1400,1000", "--virtual-time-budget=15000", "--dump-dom"]
+    done = _chromium([*args, probed.as_uri()], tmp)
     match = re.search(r'<pre id="twin-status">(.*?)</pre>', done.stdout, re.S)
     assert match, f"no status in the DOM; chromium said: {done.stderr[-2000:]}"
     return json.loads(html.unescape(match.group(1)))
@@ -135,6 +148,36 @@ def test_report_renders_every_figure_without_javascript_errors(
     assert status["plotly"] == "object"
     assert status["divs"] == status["plots"] == status["drawn"] >= 7, status["empty"]
     assert status["gantt_bars"] >= 200  # executed pieces (and plan outlines, when planned)
+    # margins fit every label (twin.plot.style.fit_margins): each figure drawn once
+    assert status["grown"] == []
+    if "pilot" in report.parent.name:  # orders as an HTML table, one row per lot
+        summary = json.loads((report.parent / "run" / "summary.json").read_text("utf-8"))
+        assert status["tables"] == len(summary["jobs"]) > 0
+
+
+def test_state_timeline_hover_names_are_rebuilt_in_the_page(tmp_path: Path) -> None:
+    """A long run's state timeline (the pilot: 45,000 intervals) is a heatmap whose
+    per-cell hover texts are left out of the page (``meta.ztext``) and rebuilt by the
+    loader: every row and bin has one, and they are the run's state names."""
+    run_dir = write_twin_run(tmp_path / "run", "pilot_workshop")
+    from twin.plot.report import build_report
+    from twin.runs.read import read_run
+
+    run = read_run(run_dir)
+    page = tmp_path / "states.html"
+    page.write_text(build_report(run, ("states",)), encoding="utf-8")
+    found = re.search(r'class="twin-figure" data-div="[^"]+">(.*?)</script>', page.read_text())
+    assert found is not None
+    spec = json.loads(found.group(1))
+    heat = next(t for t in spec["data"] if t["type"] == "heatmap")
+    assert "text" not in heat and heat["meta"]["ztext"][0] == "no log"
+    status = probe(page, tmp_path)
+    assert status["errors"] == [] and status["drawn"] == 1
+    rows, cols, names = status["states_text"]
+    z = np.frombuffer(base64.b64decode(heat["z"]["bdata"]), dtype=heat["z"]["dtype"])
+    assert rows * cols == z.size and cols == 1500
+    assert set(names) == {heat["meta"]["ztext"][k] for k in np.unique(z)}
+    assert set(names) <= set(run.events["state"].dropna().unique()) | {"no log"}
 
 
 def test_report_screenshot_is_written(report: Path, tmp_path: Path) -> None:

@@ -85,6 +85,7 @@ def load_profile(units: Sequence[UnitInfo], log: EventLog, start: float, end: fl
     """The shop's total kW over ``[start, end]`` as a step function, and its peak."""
     power = {u.name: u for u in units}
     current = {u.name: _kw(u, "idle") for u in units}
+    kw_of: dict[tuple[str, str], float] = {}  # (unit, state) -> kW, worked out once
     total = sum(current.values())
     steps: list[tuple[float, float]] = []
     for t, kind, unit, _j, _o, state, _v, _p in sorted(log.rows(), key=itemgetter(0)):
@@ -92,7 +93,9 @@ def load_profile(units: Sequence[UnitInfo], log: EventLog, start: float, end: fl
             continue
         if t > end:
             break
-        kw = _kw(power[unit], state)
+        kw = kw_of.get((unit, state))
+        if kw is None:
+            kw = kw_of[(unit, state)] = _kw(power[unit], state)
         total += kw - current[unit]
         current[unit] = kw
         at = max(t, start)

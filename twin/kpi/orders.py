@@ -44,6 +44,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 
+import numpy as np
+
 from twin.eventlog import EventLog
 from twin.shopinfo import JobInfo
 
@@ -183,6 +185,7 @@ def order_delays(
                 getattr(lots[j], spans).append((began, stop))
 
     out = []
+    totals = _Totals()
     for j in sorted(lots):
         lot = lots[j]
         info = jobs[j] if 0 <= j < len(jobs) else None
@@ -192,7 +195,7 @@ def order_delays(
             name, product = f"J{j}", lot.product
             due = None if due_after is None else lot.release + due_after
         until = lot.finish if lot.finish is not None else max(stop, lot.release)
-        causes = _split(lot, until, timeline)
+        causes = _split(lot, until, timeline, totals)
         gone = lot.finish if lot.finish is not None and not lot.scrapped else None
         lateness = None if due is None else (gone if gone is not None else stop) - due
         out.append(
@@ -213,7 +216,10 @@ def order_delays(
 
 
 def _split(
-    lot: _Lot, until: float, timeline: Mapping[str, tuple[list[float], list[str]]]
+    lot: _Lot,
+    until: float,
+    timeline: Mapping[str, tuple[list[float], list[str]]],
+    totals: _Totals | None = None,
 ) -> dict[str, float]:
     """Time per cause over ``[release, until]``: a sweep over the lot's own activities
     (counted per kind, so overlapping spans of one kind are no trouble), then the waits."""
@@ -242,7 +248,7 @@ def _split(
             else:
                 i = bisect_left(start_times, t)
                 if i < len(starts):
-                    _wait(causes, timeline.get(starts[i][1]), at, t)
+                    _wait(causes, timeline.get(starts[i][1]), at, t, totals)
                 else:
                     causes["queued" if lot.finish is None else "other"] += t - at
             at = t
@@ -250,8 +256,52 @@ def _split(
     return causes
 
 
+#: A wait over more state changes than this is charged from running totals
+#: (:class:`_Totals`) instead of change by change.
+_WALK = 64
+_CAUSE_INDEX = {c: k for k, c in enumerate(CAUSES)}
+
+
+class _Totals:
+    """Running totals of the time each unit's timeline charges to each cause, built the
+    first time a wait spans more than :data:`_WALK` of its changes (a lot queued for
+    weeks in a long run): such a wait is then two look-ups, not a walk over every
+    change."""
+
+    def __init__(self) -> None:
+        self._by_line: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def charged(self, line: tuple[list[float], list[str]], t: float) -> np.ndarray:
+        """Time per cause (by :data:`CAUSES` index) from the unit's first state change
+        to ``t`` (negative "other" before it: the unit is idle then)."""
+        times, _states = line
+        codes, totals = self._of(line)
+        i = bisect_right(times, t) - 1
+        out = np.zeros(len(CAUSES))
+        if i < 0:
+            out[_CAUSE_INDEX["other"]] = t - times[0]
+            return out
+        out += totals[i]
+        out[codes[i]] += t - times[i]
+        return out
+
+    def _of(self, line: tuple[list[float], list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        hit = self._by_line.get(id(line))
+        if hit is None:
+            times, states = line
+            codes = np.array([_CAUSE_INDEX[_WAIT_CAUSE.get(s, "other")] for s in states])
+            steps = np.zeros((len(times), len(CAUSES)))
+            steps[np.arange(1, len(times)), codes[:-1]] = np.diff(np.asarray(times, float))
+            hit = self._by_line[id(line)] = (codes, np.cumsum(steps, axis=0))
+        return hit
+
+
 def _wait(
-    causes: dict[str, float], line: tuple[list[float], list[str]] | None, a: float, b: float
+    causes: dict[str, float],
+    line: tuple[list[float], list[str]] | None,
+    a: float,
+    b: float,
+    totals: _Totals | None = None,
 ) -> None:
     """Charge the wait ``[a, b]`` by the states of the unit the lot waits for (``line``:
     its state times and states; None: it logged none; a unit is idle before its first
@@ -261,6 +311,11 @@ def _wait(
         return
     times, states = line
     i = bisect_right(times, a) - 1  # the latest state at or before a (ties: the last)
+    if totals is not None and times and bisect_right(times, b) - i > _WALK:
+        spent = totals.charged(line, b) - totals.charged(line, a)  # a long wait
+        for k in np.flatnonzero(spent):
+            causes[CAUSES[k]] += float(spent[k])
+        return
     at = a
     while at < b:
         state = states[i] if i >= 0 else "idle"

@@ -38,7 +38,7 @@ from twin.plot.states import (
     utilisation_bars,
     wip_throughput,
 )
-from twin.plot.style import calendar_axis
+from twin.plot.style import calendar_axis, fit_margins
 from twin.runs.frames import (
     lead_times,
     operation_intervals,
@@ -96,6 +96,7 @@ def run_figures(
             if fig is not None:
                 if start is not None and name in _TIME_AXIS:
                     calendar_axis(fig, unit, start, _horizon(fig))
+                fit_margins(fig)  # drawn once in the browser, not twice (issue 15)
                 out.append(NamedFigure(name, caption, fig))
 
     def _gantt() -> go.Figure | None:

@@ -63,9 +63,13 @@ def run_event_log(events: pd.DataFrame) -> EventLog:
     """An :class:`EventLog` of a run folder's event frame (:func:`twin.runs.read.read_run`)."""
     log = EventLog()
     r = log.record
-    for t, kind, station, j, o, state, value, product in events[
-        ["time", "kind", "station", "job", "operation", "state", "value", "product"]
-    ].itertuples(index=False, name=None):
+    # columns as lists first: iterating the categorical columns row by row took most of
+    # the time (a 382-day run: 1 M events, 17 s -> 3 s)
+    columns = [
+        events[c].tolist()
+        for c in ("time", "kind", "station", "job", "operation", "state", "value", "product")
+    ]
+    for t, kind, station, j, o, state, value, product in zip(*columns, strict=True):
         r(t, kind, station, job=j, operation=o, state=state, value=value, product=product)
     return log
 

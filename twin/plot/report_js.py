@@ -11,6 +11,9 @@ script at the end of the page, after plotly.js, draws them:
 - ``window.__twinReport.firstScreen`` and ``.drawn`` are promises resolved when the
   first screen's figures and all figures are drawn (the browser test and
   ``benchmarks/report_timing.py`` wait on them);
+- a heatmap whose ``meta.ztext`` names its codes gets its per-cell hover texts back
+  (``text[i][j] = ztext[z[i][j]]``): the report leaves them out of the page
+  (:func:`twin.plot.report._compact`; the state timeline's were 1.3 MB);
 - a figure with ``layout.meta.lod`` (a large Gantt, :func:`twin.plot.gantt_fast.lod_meta`)
   keeps its bars aside and draws only those of the visible time window (and one
   window on each side, for panning) while they are at most ``max_bars``; otherwise
@@ -50,6 +53,19 @@ LOADER_JS = r"""
     var out = new Array(idx.length);
     for (var i = 0; i < idx.length; i++) out[i] = values[idx[i]];
     return out;
+  }
+
+  // a heatmap's hover texts, left out of the page: text[i][j] = meta.ztext[z[i][j]]
+  function zText(t) {
+    var names = t.meta && t.meta.ztext, z = t.z, rows = [];
+    if (!names || t.text || !z) return;
+    if (typeof z.bdata === "string") {
+      var flat = decode(z), w = Number(String(z.shape).split(",")[1]);
+      for (var i = 0; i * w < flat.length; i++) rows.push(flat.subarray(i * w, (i + 1) * w));
+    } else rows = z;
+    t.text = rows.map(function (r) {
+      return Array.prototype.map.call(r, function (v) { return names[v] || ""; });
+    });
   }
 
   // -- the Gantt's level-of-detail switch -------------------------------------------
@@ -119,6 +135,7 @@ LOADER_JS = r"""
   function draw(item) {
     if (item.p) return item.p;
     var spec = JSON.parse(item.el.textContent), lod = lodPrepare(spec);
+    spec.data.forEach(zText);
     item.p = Plotly.newPlot(item.div, spec.data, spec.layout, CONFIG).then(function (gd) {
       if (lod) lodAttach(gd, lod);
       return gd;

@@ -39,8 +39,9 @@ def _ordered_states(states: Sequence[str]) -> list[str]:
 
 
 def _order(intervals: pd.DataFrame, first: Sequence[str]) -> list[str]:
-    seen = dict.fromkeys(s for s in first if s in set(intervals["station"]))
-    seen.update(dict.fromkeys(sorted(intervals["station"].unique())))
+    present = set(intervals["station"].unique())
+    seen = dict.fromkeys(s for s in first if s in present)
+    seen.update(dict.fromkeys(sorted(present)))
     return list(seen)
 
 
@@ -67,6 +68,9 @@ def state_timeline(
     if int((intervals["state"] != "idle").sum()) > max_bars:
         fig = go.Figure(_binned_traces(intervals, order, bins, time_unit))
         fig.update_yaxes(autorange="reversed")
+        # white lines between the units' rows, over the image (a heatmap with gaps
+        # would be painted brick by brick at screen size, about twice as slow)
+        fig.update_layout(shapes=[_row_gap(k + 0.5) for k in range(len(order) - 1)])
         time_axis(fig, time_unit, horizon)
         step = (horizon - float(intervals["start"].min())) / bins
         note = f"<br><sup>{len(intervals):,} intervals shown as {bins:,} bins of {step:,.1f} "
@@ -114,6 +118,12 @@ def state_timeline(
     return base_layout(fig, title, height=height)
 
 
+def _row_gap(y: float) -> dict[str, object]:
+    """A white line across the plot at ``y`` (a category axis: between two rows)."""
+    line = {"color": "white", "width": 4}
+    return {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": y, "y1": y, "line": line}
+
+
 def _binned_traces(
     intervals: pd.DataFrame, order: Sequence[str], bins: int, time_unit: str
 ) -> list[go.BaseTraceType]:
@@ -121,7 +131,11 @@ def _binned_traces(
 
     Time in a state up to ``t`` is piecewise linear in ``t`` (slope 1 inside that state's
     intervals), so its value at every bin edge is one ``np.interp``; differences give
-    the time per bin. One image instead of tens of thousands of bars.
+    the time per bin. One image instead of tens of thousands of bars: evenly spaced
+    bins and no gaps between rows, so the browser draws one pixel per bin and scales
+    the image (plotly's fast path). ``z`` is the state's code (0: no log in the bin);
+    ``meta["ztext"]`` names the codes, so the report can leave the per-cell hover
+    texts out of the page and have its loader rebuild them (:mod:`twin.plot.report_js`).
     """
     states = _ordered_states(intervals["state"].unique().tolist())
     t0, t1 = float(intervals["start"].min()), float(intervals["end"].max())
@@ -135,26 +149,23 @@ def _binned_traces(
         x = np.column_stack([start, end]).ravel()
         y = np.column_stack([before, before + end - start]).ravel()
         per[row[str(station)], states.index(str(state))] = np.diff(np.interp(edges, x, y))
-    z = per.argmax(axis=1).astype(float)
-    z[per.sum(axis=1) <= 0] = np.nan  # no log for this unit in this bin
+    z = (per.argmax(axis=1) + 1).astype(np.uint8)
+    z[per.sum(axis=1) <= 0] = 0  # no log for this unit in this bin: transparent
     k = len(states)
-    scale = [
-        [edge, STATE_COLORS.get(s, "#999999")]
-        for i, s in enumerate(states)
-        for edge in (i / k, (i + 1) / k)
-    ]
-    names = np.asarray(states, dtype=object)
-    text = np.where(np.isnan(z), "", names[np.nan_to_num(z).astype(int)])
+    scale: list[list[float | str]] = []
+    for i, fill in enumerate(["rgba(0,0,0,0)", *(STATE_COLORS.get(s, "#999999") for s in states)]):
+        scale += [[max(0.0, (i - 0.5) / k), fill], [min(1.0, (i + 0.5) / k), fill]]
+    names = np.asarray(["no log", *states], dtype=object)
     heat = go.Heatmap(
-        x=0.5 * (edges[:-1] + edges[1:]),
+        x=0.5 * (edges[:-1] + edges[1:]),  # evenly spaced: still the fast path
         y=list(order),
         z=z,
-        zmin=-0.5,
-        zmax=k - 0.5,
+        zmin=0,
+        zmax=k,
         colorscale=scale,
         showscale=False,
-        ygap=4,
-        text=text,
+        text=names[z],
+        meta={"ztext": names.tolist()},
         hovertemplate=f"%{{y}}<br>%{{x:,.0f}} {time_unit}: mostly %{{text}}<extra></extra>",
     )
     swatches = [
