@@ -186,9 +186,13 @@ class PlanRun(ShopRun):
             if moves is None:
                 moves = self.travels(lot, unit)
             if not moves:
-                self.arrived[o].succeed()
+                self._arrive(o, unit)
                 return
         self.env.process(self.transfer(lot, o, unit))
+
+    def _arrive(self, o: int, unit: str) -> None:
+        """The lot of operation ``o`` is at ``unit``, ready for it."""
+        self.arrived[o].succeed()
 
     def travels(self, lot: LotInShop, unit: str) -> bool:
         origin = lot.location
@@ -209,7 +213,7 @@ class PlanRun(ShopRun):
         if unit in self.shop.printers:
             yield from self.operate(lot, unit)
         else:
-            self.arrived[o].succeed()
+            self._arrive(o, unit)
 
 
 def check_plan(problem: ProblemData, plan: Schedule) -> None:
@@ -269,26 +273,6 @@ class AdaptivePlanRun(PlanRun):
     def _arrive(self, o: int, unit: str) -> None:
         self.arrived_at[o] = unit
         self.arrived[o].succeed()
-
-    def hand_over(self, lot: LotInShop, k: int) -> None:
-        """:meth:`PlanRun.hand_over`, remembering where the lot waits."""
-        o = self.first_op[lot.index] + k
-        unit = self.plan_unit[o]
-        lot.step = k
-        held = lot.held
-        if held is not None and lot.location == unit and not held.triggered:
-            queue, i = self.queue[unit], self.done_on[unit]
-            queue.insert(i, queue.pop(queue.index(o, i)))
-            self.take_off(lot)
-        if lot.held is None and unit in self.shop.machines:
-            origin = lot.location
-            moves = False if origin is None else self._travels.get((origin, unit))
-            if moves is None:
-                moves = self.travels(lot, unit)
-            if not moves:
-                self._arrive(o, unit)
-                return
-        self.env.process(self.transfer(lot, o, unit))
 
     def transfer(self, lot: LotInShop, o: int, unit: str) -> Gen:
         """:meth:`PlanRun.transfer`; a lot whose operation a new plan moved while it
