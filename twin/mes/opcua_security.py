@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import os
 import re
 import secrets
 import socket
@@ -129,8 +128,7 @@ def add_user(path: str | Path, name: str, password: str) -> bool:
     users = read_users(path) if path.exists() else {}
     new = name not in users
     users[name] = hash_password(password)
-    with atomic_file(path, encoding="utf-8") as fh:
-        os.chmod(fh.name, 0o600)
+    with atomic_file(path, encoding="utf-8", permissions=0o600) as fh:
         fh.write("# shopfloor-twin OPC UA users: name:scrypt$N$r$p$salt$hash\n")
         fh.writelines(f"{u}:{h}\n" for u, h in users.items())
     return new
@@ -183,11 +181,9 @@ def make_certificate(
         key, name, {"organizationName": "shopfloor-twin"}, names, use, days=days
     )
     cert_path, key_path = out / f"{name}.der", out / f"{name}.key.pem"
-    with atomic_file(key_path, "wb") as fh:
-        os.chmod(fh.name, 0o600)
+    with atomic_file(key_path, "wb", permissions=0o600) as fh:
         fh.write(cert_gen.dump_private_key_as_pem(key))
-    with atomic_file(cert_path, "wb") as fh:
-        os.chmod(fh.name, 0o644)  # public
+    with atomic_file(cert_path, "wb", permissions=0o644) as fh:  # public
         fh.write(cert.public_bytes(Encoding.DER))
     return cert_path, key_path
 

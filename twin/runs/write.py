@@ -43,16 +43,23 @@ SCHEDULE_COLUMNS = ("job", "operation", "machine", "start", "end")
 
 
 @contextlib.contextmanager
-def atomic_file(path: str | Path, mode: str = "w", **open_kw: Any) -> Iterator[IO[Any]]:
+def atomic_file(
+    path: str | Path, mode: str = "w", *, permissions: int | None = None, **open_kw: Any
+) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; on success it replaces ``path``, on any
-    error (or interrupt) it is removed and ``path`` is left as it was."""
+    error (or interrupt) it is removed and ``path`` is left as it was.
+
+    The file gets ``permissions``, by default those ``open()`` would give it (0666 less
+    the umask); the temporary file stays private (``mkstemp``'s 0600) while written."""
     target = Path(path)
+    final = 0o666 & ~_UMASK if permissions is None else permissions
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, mode, **open_kw) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, final)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
