@@ -117,7 +117,6 @@ def add_work_clocks(v: Variables) -> None:
         for a in modes:
             if not needs_clock(v, a):
                 continue
-            v.clock.tick()
             m, d = inst.machine(a), inst.duration(a)
             kind = int(data.mode_calendar[a])
             s = v.start[o]
@@ -126,6 +125,7 @@ def add_work_clocks(v: Variables) -> None:
             s_lo, _ = _bounds(v, s)
             before = sum(hi - lo for lo, hi in data.windows(m) if hi <= s_lo)
             reach = [(lo, hi) for lo, hi in data.windows(m) if hi > s_lo and lo < v.horizon]
+            v.clock.tick(1 + len(reach))  # each window costs literals: count them
             enf = v.presence(a)
             tag = f"w{o}_{m}_"
             if kind == FREE:

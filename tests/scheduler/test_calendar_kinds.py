@@ -220,3 +220,31 @@ def test_cpsat_optimum_equals_brute_force_with_resume(seed: int) -> None:
     assert result.status.value == "optimal"
     assert result.makespan == best[0]
     assert check(data, result.schedule) == []
+
+
+def test_the_build_clock_counts_each_window_of_a_work_clock() -> None:
+    """Work clocks cost literals per window an operation may span: the build clock
+    counts them, so a model past its deadline stops within CHECK_EVERY windows (it used
+    to count one step per mode: on the pilot, 2,600 modes x 120 windows ran 23 s past a
+    60 s limit)."""
+    from scheduler.cpsat.bounds import horizon_bound
+    from scheduler.cpsat.constraints import add_constraints
+    from scheduler.cpsat.instance import Instance
+    from scheduler.cpsat.model import CHECK_EVERY, BuildClock, BuildTimeout, build_variables
+
+    day = 1440
+    shifts = [(d * day + 960, (d + 1) * day + 420) for d in range(400)]  # nights off
+    n = 40
+    data = ProblemData(
+        1, list(range(n + 1)), list(range(n + 1)), [0] * n, [600] * n,
+        window_ptr=[0, len(shifts)], window_start=[a for a, _ in shifts],
+        window_end=[b for _, b in shifts], mode_calendar=[cal.RESUME] * n,
+    )  # fmt: skip
+    inst = Instance.of(data)
+    clock = BuildClock(deadline=0.0)  # long past
+    v = build_variables(inst, horizon_bound(inst), 0, tardiness=False, clock=clock)
+    with pytest.raises(BuildTimeout):
+        add_constraints(v)
+    clocked = len(v.work_start)
+    assert clocked * len(shifts) <= 2 * CHECK_EVERY + len(shifts)  # a few modes, not 40
+    assert clocked < n
