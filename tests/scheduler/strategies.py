@@ -109,12 +109,22 @@ def _fixed(
 
 @st.composite
 def _windows(draw: st.DrawFn, m: int, fixed: list[tuple[int, int, int]]) -> dict[str, list[int]]:
-    """Up to two windows per machine, dropping any that would meet a fixed operation."""
+    """Up to two windows per machine, dropping any that would meet a fixed operation
+    once ProblemData has merged windows that overlap or touch (a zero-length operation
+    may sit between two touching windows only until they become one)."""
     ptr, starts, ends = [0], [], []
     for k in range(m):
+        drawn: list[list[int]] = []
         for _ in range(draw(st.integers(0, 2))):
             a = draw(st.integers(0, 25))
-            b = a + draw(st.integers(1, 6))
+            drawn.append([a, a + draw(st.integers(1, 6))])
+        merged: list[list[int]] = []
+        for a, b in sorted(drawn):
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        for a, b in merged:
             clash = any(
                 mk == k and ((s < b and a < e) if e > s else (a < s < b)) for mk, s, e in fixed
             )
