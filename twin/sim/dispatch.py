@@ -161,7 +161,10 @@ class DispatchRun(ShopRun):
             # part in the key; the lowest-ranked idle unit, else wait in one heap
             for station_id in stations:
                 if station_id not in self.printer_at:
-                    d = self.nominal(lot, k, station_id)
+                    if station_id in self.per_part:  # nominal() inlined: quantity x cycle
+                        d = lot.quantity * stations[station_id]
+                    else:
+                        d = self.nominal(lot, k, station_id)
                     idle = self.idle_at[station_id]
                     if idle:
                         self._stamp[lot.index] = -1
@@ -172,7 +175,19 @@ class DispatchRun(ShopRun):
                     heap = self.waiting.get(station_id)
                     if heap is None:
                         heap = self.waiting[station_id] = []
-                    heapq.heappush(heap, (*self.key(lot, None, d), d, lot.index, stamp, lot))
+                    if rule == "fifo":  # key() inlined
+                        entry: tuple[Any, ...] = (
+                            lot.ready_at,
+                            lot.release,
+                            d,
+                            d,
+                            lot.index,
+                            stamp,
+                            lot,
+                        )
+                    else:
+                        entry = (*self.key(lot, None, d), d, lot.index, stamp, lot)
+                    heapq.heappush(heap, entry)
                     return
         rank = self.unit_rank
         best: tuple[Any, ...] | None = None
@@ -211,7 +226,7 @@ class DispatchRun(ShopRun):
         for station_id, d in nominal:
             if rule == "ect":
                 where: Any = (station_id, lot.product.family_name)
-                entry: tuple[Any, ...] = (d, lot.index, stamp, lot)
+                entry = (d, lot.index, stamp, lot)
             elif rule == "random":  # a plain list, sampled uniformly
                 pool = waiting.get(station_id)
                 if pool is None:

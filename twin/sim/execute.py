@@ -19,7 +19,7 @@ from twin.errors import TwinError
 from twin.scenario import Scenario
 from twin.scenario.durations import UNIT_SECONDS
 from twin.shopinfo import JobInfo
-from twin.sim.core import Gen, ShopRun
+from twin.sim.core import Gen, ShopRun, fewer_collections
 from twin.sim.dispatch import RULES, DispatchRun
 from twin.sim.load import overloaded
 from twin.sim.plan import PlanRun, check_plan
@@ -100,7 +100,8 @@ def execute(
     if horizon is not None:
         if on_progress is not None and horizon > 0:
             ex.env.process(_ticks(ex.env, horizon, on_progress))
-        ex.env.run(until=horizon)
+        with fewer_collections():  # a run's objects live to its end: see there
+            ex.env.run(until=horizon)
         end = float(horizon)
         if on_progress is not None:
             on_progress(1.0)
@@ -111,7 +112,8 @@ def execute(
         weeks = 4 * 7 * 86400 / UNIT_SECONDS[scenario.time_unit]
         last = max((o.release for o in scenario.orders), default=0.0)
         cap = last + 10 * float(problem.mode_duration.sum()) + weeks
-        ex.env.run(until=ex.env.any_of([ex.all_done, ex.env.timeout(cap)]))
+        with fewer_collections():
+            ex.env.run(until=ex.env.any_of([ex.all_done, ex.env.timeout(cap)]))
         end = float(ex.env.now)
         if not ex.all_done.triggered:
             msg = f"run stopped at t={end:g} with {len(ex.lots) - ex.finished} lots unfinished"
