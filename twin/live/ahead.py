@@ -42,6 +42,7 @@ from scheduler import Schedule
 from twin.errors import TwinError
 from twin.eventlog import EventLog
 from twin.kpi.replications import aggregate_kpis, kpi_ci95
+from twin.live.view import order_kpis
 from twin.scenario import Order, Scenario
 from twin.scenario.durations import UNIT_SECONDS
 from twin.sim.build import build_problem
@@ -210,25 +211,7 @@ def _one(start: _Start, t0: int, seed: int, replication: int, twin: LiveTwin) ->
 
 
 def _kpis(twin: LiveTwin, completion: dict[str, float], unfinished: int) -> dict[str, Any]:
-    tardiness = weighted = 0.0
-    late = dated = 0
-    for o in twin.facts.orders.values():
-        end = completion.get(o.id)
-        if o.status == "cancelled" or end is None or o.due is None:
-            continue
-        dated += 1
-        t = max(0.0, end - o.due)
-        tardiness += t
-        weighted += t * o.priority
-        late += t > 0
-    return {
-        "makespan": max(completion.values(), default=0.0),
-        "tardiness": tardiness,
-        "weighted_tardiness": weighted,
-        "late_orders": late,
-        "on_time_rate": None if dated == 0 else (dated - late) / dated,
-        "unfinished": unfinished,
-    }
+    return {**order_kpis(twin, completion), "unfinished": unfinished}
 
 
 def simulate_ahead(twin: LiveTwin, replications: int = 10, seed: int | None = None) -> Ahead:

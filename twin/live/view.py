@@ -9,7 +9,7 @@ from typing import Any
 #: a :class:`twin.live.twin.LiveTwin` (not imported: the twin imports this module)
 LiveTwin = Any
 
-__all__ = ["machine_view", "plan_kpis", "snapshot"]
+__all__ = ["machine_view", "order_kpis", "plan_kpis", "snapshot"]
 
 
 def _off_shift(twin: LiveTwin, m: int) -> bool:
@@ -119,8 +119,6 @@ def plan_kpis(twin: LiveTwin) -> dict[str, Any]:
     and per-order ``completion``."""
     projected = twin.projection()
     completion: dict[str, float] = {}
-    tardiness = weighted = 0.0
-    late = dated = 0
     for o in twin.facts.orders.values():
         if o.status == "cancelled":
             continue
@@ -128,21 +126,33 @@ def plan_kpis(twin: LiveTwin) -> dict[str, Any]:
         if end is None:
             row = projected.get((o.id, o.steps - 1))
             end = None if row is None else float(row[2])
-        if end is None:
+        if end is not None:
+            completion[o.id] = end
+    return {
+        **order_kpis(twin, completion),
+        "open_orders": sum(1 for o in twin.facts.orders.values() if o.status == "open"),
+        "completion": completion,
+    }
+
+
+def order_kpis(twin: LiveTwin, completion: dict[str, float]) -> dict[str, Any]:
+    """Makespan, tardiness (plain and weighted by priority), late orders and on-time
+    rate of the live orders (cancelled ones left out) finishing at ``completion``."""
+    tardiness = weighted = 0.0
+    late = dated = 0
+    for o in twin.facts.orders.values():
+        end = completion.get(o.id)
+        if o.status == "cancelled" or end is None or o.due is None:
             continue
-        completion[o.id] = end
-        if o.due is not None:
-            dated += 1
-            t = max(0.0, end - o.due)
-            tardiness += t
-            weighted += t * o.priority
-            late += t > 0
+        dated += 1
+        t = max(0.0, end - o.due)
+        tardiness += t
+        weighted += t * o.priority
+        late += t > 0
     return {
         "makespan": max(completion.values(), default=0.0),
         "tardiness": tardiness,
         "weighted_tardiness": weighted,
         "late_orders": late,
         "on_time_rate": None if dated == 0 else (dated - late) / dated,
-        "open_orders": sum(1 for o in twin.facts.orders.values() if o.status == "open"),
-        "completion": completion,
     }
