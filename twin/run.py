@@ -60,7 +60,7 @@ from twin.shopinfo import PlanInfo
 from twin.sim.build import build_problem, calendar_cover, shop_info
 from twin.sim.execute import RULES, Execution, execute
 from twin.sim.hint import online_hint
-from twin.sim.timing import PlanTimes, is_calm, plan_times, times_from_rows
+from twin.sim.timing import PlanTimes, published
 
 __all__ = [
     "KERNEL_METHODS",
@@ -382,17 +382,8 @@ def simulate(
     execution = execute(
         scenario, problem, events, seed=ss, plan=plan, rule=rule, on_progress=on_progress
     )
-    if plan is not None and times is None:
-        # the published plan: this run's own times when it has no randomness, else
-        # those of a calm run following the same plan (twin.sim.timing)
-        if is_calm(scenario):
-            times = times_from_rows(problem, events.rows())
-        else:
-            times = plan_times(
-                scenario, problem, plan, np.random.SeedSequence(seed, spawn_key=(0,))
-            )
-        if times is not None and "planned_makespan" not in solver:
-            solver = {**solver, "planned_makespan": round(times.makespan, 6)}
+    if plan is not None and times is None:  # the plan as published (twin.sim.timing)
+        times, solver = published(scenario, problem, plan, seed, events, solver)
     info = plan_info(scenario, problem, plan, times)
     kpis = compute_kpis(shop_info(scenario), events, info)
     return Run(

@@ -56,7 +56,7 @@ from twin.sim.build import build_problem, shop_info
 from twin.sim.core import LotInShop
 from twin.sim.execute import Execution
 from twin.sim.plan import AdaptivePlanRun, check_plan
-from twin.sim.timing import PlanTimes, is_calm, plan_times, times_from_rows
+from twin.sim.timing import PlanTimes, published
 
 __all__ = [
     "REPLAN_COLUMNS",
@@ -402,15 +402,9 @@ def simulate(
     ss = np.random.SeedSequence(seed, spawn_key=(replication,))
     loop = ClosedLoop(scenario, problem, plan, policy, replanner, ss)
     execution = loop.execute()
-    if times is None:  # the published plan, as twin.run.simulate times it
-        if is_calm(scenario) and not loop.rows:
-            times = times_from_rows(problem, loop.log.rows())
-        else:
-            times = plan_times(
-                scenario, problem, plan, np.random.SeedSequence(seed, spawn_key=(0,))
-            )
-        if times is not None and "planned_makespan" not in solver:
-            solver = {**solver, "planned_makespan": round(times.makespan, 6)}
+    if times is None:  # the plan as published: this log's own only when nothing replanned
+        log = None if loop.rows else loop.log
+        times, solver = published(scenario, problem, plan, seed, log, solver)
     info = plan_info(scenario, problem, plan, times)
     kpis = compute_kpis(shop_info(scenario), loop.log, info)
     run = Run(

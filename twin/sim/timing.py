@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,7 +33,7 @@ from twin.eventlog import EventLog
 from twin.scenario import Scenario
 from twin.sim.execute import execute
 
-__all__ = ["PlanTimes", "calm", "is_calm", "plan_times", "times_from_rows"]
+__all__ = ["PlanTimes", "calm", "is_calm", "plan_times", "published", "times_from_rows"]
 
 
 @dataclass(frozen=True)
@@ -97,3 +98,24 @@ def plan_times(
     if not isinstance(events, EventLog):  # pragma: no cover - a custom recorder
         return None
     return times_from_rows(problem, events.rows())
+
+
+def published(
+    scenario: Scenario,
+    problem: ProblemData,
+    plan: Schedule,
+    seed: int,
+    log: EventLog | None,
+    solver: dict[str, Any],
+) -> tuple[PlanTimes | None, dict[str, Any]]:
+    """The published plan's times and the solver summary with ``planned_makespan``:
+    ``log``'s own times when it is a calm run that followed ``plan`` as planned (pass
+    None when it did not, e.g. a rescheduled run), else those of a calm run of it on
+    the first replication's stream of ``seed``."""
+    if log is not None and is_calm(scenario):
+        times = times_from_rows(problem, log.rows())
+    else:
+        times = plan_times(scenario, problem, plan, np.random.SeedSequence(seed, spawn_key=(0,)))
+    if times is not None and "planned_makespan" not in solver:
+        solver = {**solver, "planned_makespan": round(times.makespan, 6)}
+    return times, solver
