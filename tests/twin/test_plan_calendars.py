@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import twin
-from scheduler import check
+from scheduler import Schedule, check
 from scheduler.calendar import FREE, LOADS, RESUME, RUN
 from twin.scenario import Scenario
 from twin.sim.build import build_problem, calendar_kind, tending
@@ -85,6 +85,17 @@ def _shift_shop(scheduling: str, start: str | None = "2026-11-02T00:00:00") -> S
     return Scenario.from_dict(data)
 
 
+def _assert_follows(run: Any, plan: Schedule) -> None:
+    """Every operation of ``run`` starts and ends when ``plan`` says."""
+    starts = {(r[3], r[4]): r[0] for r in run.log.where("op_start")}
+    ends = {(r[3], r[4]): r[0] for r in run.log.where("op_end")}
+    ptr = run.problem.job_op_ptr
+    for j in range(run.problem.num_jobs):
+        for k, o in enumerate(range(ptr[j], ptr[j + 1])):
+            assert starts[(j, k)] == pytest.approx(plan.start[o]), (j, k)
+            assert ends[(j, k)] == pytest.approx(plan.end[o]), (j, k)
+
+
 def test_calendars_become_windows_and_kinds() -> None:
     problem = build_problem(_shift_shop("auto"))
     assert problem.has_calendar_modes
@@ -112,13 +123,7 @@ def test_the_twin_follows_a_calendar_plan_exactly(method: str) -> None:
         e - s for s, e in zip(plan.start.tolist(), plan.end.tolist(), strict=True) if e - s > 0
     ]  # the plan stretches attended work over nights: some span more than a shift
     assert max(spans) > 540
-    starts = {(r[3], r[4]): r[0] for r in run.log.where("op_start")}
-    ends = {(r[3], r[4]): r[0] for r in run.log.where("op_end")}
-    ptr = run.problem.job_op_ptr
-    for j in range(run.problem.num_jobs):
-        for k, o in enumerate(range(ptr[j], ptr[j + 1])):
-            assert starts[(j, k)] == pytest.approx(plan.start[o]), (j, k)
-            assert ends[(j, k)] == pytest.approx(plan.end[o]), (j, k)
+    _assert_follows(run, plan)
     assert run.kpis.plan_adherence == 1.0 and run.kpis.start_delay_p95 == 0.0
     assert run.kpis.makespan == pytest.approx(plan.makespan)
     # nothing the scheduler does not see: the plan is published as solved
@@ -201,10 +206,4 @@ def test_an_operator_pool_is_a_resource_the_plan_and_the_twin_share() -> None:
     lathes = [o for o in range(problem.num_ops) if names[plan.machine[o]].startswith("lathe")]
     spans = sorted((int(plan.start[o]), int(plan.end[o])) for o in lathes)
     assert all(b <= c for (_, b), (c, _) in itertools.pairwise(spans))  # one at a time
-    starts = {(r[3], r[4]): r[0] for r in run.log.where("op_start")}
-    ends = {(r[3], r[4]): r[0] for r in run.log.where("op_end")}
-    ptr = run.problem.job_op_ptr
-    for j in range(run.problem.num_jobs):
-        for k, o in enumerate(range(ptr[j], ptr[j + 1])):
-            assert starts[(j, k)] == pytest.approx(plan.start[o]), (j, k)
-            assert ends[(j, k)] == pytest.approx(plan.end[o]), (j, k)
+    _assert_follows(run, plan)
