@@ -106,19 +106,14 @@ class PlanRun(ShopRun):
         # are granted first come, first served, so a unit that asked early would take
         # the operator the plan gave to another unit's earlier operation.
         gate = staffed and self.problem.has_resources
-        data = self.problem
-        m_index = data.machine_names.index(unit)
+        m_index = self.problem.machine_names.index(unit)
         for i in range(len(seq)):
             o = queue[i]
             done_on[unit] = i + 1
             j, k = op_loc[o]
             lot = lots[j]
             if gate:
-                changeover = 0
-                if i > 0 and data.has_setups:
-                    prev = queue[i - 1]
-                    changeover = int(data.setup[m_index, data.op_family[prev], data.op_family[o]])
-                wait = self.plan_start[o] - changeover - self.env.now
+                wait = self.gate_wait(m_index, queue, i)
                 if wait > 0:
                     yield self.env.timeout(wait)
             if setups and not staffed:
@@ -152,6 +147,17 @@ class PlanRun(ShopRun):
                 machine.set_state(State.BLOCKED)
                 yield held
                 machine.set_state(machine.idle_state)
+
+    def gate_wait(self, m: int, queue: list[int], i: int) -> float:
+        """How long the unit (machine index ``m``) waits before asking for its operator
+        for ``queue[i]``: until the planned start less the changeover from the
+        operation before it, done with the operator (<= 0: ask now)."""
+        data, o = self.problem, queue[i]
+        changeover = 0
+        if i > 0 and data.has_setups:
+            prev = queue[i - 1]
+            changeover = int(data.setup[m, data.op_family[prev], data.op_family[o]])
+        return float(self.plan_start[o] - changeover - self.env.now)
 
     def demand_keys(self, lot: LotInShop, k: int) -> Iterable[str]:
         """A planned operation is work for its planned unit only."""
@@ -302,8 +308,7 @@ class AdaptivePlanRun(PlanRun):
         handled = unit in self.shop.handling
         staffed = handled and self.shop.handling[unit].staff is not None
         gate = staffed and self.problem.has_resources
-        data = self.problem
-        m_index = data.machine_names.index(unit)
+        m_index = self.problem.machine_names.index(unit)
         while True:
             queue, i = self.queue[unit], self.done_on[unit]
             if i >= len(queue):  # nothing (yet): a new plan may give it work
@@ -316,11 +321,7 @@ class AdaptivePlanRun(PlanRun):
             j, k = op_loc[o]
             lot = lots[j]
             if gate:
-                changeover = 0
-                if i > 0 and data.has_setups:
-                    prev = queue[i - 1]
-                    changeover = int(data.setup[m_index, data.op_family[prev], data.op_family[o]])
-                wait = self.plan_start[o] - changeover - env.now
+                wait = self.gate_wait(m_index, queue, i)
                 if wait > 0:
                     self.waiting[unit] = True
                     try:
