@@ -118,7 +118,11 @@ def dispatch_naive(
                 continue
             if k < len(pinned[m]):
                 r = pinned[m][k]
-                if calendar.setup_done(e, _setup(data, m, fam[o], fam[r]), windows) <= fixed[r]:
+                tie = d == 0 and t == fixed[r] == pin_end(r, m) and r < o  # checker: r first
+                if (
+                    not tie
+                    and calendar.setup_done(e, _setup(data, m, fam[o], fam[r]), windows) <= fixed[r]
+                ):
                     return t, e, k
                 t = max(est, calendar.setup_done(pin_end(r, m), _setup(data, m, fam[r], fam[o]),
                                                  windows))  # fmt: skip

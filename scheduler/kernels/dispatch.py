@@ -136,8 +136,11 @@ def _earliest_start(
         if k < res_ptr[m + 1]:
             r = res_op[k]
             sr = fixed[r]
-            if setup_done(e, _setup(setup, m, fam, op_family[r]), lo, hi, window_start,
-                          window_end) <= sr:  # fmt: skip
+            # before the pin, unless both are zero-length at one instant and the pin has
+            # the lower index: the checker then orders the pin first
+            tie = d == 0 and t == sr and res_end[k] == sr and r < o
+            if not tie and setup_done(e, _setup(setup, m, fam, op_family[r]), lo, hi,
+                                      window_start, window_end) <= sr:  # fmt: skip
                 return t, e, k
             t = max(est, setup_done(res_end[k], _setup(setup, m, op_family[r], fam), lo, hi,
                                     window_start, window_end))  # fmt: skip

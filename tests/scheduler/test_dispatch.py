@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 
 from scheduler import ProblemData, Status, read_fjs, solve
 from scheduler.check import check
@@ -211,8 +211,20 @@ def test_optimal_when_the_bound_is_met() -> None:
     assert result.status is Status.OPTIMAL
 
 
+# Found by CI: a zero-length operation placed before a zero-length pin of lower index
+# at the same instant (its job predecessor): the checker orders the pin first, and the
+# setup between them was skipped.
+_PIN_TIE = ProblemData(
+    2, [0, 3, 5], [0, 1, 2, 3, 4, 5], [0, 0, 0, 1, 1], [0, 0, 0, 0, 0], release=[0, 0],
+    op_family=[0, 0, 0, 1, 0], fixed_machine=[-1, -1, -1, 1, -1],
+    fixed_start=[-1, -1, -1, 0, -1],
+    setup=np.array([[[0] * 3] * 3, [[0, 0, 0], [1, 0, 0], [0, 0, 0]]]),  # M1: family 1 -> 0
+)  # fmt: skip
+
+
 @settings(max_examples=80, deadline=None)
 @given(data=problems(max_jobs=4, max_machines=3, max_ops=4))
+@example(data=_PIN_TIE)
 def test_any_small_instance(data: ProblemData) -> None:
     """On any small feasible instance (zero durations, setups, windows, transport,
     pins), every rule is checker-clean, equals its slow twin, and the noise-free Monte
