@@ -51,10 +51,9 @@ from twin.live.replan import Replanner
 from twin.live.twin import LiveTwin
 from twin.run import Run, choose_method, plan_info, plan_scenario, write_run
 from twin.scenario import Scenario, load_scenario
-from twin.scenario.durations import UNIT_SECONDS
 from twin.sim.build import build_problem, shop_info
 from twin.sim.core import LotInShop
-from twin.sim.execute import Execution
+from twin.sim.execute import Execution, run_to_end
 from twin.sim.plan import AdaptivePlanRun, check_plan
 from twin.sim.timing import PlanTimes, published
 
@@ -319,34 +318,9 @@ class ClosedLoop:
 
     def execute(self) -> Execution:
         """Run the shop to the end (as :func:`twin.sim.execute.execute` does a plan)."""
-        run, scenario = self.run, self.scenario
-        horizon = scenario.run.horizon
-        warnings: list[str] = []
-        if horizon is not None:
-            run.env.run(until=horizon)
-            end = float(horizon)
-        else:
-            run.expected = len(run.lots)
-            if run.expected == 0:
-                run.all_done.succeed()
-            weeks = 4 * 7 * 86400 / UNIT_SECONDS[scenario.time_unit]
-            last = max((o.release for o in scenario.orders), default=0.0)
-            cap = last + 10 * float(self.problem.mode_duration.sum()) + weeks
-            run.env.run(until=run.env.any_of([run.all_done, run.env.timeout(cap)]))
-            end = float(run.env.now)
-            if not run.all_done.triggered:
-                warnings.append(
-                    f"run stopped at t={end:g} with {len(run.lots) - run.finished} lots unfinished"
-                )
+        execution = run_to_end(self.run, self.scenario, self.problem, None, [])
         self.ingest()  # the last instant's events: the twin ends where the shop does
-        return Execution(
-            lots=[lot.info for lot in run.lots],
-            end=end,
-            finished=run.finished,
-            unfinished=len(run.lots) - run.finished,
-            rule=None,
-            warnings=warnings,
-        )
+        return execution
 
 
 def simulate(

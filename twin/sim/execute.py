@@ -24,7 +24,7 @@ from twin.sim.dispatch import RULES, DispatchRun
 from twin.sim.load import overloaded
 from twin.sim.plan import PlanRun, check_plan
 
-__all__ = ["RULES", "Execution", "execute"]
+__all__ = ["RULES", "Execution", "execute", "run_to_end"]
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,20 @@ def execute(
             for msg in overloaded(scenario):
                 log.warning(msg)
                 warnings.append(msg)
+    return run_to_end(ex, scenario, problem, rule, warnings, on_progress)
+
+
+def run_to_end(
+    ex: ShopRun,
+    scenario: Scenario,
+    problem: ProblemData,
+    rule: str | None,
+    warnings: list[str],
+    on_progress: Callable[[float], None] | None = None,
+) -> Execution:
+    """Run ``ex`` to ``run.horizon``, or until every lot is finished (capped: see
+    :func:`execute`), and say what happened."""
+    horizon = scenario.run.horizon
     if horizon is not None:
         if on_progress is not None and horizon > 0:
             ex.env.process(_ticks(ex.env, horizon, on_progress))
