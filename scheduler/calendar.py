@@ -40,8 +40,9 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 
-__all__ = ["BLOCK", "FREE", "KINDS", "LOADS", "RESUME", "RUN", "loads_end", "on_time", "place",
-           "setup_done", "work_end", "worked"]  # fmt: skip
+__all__ = ["BLOCK", "FREE", "KINDS", "LOADS", "RESUME", "RUN", "hold_segments", "holds_shift",
+           "loads_end", "on_time", "place", "setup_done", "work_end",
+           "worked"]  # fmt: skip
 
 BLOCK, RESUME, RUN, FREE, LOADS = 0, 1, 2, 3, 4
 KINDS = {"block": BLOCK, "resume": RESUME, "run": RUN, "free": FREE, "loads": LOADS}
@@ -121,3 +122,21 @@ def worked(a: int, b: int, windows: Windows) -> int:
     for ws, we in windows:
         out -= max(0, min(b, we) - max(a, ws))
     return out
+
+
+def hold_segments(s: int, e: int, head: int, tail: int) -> list[tuple[int, int]]:
+    """Where an operation placed at ``[s, e)`` holds its resource: its whole span, or
+    with a partial hold its first ``head`` and last ``tail`` units (see
+    :class:`scheduler.ProblemData`); a zero-length operation holds nothing."""
+    if e <= s:
+        return []
+    if head <= 0 and tail <= 0:
+        return [(s, e)]
+    return ([(s, s + head)] if head > 0 else []) + ([(e - tail, e)] if tail > 0 else [])
+
+
+def holds_shift(kind: int, windows: Windows) -> bool:
+    """Whether a later start moves every held segment by as much (no window can stretch
+    the span): then a clash at an instant rules out every start until a holder there
+    ends, and a solver may jump there instead of trying one start after another."""
+    return not windows or kind in (BLOCK, RUN, FREE)

@@ -32,7 +32,9 @@ Rules (``Violation.rule``):
   ``FREE``: when strictly inside it).
 - ``fixed``: a fixed machine or fixed start was not respected.
 - ``resource``: at some instant the operations holding a renewable resource need more
-  units than its capacity.
+  units than its capacity. An operation holds its units over its span, or with a
+  partial hold (``mode_hold_head``/``mode_hold_tail``) over the first ``head`` and the
+  last ``tail`` units of its span only.
 """
 
 from __future__ import annotations
@@ -141,7 +143,8 @@ def _resource_violations(
         for o in np.flatnonzero(modes >= 0).tolist():
             i = modes[o]
             if res[i] == r and dem[i] > 0 and end[o] > start[o]:
-                events += [(int(start[o]), int(dem[i]), o), (int(end[o]), -int(dem[i]), o)]
+                for a, b in _held(data, int(i), int(start[o]), int(end[o])):
+                    events += [(a, int(dem[i]), o), (b, -int(dem[i]), o)]
         events.sort(key=lambda x: (x[0], x[1]))
         held, holders = 0, set()
         for t, units, o in events:
@@ -160,6 +163,14 @@ def _resource_violations(
             else:
                 holders.discard(o)
     return out
+
+
+def _held(data: ProblemData, i: int, s: int, e: int) -> list[tuple[int, int]]:
+    """Where mode ``i`` placed at ``[s, e)`` holds its resource (see the rules above)."""
+    head, tail = int(_arr(data.mode_hold_head)[i]), int(_arr(data.mode_hold_tail)[i])
+    if head <= 0 and tail <= 0:
+        return [(s, e)]
+    return [(a, b) for a, b in ((s, s + head), (e - tail, e)) if b > a]
 
 
 def _durations(data: ProblemData, modes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

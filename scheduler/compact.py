@@ -57,13 +57,19 @@ def left_shift(data: ProblemData, schedule: Schedule) -> Schedule:
         # in the old start order (topological too), so that each operation finds its
         # pool as the old schedule left it or freer: no start grows (a serial schedule)
         _topological(n, job_pred, mach_pred)  # refuses cycles
-        holders: dict[int, list[tuple[int, int]]] = {}
+        holders: dict[int, list[tuple[int, int, int, int]]] = {}
+        if data.has_partial_holds:
+            # an operation moved earlier moves its tail too, maybe onto a later one's
+            # head: the operations not yet placed keep their old holds reserved, so the
+            # old start of each stays free for it (the holds stay feasible throughout)
+            for o in range(n):
+                _reserve(data, o, int(modes[o]), int(schedule.start[o]), int(schedule.end[o]),
+                         holders)  # fmt: skip
         by_start = np.lexsort((np.arange(n), schedule.end, schedule.start)).tolist()
         for o in by_start:
             lb_start, lb_end = _place(data, o, int(modes[o]), start, end, dur, job_pred,
                                       mach_pred, mach)  # fmt: skip
-            start[o], end[o] = _with_pool(data, o, int(modes[o]), lb_start, lb_end, start, end,
-                                          holders)  # fmt: skip
+            start[o], end[o] = _with_pool(data, o, int(modes[o]), lb_start, lb_end, holders)
         return Schedule(mach, start, end)
     for o in _topological(n, job_pred, mach_pred):
         start[o], end[o] = _place(data, o, int(modes[o]), start, end, dur, job_pred, mach_pred,
@@ -72,26 +78,63 @@ def left_shift(data: ProblemData, schedule: Schedule) -> Schedule:
 
 
 def _with_pool(
-    data: ProblemData, o: int, mode: int, s: int, e: int, start: IntArray, end: IntArray,
-    holders: dict[int, list[tuple[int, int]]],
+    data: ProblemData, o: int, mode: int, s: int, e: int,
+    holders: dict[int, list[tuple[int, int, int, int]]],
 ) -> tuple[int, int]:  # fmt: skip
     """The earliest placement from ``s`` at which the mode's pool has its units free
-    over the whole span (a fixed start stays where it is)."""
+    wherever it holds them (a fixed start stays where it is)."""
     r, q = int(data.mode_resource[mode]), int(data.mode_demand[mode])
     if r < 0 or q <= 0:
         return s, e
     cap = int(data.resource_capacity[r]) - q
-    others = holders.setdefault(r, [])
+    held = holders.setdefault(r, [])  # (start, end, units, operation) of each segment
+    held[:] = [h for h in held if h[3] != o]  # its own old holds, if reserved
     fixed = data.fixed_start[o] >= 0
+    head, tail = int(data.mode_hold_head[mode]), int(data.mode_hold_tail[mode])
     while e > s and not fixed:
-        points = [s] + [int(start[h]) for h, _ in others if s < start[h] < e]
-        loads = (sum(u for h, u in others if start[h] <= x < end[h]) for x in points)
-        if all(load <= cap for load in loads):
+        wait = _clash(_segments(data, mode, s, e), held, cap)
+        if wait is None:
             break
-        s, e = placement(data, mode, min(int(end[h]) for h, _ in others if end[h] > s))
-    if e > s:
-        others.append((o, q))
+        if head <= 0 and tail <= 0:  # the whole span: no start before a unit frees fits
+            later = min(b for a, b, _, _ in held if b > s and a < e)
+        elif calendar.holds_shift(
+            int(data.mode_calendar[mode]), data.windows(int(data.mode_machine[mode]))
+        ):
+            later = s + wait
+        else:
+            later = s + 1
+        s, e = placement(data, mode, later)
+    _reserve(data, o, mode, s, e, holders)
     return s, e
+
+
+def _segments(data: ProblemData, mode: int, s: int, e: int) -> list[tuple[int, int]]:
+    return calendar.hold_segments(
+        s, e, int(data.mode_hold_head[mode]), int(data.mode_hold_tail[mode])
+    )
+
+
+def _reserve(
+    data: ProblemData, o: int, mode: int, s: int, e: int,
+    holders: dict[int, list[tuple[int, int, int, int]]],
+) -> None:  # fmt: skip
+    r, q = int(data.mode_resource[mode]), int(data.mode_demand[mode])
+    if r >= 0 and q > 0:
+        holders.setdefault(r, []).extend((a, b, q, o) for a, b in _segments(data, mode, s, e))
+
+
+def _clash(
+    segments: list[tuple[int, int]], held: list[tuple[int, int, int, int]], cap: int
+) -> int | None:
+    """``None`` when the segments fit beside ``held`` within ``cap`` units; else how long
+    every holder at an overloaded instant still lasts (no shift by less fits)."""
+    for a, b in segments:
+        near = [(x, y, u) for x, y, u, _ in held if x < b and y > a]
+        for at in [a] + [x for x, _, _ in near if a < x]:
+            covering = [(y, u) for x, y, u in near if x <= at < y]
+            if sum(u for _, u in covering) > cap:
+                return min(y for y, _ in covering) - at
+    return None
 
 
 def chosen_modes(data: ProblemData, mach: IntArray) -> IntArray:

@@ -55,6 +55,8 @@ _ARRAYS: dict[str, tuple[int, int, int, str]] = {
     "resource_capacity": (1, 1, MAX_DURATION, "resource capacity"),
     "mode_resource": (1, -1, MAX_MODES, "resource index"),
     "mode_demand": (1, 0, MAX_DURATION, "resource units held"),
+    "mode_hold_head": (1, 0, MAX_DURATION, "time a load holds its resource at its start"),
+    "mode_hold_tail": (1, 0, MAX_DURATION, "time a load holds its resource at its end"),
 }
 _REQUIRED = ("num_machines", "job_op_ptr", "op_mode_ptr", "mode_machine", "mode_duration")
 # field: (fewest, most, what a value stands for): checked first, so that an empty job

@@ -32,6 +32,11 @@ reference):
   ``resource_capacity[r]`` units, and each mode may hold ``mode_demand[i]`` units of
   resource ``mode_resource[i]`` (``-1`` = none) over its whole span ``[start, end)``:
   at no time may the operations holding a resource need more than its capacity.
+- partial holds (a robot that loads a machine and unloads it, while the machine
+  runs on its own): when ``mode_hold_head[i]`` or ``mode_hold_tail[i]`` is positive,
+  the mode holds its units only over the first ``head`` and the last ``tail`` time
+  units of its span, ``[start, start + head)`` and ``[end - tail, end)``, not over all
+  of it. ``head + tail`` may not exceed the duration.
 """
 
 from __future__ import annotations
@@ -91,6 +96,8 @@ class ProblemData:
     resource_capacity: IntArray = None  # type: ignore[assignment]  # None = default, filled in
     mode_resource: IntArray = None  # type: ignore[assignment]  # None = default, filled in
     mode_demand: IntArray = None  # type: ignore[assignment]  # None = default, filled in
+    mode_hold_head: IntArray = None  # type: ignore[assignment]  # None = default, filled in
+    mode_hold_tail: IntArray = None  # type: ignore[assignment]  # None = default, filled in
     name: str = ""
     job_names: tuple[str, ...] = field(default=())
     machine_names: tuple[str, ...] = field(default=())
@@ -124,6 +131,8 @@ class ProblemData:
         vec("mode_loads", 1, len(self.mode_machine))
         vec("mode_resource", -1, len(self.mode_machine))
         vec("mode_demand", 0, len(self.mode_machine))
+        vec("mode_hold_head", 0, len(self.mode_machine))
+        vec("mode_hold_tail", 0, len(self.mode_machine))
         put(
             self,
             "resource_capacity",
@@ -279,6 +288,16 @@ class ProblemData:
                 f"operation {self.mode_op[i]}: demand {dem[i]} exceeds the capacity "
                 f"{cap[res[i]] if len(cap) else 0} of resource {res[i]}"
             )
+        head, tail = self.mode_hold_head, self.mode_hold_tail
+        for i in np.flatnonzero((head < 0) | (tail < 0)):
+            raise ProblemDataError(
+                f"operation {self.mode_op[i]}: negative hold (head {head[i]}, tail {tail[i]})"
+            )
+        for i in np.flatnonzero(((head > 0) | (tail > 0)) & (head + tail > self.mode_duration)):
+            raise ProblemDataError(
+                f"operation {self.mode_op[i]}: hold head {head[i]} + tail {tail[i]} is "
+                f"longer than its duration {self.mode_duration[i]}"
+            )
 
     def _check_jobs(self) -> None:
         for name in ("release", "weight"):
@@ -368,6 +387,12 @@ class ProblemData:
     def has_resources(self) -> bool:
         """Some mode holds units of a renewable resource."""
         return bool(np.any((self.mode_resource >= 0) & (self.mode_demand > 0)))
+
+    @property
+    def has_partial_holds(self) -> bool:
+        """Some mode holds its resource over only part of its span."""
+        held = (self.mode_resource >= 0) & (self.mode_demand > 0)
+        return bool(np.any(held & ((self.mode_hold_head > 0) | (self.mode_hold_tail > 0))))
 
     @property
     def has_calendar_modes(self) -> bool:

@@ -55,15 +55,23 @@ def decode(
     dem = [int(data.mode_demand[ms[o]]) if res[o] >= 0 else 0 for o in range(n)]
     placed: list[int] = []
 
+    def holds(o: int, s: int, e: int) -> list[tuple[int, int]]:
+        i = ms[o]
+        return calendar.hold_segments(
+            s, e, int(data.mode_hold_head[i]), int(data.mode_hold_tail[i])
+        )
+
     def crowded(o: int, s: int, e: int) -> bool:
         """Would ``o`` over ``[s, e)`` overload its resource at some integer instant?"""
         if dem[o] == 0 or e <= s:
             return False
         cap = int(data.resource_capacity[res[o]])
+        held = [(a, b, dem[h]) for h in placed if res[h] == res[o] for a, b in
+                holds(h, start[h], end[h])]  # fmt: skip
         return any(
-            dem[o] + sum(dem[h] for h in placed if res[h] == res[o] and start[h] <= x < end[h])
-            > cap
-            for x in range(s, e)
+            dem[o] + sum(q for a, b, q in held if a <= x < b) > cap
+            for a, b in holds(o, s, e)
+            for x in range(a, b)
         )
 
     for o in range(n):
@@ -209,9 +217,11 @@ def random_problem(
     machines: int = 3,
     extras: bool = False,
     resources: bool = False,
+    holds: bool = False,
 ) -> ProblemData:
     """A small random instance; with ``extras``: releases, setups, transport, windows
-    and a few fixed operations (placed so that the instance stays feasible)."""
+    and a few fixed operations (placed so that the instance stays feasible); with
+    ``resources`` two pools, and with ``holds`` as well, partial holds on some modes."""
     rng = np.random.default_rng(seed)
     spec = []
     for _ in range(jobs):
@@ -245,7 +255,7 @@ def random_problem(
             if all(not (kk == k and a < e and s < b) for kk, s, e in busy):
                 windows[k].append((a, b))
     ptr = np.cumsum([0] + [len(w) for w in windows])
-    return data.replace(
+    out = data.replace(
         release=release,
         op_family=rng.integers(0, families, size=data.num_ops),
         setup=rng.integers(0, 6, size=(machines, families, families)),
@@ -258,6 +268,22 @@ def random_problem(
         **_calendar_kinds(data, seed),
         **(_resources(data, seed) if resources else {}),
     )
+    return out.replace(**_holds(out, seed)) if resources and holds else out
+
+
+def _holds(data: ProblemData, seed: int) -> dict[str, np.ndarray]:
+    """Partial holds on about half the modes that hold a pool: a head and a tail that
+    fit in the duration."""
+    rng = np.random.default_rng(seed + 15485863)
+    head = np.zeros(data.num_modes, np.int64)
+    tail = np.zeros(data.num_modes, np.int64)
+    for i in range(data.num_modes):
+        d = int(data.mode_duration[i])
+        if data.mode_resource[i] < 0 or data.mode_demand[i] <= 0 or d == 0 or rng.random() < 0.5:
+            continue
+        head[i] = int(rng.integers(0, d + 1))
+        tail[i] = int(rng.integers(0, d - head[i] + 1))
+    return {"mode_hold_head": head, "mode_hold_tail": tail}
 
 
 def _resources(data: ProblemData, seed: int) -> dict[str, np.ndarray]:

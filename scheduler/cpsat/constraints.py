@@ -214,20 +214,42 @@ def _setups(v: Variables) -> None:
 
 
 def _resources(v: Variables) -> None:
-    """One cumulative per renewable resource over the mode intervals that hold it."""
+    """One cumulative per renewable resource over what holds it: a mode's interval, or
+    with a partial hold a fixed-size interval at its start and one ending with it."""
     inst = v.inst
     data = inst.data
     per_resource: dict[int, tuple[list[cp_model.IntervalVar], list[int]]] = {}
-    for modes in inst.modes:
+    for o, modes in enumerate(inst.modes):
         v.clock.tick()
         for a in modes:
             r, q = int(data.mode_resource[a]), int(data.mode_demand[a])
-            if r >= 0 and q > 0 and inst.duration(a) > 0:
-                intervals, demands = per_resource.setdefault(r, ([], []))
-                intervals.append(v.interval[a])
-                demands.append(q)
+            if r < 0 or q <= 0 or inst.duration(a) <= 0:
+                continue
+            intervals, demands = per_resource.setdefault(r, ([], []))
+            held = _held_parts(v, o, a)
+            intervals += held
+            demands += [q] * len(held)
     for r, (intervals, demands) in per_resource.items():
         v.model.add_cumulative(intervals, demands, int(data.resource_capacity[r]))
+
+
+def _held_parts(v: Variables, o: int, a: int) -> list[cp_model.IntervalVar]:
+    """The intervals over which mode ``a`` of operation ``o`` holds its resource."""
+    data = v.inst.data
+    head, tail = int(data.mode_hold_head[a]), int(data.mode_hold_tail[a])
+    if head <= 0 and tail <= 0:
+        return [v.interval[a]]
+    lit = v.present.get(a)
+    out = []
+    for at, size, tag in ((v.start[o], head, "h"), (v.end[o] - tail, tail, "t")):
+        if size > 0:
+            name = f"hold{o}_{a}{tag}"
+            out.append(
+                v.model.new_fixed_size_interval_var(at, size, name)
+                if lit is None
+                else v.model.new_optional_fixed_size_interval_var(at, size, lit, name)
+            )
+    return out
 
 
 def _makespan(v: Variables) -> None:

@@ -22,6 +22,14 @@ import numpy as np
 from numba import njit
 
 from scheduler.kernels.calendar import BLOCK, FREE, LOADS, RESUME, place, setup_done
+from scheduler.kernels.holds import (
+    hold_segments,
+    hold_slots,
+    holds_shift,
+    insert_segments,
+    pattern_clash,
+    span_clash,
+)
 from scheduler.kernels.rng import rand_below
 from scheduler.problem import IntArray, ProblemData
 
@@ -61,7 +69,10 @@ class KernelData(NamedTuple):
     resource_capacity: IntArray  # renewable resources (operator pools): units each
     mode_resource: IntArray  # the resource a mode holds over its span (-1 = none)
     mode_demand: IntArray  # how many units of it
-    res_slot_ptr: IntArray  # holder slots: resource r owns res_slot_ptr[r]:res_slot_ptr[r+1]
+    mode_hold_head: IntArray  # a partial hold: units of its span's start it holds
+    mode_hold_tail: IntArray  # ... and of its end
+    res_slot_ptr: IntArray  # segment slots: resource r owns res_slot_ptr[r]:res_slot_ptr[r+1]
+    seg_max: IntArray  # [the most segments one mode holds]
 
 
 def machine_capacity(data: ProblemData) -> IntArray:
@@ -92,19 +103,10 @@ def kernel_data(data: ProblemData) -> KernelData:
         data.resource_capacity,
         data.mode_resource,
         data.mode_demand,
-        resource_slots(data),
+        data.mode_hold_head,
+        data.mode_hold_tail,
+        *hold_slots(data),
     )
-
-
-def resource_slots(data: ProblemData) -> IntArray:
-    """CSR pointers giving each resource a slot for every operation that may hold it."""
-    r = len(data.resource_capacity)
-    counts = np.zeros(r, np.int64)
-    if r:
-        held = (data.mode_resource >= 0) & (data.mode_demand > 0)
-        ops = np.unique(data.mode_op[held] * r + data.mode_resource[held])
-        counts = np.bincount(ops % r, minlength=r).astype(np.int64)
-    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
 
 @njit(cache=True, nogil=True)
@@ -144,48 +146,47 @@ def _after_setup(kd: KernelData, k: int, t: int, gap: int, has_win: bool) -> int
                       kd.window_end)  # fmt: skip
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _hold(
-    kd: KernelData, mode: int, o: int, spans: bool, holders: IntArray, hcount: IntArray,
-    held: IntArray,
+    kd: KernelData, mode: int, k: int, s: int, e: int, seg_a: IntArray, seg_b: IntArray,
+    seg_q: IntArray, scount: IntArray, longest: IntArray, cand_a: IntArray, cand_b: IntArray,
 ) -> None:  # fmt: skip
-    """Register ``o`` (placed in ``mode``) as a holder of its mode's resource."""
+    """Record the segments over which an operation placed in ``mode`` at ``[s, e)`` on
+    machine ``k`` holds its resource."""
     r = kd.mode_resource[mode]
-    if r < 0 or kd.mode_demand[mode] <= 0 or not spans:
+    q = kd.mode_demand[mode]
+    if r < 0 or q <= 0 or e <= s:
         return
-    holders[kd.res_slot_ptr[r] + hcount[r]] = o
-    hcount[r] += 1
-    held[o] = kd.mode_demand[mode]
+    n = hold_segments(s, e, kd.mode_hold_head[mode], kd.mode_hold_tail[mode], cand_a, cand_b)
+    insert_segments(kd.res_slot_ptr[r], scount[r], n, seg_a, seg_b, seg_q, q, cand_a, cand_b)
+    scount[r] += n
+    for c in range(n):
+        longest[r] = max(longest[r], cand_b[c] - cand_a[c])
 
 
 @njit(cache=True, nogil=True)
-def resource_clash(
-    kd: KernelData, r: int, q: int, t: int, e: int, start: IntArray, end: IntArray,
-    holders: IntArray, hcount: IntArray, held: IntArray,
+def _pool_wait(
+    kd: KernelData, mode: int, k: int, t: int, e: int, seg_a: IntArray, seg_b: IntArray,
+    seg_q: IntArray, scount: IntArray, longest: IntArray, cand_a: IntArray, cand_b: IntArray,
+    near: IntArray,
 ) -> int:  # fmt: skip
-    """``t`` when ``q`` more units of resource ``r`` fit over ``[t, e)`` beside its
-    holders; else the earliest end of a holder after ``t`` (the next time a unit may
-    come free: try again from there)."""
+    """``t`` when the mode's resource has its units free where a placement at
+    ``[t, e)`` holds them; else a later time from which to try again, passing over no
+    start that could fit."""
+    r = kd.mode_resource[mode]
+    q = kd.mode_demand[mode]
     base = kd.res_slot_ptr[r]
     cap = kd.resource_capacity[r] - q
-    # the load only rises where a holder starts: check at t and at each start in (t, e)
-    first_free = int(INF)
-    for a in range(hcount[r] + 1):
-        at = t if a == hcount[r] else start[holders[base + a]]
-        if at < t or at >= e:
-            continue
-        load = 0
-        for b in range(hcount[r]):
-            h = holders[base + b]
-            if start[h] <= at < end[h]:
-                load += held[h]
-        if load > cap:
-            for b in range(hcount[r]):
-                h = holders[base + b]
-                if end[h] > t and start[h] < e and end[h] < first_free:
-                    first_free = end[h]
-            return first_free
-    return t
+    head, tail = kd.mode_hold_head[mode], kd.mode_hold_tail[mode]
+    if head <= 0 and tail <= 0:
+        return span_clash(cap, t, e, seg_a, seg_b, seg_q, base, scount[r], longest[r], near)
+    nc = hold_segments(t, e, head, tail, cand_a, cand_b)
+    delta = pattern_clash(cap, cand_a, cand_b, nc, seg_a, seg_b, seg_q, base, scount[r],
+                          longest[r], near)  # fmt: skip
+    if delta == 0:
+        return t
+    shifts = holds_shift(kd.mode_calendar[mode], kd.window_ptr[k], kd.window_ptr[k + 1])
+    return t + (delta if shifts else 1)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -246,10 +247,15 @@ def decode(
         mlen[k] = 0
         last_pos[k] = -1
     has_res = kd.res_slot_ptr[-1] > 0
-    n_res = kd.resource_capacity.shape[0]
-    holders = np.empty(kd.res_slot_ptr[-1], np.int64)
-    hcount = np.zeros(n_res, np.int64)
-    held = np.zeros(n if has_res else 0, np.int64)  # units each placed operation holds
+    n_slots = kd.res_slot_ptr[-1]
+    seg_a = np.empty(n_slots, np.int64)  # the held segments, per resource (CSR)
+    seg_b = np.empty(n_slots, np.int64)
+    seg_q = np.empty(n_slots, np.int64)
+    scount = np.zeros(kd.resource_capacity.shape[0], np.int64)
+    longest = np.zeros(kd.resource_capacity.shape[0], np.int64)  # the longest segment held
+    cand_a = np.empty(kd.seg_max[0], np.int64)  # a candidate's segments
+    cand_b = np.empty(kd.seg_max[0], np.int64)
+    near = np.empty(n_slots, np.int64)
     has_fixed = False
     for o in range(n):
         mach[o] = kd.mode_machine[ms[o]]
@@ -277,7 +283,8 @@ def decode(
             _insert(seq, base, mlen[k], i, o)
             mlen[k] += 1
             if has_res:
-                _hold(kd, ms[o], o, end[o] > start[o], holders, hcount, held)
+                _hold(kd, ms[o], k, start[o], end[o], seg_a, seg_b, seg_q, scount, longest, cand_a,
+                      cand_b)  # fmt: skip
     makespan = 0
     append_only = not active and not has_fixed and not has_setup and not has_win and not has_res
     for g in range(os_seq.shape[0]):
@@ -328,8 +335,8 @@ def decode(
                     e = t + p
                 r = kd.mode_resource[ms[o]]
                 if has_res and r >= 0 and kd.mode_demand[ms[o]] > 0 and e > t:
-                    free = resource_clash(kd, r, kd.mode_demand[ms[o]], t, e, start, end,
-                                          holders, hcount, held)  # fmt: skip
+                    free = _pool_wait(kd, ms[o], k, t, e, seg_a, seg_b, seg_q, scount, longest,
+                                      cand_a, cand_b, near)  # fmt: skip
                     if free > t:  # the pool is busy then: try from its next release
                         ready = free
                         continue
@@ -348,7 +355,7 @@ def decode(
             mlen[k] += 1
             last_pos[k] = i
             if has_res:
-                _hold(kd, ms[o], o, e > t, holders, hcount, held)
+                _hold(kd, ms[o], k, t, e, seg_a, seg_b, seg_q, scount, longest, cand_a, cand_b)
         makespan = max(makespan, end[o])
     return makespan
 

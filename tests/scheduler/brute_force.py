@@ -11,7 +11,9 @@ index order, as the checker reads them.
 
 Calendars are stepped one time unit at a time (own code, not the scheduler's): a
 setup and a ``RESUME`` operation count only units outside windows; ``RESUME`` and
-``RUN`` operations start outside windows; ``FREE`` ones ignore them.
+``RUN`` operations start outside windows; ``FREE`` ones ignore them. A partial hold
+(``mode_hold_head``/``mode_hold_tail``) holds the pool over the first and last units of
+the operation only.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def _decode(data: ProblemData, assignment: tuple[int, ...], jobs: list[int]) -> 
     nxt = [int(p) for p in data.job_op_ptr[:-1]]
     mach_last = [-1] * m
     fam = data.op_family
-    held: list[tuple[int, int, int]] = []  # (operation, resource, units)
+    held: list[tuple[list[tuple[int, int]], int, int]] = []  # (segments, resource, units)
     for j in jobs:
         o = nxt[j]
         nxt[j] += 1
@@ -126,7 +128,11 @@ def _decode(data: ProblemData, assignment: tuple[int, ...], jobs: list[int]) -> 
                 end_o += each
         r = int(data.mode_resource[mode])  # type: ignore[index]
         units = int(data.mode_demand[mode]) if r >= 0 else 0  # type: ignore[index]
-        while units and end_o > t and _overloaded(data, held, r, units, t, end_o, start, end):
+        while (
+            units
+            and end_o > t
+            and _overloaded(data, held, r, units, _segments(data, mode, t, end_o, windows))
+        ):
             if fixed >= 0:
                 return None
             t += 1  # the earliest start at which the pool has the units free
@@ -137,7 +143,7 @@ def _decode(data: ProblemData, assignment: tuple[int, ...], jobs: list[int]) -> 
             end_o = later
         start[o], end[o] = t, end_o
         if units and end_o > t:
-            held.append((o, r, units))
+            held.append((_segments(data, mode, t, end_o, windows), r, units))
         mach_last[k] = o
     return Schedule(np.array(assignment, np.int64), start, end)
 
@@ -156,14 +162,26 @@ def _after_work(t: int, work: int, windows: list[tuple[int, int]]) -> int:
 
 
 def _overloaded(
-    data: ProblemData, held: list[tuple[int, int, int]], r: int, q: int, s: int, e: int,
-    start: np.ndarray, end: np.ndarray,
+    data: ProblemData, held: list[tuple[list[tuple[int, int]], int, int]], r: int, q: int,
+    segments: list[tuple[int, int]],
 ) -> bool:  # fmt: skip
     cap = int(data.resource_capacity[r])  # type: ignore[index]
     return any(
-        q + sum(u for h, rr, u in held if rr == r and start[h] <= x < end[h]) > cap
+        q + sum(u for segs, rr, u in held if rr == r for a, b in segs if a <= x < b) > cap
+        for s, e in segments
         for x in range(s, e)
     )
+
+
+def _segments(
+    data: ProblemData, mode: int, s: int, e: int, windows: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Where the operation holds its pool: its span, or its first and last units."""
+    head = int(data.mode_hold_head[mode])  # type: ignore[index]
+    tail = int(data.mode_hold_tail[mode])  # type: ignore[index]
+    if head == 0 and tail == 0:
+        return [(s, e)]
+    return [(s, s + head), (e - tail, e)]
 
 
 def _end_at(

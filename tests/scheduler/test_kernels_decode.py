@@ -12,18 +12,26 @@ from scheduler.search.encoding import Decoded, initial_ms, random_os
 from tests import naive
 
 CASES = [(seed, extras) for seed in range(12) for extras in (False, True)]
-POOL_CASES = [(seed, extras, False) for seed, extras in CASES] + [
-    (seed, True, True) for seed in range(12)
-]
+POOL_CASES = (
+    [(seed, extras, False, False) for seed, extras in CASES]
+    + [(seed, True, True, False) for seed in range(12)]
+    + [(seed, True, True, True) for seed in range(24)]
+)
 
 
-@pytest.mark.parametrize(("seed", "extras", "pools"), POOL_CASES)
+@pytest.mark.parametrize(("seed", "extras", "pools", "holds"), POOL_CASES)
 @pytest.mark.parametrize("active", [True, False])
-def test_decode_matches_naive_twin(seed: int, extras: bool, active: bool, pools: bool) -> None:
+def test_decode_matches_naive_twin(
+    seed: int, extras: bool, active: bool, pools: bool, holds: bool
+) -> None:
     """Kernel and twin give identical starts, ends, machines and machine sequences
-    (``pools``: with renewable resources too, over every other extra)."""
-    data = naive.random_problem(seed, jobs=6, machines=3, extras=extras, resources=pools)
+    (``pools``: with renewable resources too, over every other extra; ``holds``: some
+    modes hold their pool only at the head and tail of each load)."""
+    data = naive.random_problem(
+        seed, jobs=6, machines=3, extras=extras, resources=pools, holds=holds
+    )
     assert data.has_resources == pools
+    assert data.has_partial_holds == holds
     rng = np.random.default_rng(seed)
     buf = Decoded(data, kernel_data(data))
     for _ in range(5):
