@@ -210,6 +210,8 @@ def _assemble(
     ml: list[int] = []
     mr: list[int] = []
     mdem: list[int] = []
+    mh: list[int] = []
+    mt: list[int] = []
     r_op, frozen, fam, fixed_m, fixed_s = [], [], [], [], []
     release, due, weight, names = [], [], [], []
     for job_rows, rel, j in jobs:
@@ -224,8 +226,11 @@ def _assemble(
                 ml.append(1)
                 # a running operation keeps its operator; a finished one (an anchor) not
                 held = _mode_on(p, o, m) if j >= 0 else -1
-                mr.append(int(p.mode_resource[held]) if held >= 0 else -1)
-                mdem.append(int(p.mode_demand[held]) if held >= 0 else 0)
+                res, dem = _running_hold(p, held)
+                mr.append(res)
+                mdem.append(dem)
+                mh.append(0)
+                mt.append(0)
             else:
                 lo, hi = int(p.op_mode_ptr[o]), int(p.op_mode_ptr[o + 1])
                 mm += p.mode_machine[lo:hi].tolist()
@@ -238,6 +243,8 @@ def _assemble(
                 ml += p.mode_loads[lo:hi].tolist()
                 mr += p.mode_resource[lo:hi].tolist()
                 mdem += p.mode_demand[lo:hi].tolist()
+                mh += p.mode_hold_head[lo:hi].tolist()
+                mt += p.mode_hold_tail[lo:hi].tolist()
             op_mode_ptr.append(len(mm))
             frozen.append(m >= 0)
             fixed_m.append(m)
@@ -271,8 +278,9 @@ def _assemble(
             if frozen[i]
         ]
         optional.update(
-            resource_capacity=_capacity(p, facts, spans, mdem), mode_resource=mr, mode_demand=mdem
-        )
+            resource_capacity=_capacity(p, facts, spans, mdem), mode_resource=mr, mode_demand=mdem,
+            mode_hold_head=mh, mode_hold_tail=mt,
+        )  # fmt: skip
     if p.has_windows or down:
         optional.update(_windows(p, down))
     data = ProblemData(
@@ -284,6 +292,17 @@ def _assemble(
         **optional,  # type: ignore[arg-type]
     )
     return Residual(data, np.asarray(r_op), np.asarray(frozen), now, p, keys, finished)
+
+
+def _running_hold(p: ProblemData, mode: int) -> tuple[int, int]:
+    """(resource, units) a running operation in ``mode`` holds for the rest of its run:
+    its operator; a partial hold (a robot that loaded it and will unload it) nothing,
+    since where its unload falls is the twin's to say, not the plan's."""
+    if mode < 0 or p.mode_resource[mode] < 0:
+        return -1, 0
+    if p.mode_hold_head[mode] > 0 or p.mode_hold_tail[mode] > 0:
+        return -1, 0
+    return int(p.mode_resource[mode]), int(p.mode_demand[mode])
 
 
 def _mode_on(p: ProblemData, o: int, m: int) -> int:
@@ -387,6 +406,7 @@ def check_problem(res: Residual, facts: Facts) -> ProblemData:
     index = {k: o for o, k in enumerate(res.keys)}
     release = p.release.copy()
     mr, mdem = p.mode_resource.copy(), p.mode_demand.copy()
+    mh, mt = p.mode_hold_head.copy(), p.mode_hold_tail.copy()
     for key, (m, s, e) in spans.items():
         o = index[key]
         lo, hi = p.op_mode_ptr[o], p.op_mode_ptr[o + 1]
@@ -394,12 +414,17 @@ def check_problem(res: Residual, facts: Facts) -> ProblemData:
         fixed_m[o], fixed_s[o] = m, s
         j = int(p.op_job[o])
         release[j] = min(release[j], s)
+        mh[lo:hi], mt[lo:hi] = 0, 0
         if key in res.finished:  # the past holds no operator in the plan
             mr[lo:hi], mdem[lo:hi] = -1, 0
+        else:
+            for a in range(lo, hi):
+                mr[a], mdem[a] = _running_hold(p, a)
     extra: dict[str, object] = {}
     if len(p.resource_capacity):
         extra["resource_capacity"] = r.resource_capacity
         extra["mode_resource"], extra["mode_demand"] = mr, mdem
+        extra["mode_hold_head"], extra["mode_hold_tail"] = mh, mt
     down = _down_windows(p, facts, res.now)
     for m in down:
         hit = (p.mode_machine == m) & (mc == FREE) & (fixed_m[p.mode_op] < 0)

@@ -28,9 +28,17 @@
   the whole cycle (``attendance: cycle``) and one place when the operator only sets up,
   loads and unloads (``load``); unattended and robot-tended stations hold none. A station several
   pools may run takes the first. The plan does not see which operator, so two
-  half-used operators' places may add up to a whole one the twin cannot give. Windows
-  cover ``cover`` time units from 0 (default: :func:`calendar_cover`). Operator
-  pools, robots and dated maintenance windows are not in the plan yet.
+  half-used operators' places may add up to a whole one the twin cannot give.
+- Robots are renewable resources too, one unit per robot: an operation on a station a
+  robot tends holds it only for its first load and its last unload (a partial hold,
+  see :class:`scheduler.ProblemData`), ``load_time`` each rounded up to whole time
+  units, so that the plan does not start or finish two of its lots at once. The loads
+  in between are not in the plan: held for each load, a robot would make the plan
+  interleave two machines' loads rigidly (a lot's loads run back to back there), and
+  two machines with different cycles could hardly run side by side. The twin shares
+  the robot load by load, and the published plan takes its waits in.
+- Windows cover ``cover`` time units from 0 (default: :func:`calendar_cover`). Dated
+  maintenance windows are not in the plan yet.
 - :func:`shop_info`: the scenario reduced to what the KPIs read.
 - :func:`build_shop`: the SimPy units of :mod:`models`, their robots, transport fleet
   and buffers, each unit with its own random stream.
@@ -200,6 +208,20 @@ def _calendar_windows(
     return {"window_ptr": ptr, "window_start": starts, "window_end": ends}
 
 
+def _robot_holds(scenario: Scenario, first: int) -> tuple[list[int], dict[str, tuple[int, int]]]:
+    """(units per robot station, tended station id -> (its robot's resource index,
+    load and unload time rounded up)); robot resources are numbered from ``first``."""
+    capacity: list[int] = []
+    holds: dict[str, tuple[int, int]] = {}
+    for s in scenario.stations:
+        if s.kind != "robot" or not s.tends or not s.unit_names:
+            continue
+        for station_id in s.tends:
+            holds[station_id] = (first + len(capacity), ceil_time(s.load_time or 0.0))
+        capacity.append(len(s.unit_names))
+    return capacity, holds
+
+
 def _pools(scenario: Scenario) -> tuple[list[int], dict[str, tuple[int, int]]]:
     """(places per pool, station id -> (pool index, places an operation holds)) for
     the stations an operator pool runs (see the module docstring)."""
@@ -235,8 +257,11 @@ def build_problem(scenario: Scenario, cover: int | None = None) -> ProblemData:
     robots = tending(scenario)
     kinds = {s.id: calendar_kind(s, robots.get(s.id)) for s in scenario.stations}
     capacity, holds = _pools(scenario)
+    robot_capacity, robot_holds = _robot_holds(scenario, len(capacity))
+    capacity += robot_capacity
     mode_resource: list[int] = []
     mode_demand: list[int] = []
+    mode_head: list[int] = []  # a robot's load (and unload) per fixture load
     op_family: list[int] = []
     products = {p.id: (p, fam_index[p.family_name]) for p in scenario.products}
     # per operation, besides quantity x cycle: the handling of every fixture load and
@@ -285,8 +310,14 @@ def build_problem(scenario: Scenario, cover: int | None = None) -> ProblemData:
                 mode_calendar += [kind] * len(machines)
                 mode_loads += [n_loads] * len(machines)
                 pool, places = holds.get(station_id, (-1, 0))
+                head = 0
+                robot = robot_holds.get(station_id)
+                if robot is not None and robot[1] > 0 and d > 0 and not printer:
+                    # the first load and the last unload (a lot of one time unit: whole)
+                    pool, places, head = robot[0], 1, min(robot[1], d // 2)
                 mode_resource += [pool] * len(machines)
                 mode_demand += [places] * len(machines)
+                mode_head += [head] * len(machines)
             op_mode_ptr.append(len(mode_machine))
             op_family.append(family)
         job_op_ptr.append(len(op_mode_ptr) - 1)
@@ -314,10 +345,12 @@ def build_problem(scenario: Scenario, cover: int | None = None) -> ProblemData:
                 transport[i, k] = ceil_time(scenario.travel_time(origin.id, dest.id))
         if transport.any():
             optional["transport"] = transport
-    if holds:
+    if holds or robot_holds:
         optional["resource_capacity"] = capacity
         optional["mode_resource"] = mode_resource
         optional["mode_demand"] = mode_demand
+        optional["mode_hold_head"] = mode_head
+        optional["mode_hold_tail"] = mode_head
     problem = ProblemData(
         len(units),
         np.asarray(job_op_ptr, np.int64),
