@@ -46,7 +46,16 @@ from models.machine import CNCMachine, Machine, ManualMachine, SetupTimes
 from models.maintenance import MaintenanceCrew, PlannedMaintenance
 from models.operators import Operator, Pool, Staff
 from models.printer import BuildTime, PrintCell
-from models.recorder import EventKind, ListRecorder, NullRecorder, Record, Recorder, State
+from models.recorder import (
+    EventKind,
+    ListRecorder,
+    NullRecorder,
+    Record,
+    Recorder,
+    RowWriter,
+    State,
+    row_writer,
+)
 from models.robot import Robot
 from models.transport import TransportFleet, TravelTime
 from models.unit import Failure, Unit
@@ -77,6 +86,7 @@ __all__ = [
     "Record",
     "Recorder",
     "Robot",
+    "RowWriter",
     "SetupTimes",
     "Staff",
     "State",
@@ -87,5 +97,6 @@ __all__ = [
     "Unit",
     "Weibull",
     "as_distribution",
+    "row_writer",
     "with_cv",
 ]

@@ -42,6 +42,7 @@ _WAIT_OP = State.WAITING_OPERATOR
 _STARVED = State.STARVED
 _OP_START = EventKind.OP_START
 _OP_END = EventKind.OP_END
+_STATE = EventKind.STATE
 
 
 def _setup_function(
@@ -146,8 +147,11 @@ class Machine(Unit):
         )
 
     def _enter(self, state: State) -> None:
-        if state is not self._state:
-            Unit._enter(self, state)
+        if state is not self._state:  # Unit._enter() inlined: once per operation or so
+            self._state = state
+            row = self._row
+            if row is not None:
+                row(self.env.now, _STATE, self.name, -1, -1, state, 0.0, "")
             if self._attendant is not None:  # the operator works while the machine does
                 self._attendant.at_work(state is _BUSY or state is _SETUP)
 
@@ -156,7 +160,8 @@ class Machine(Unit):
         if self._setup is None or previous is None or family is None:
             return 0.0
         value = self._setup(previous, family)
-        if isinstance(value, Distribution):
+        # a number first: isinstance() against the Distribution protocol is slow
+        if not isinstance(value, float | int) and isinstance(value, Distribution):
             value = value.sample(self.rng)
         if value < 0:
             raise ValueError(f"{self.name}: negative setup time {value} ({previous}->{family})")
@@ -210,36 +215,53 @@ class Machine(Unit):
             work *= self._noise.sample(self.rng)
         if self.attended and not self._always_on and work > 0:
             yield from self._await_shift()
-        if rec is not None:
-            rec(
-                env.now,
-                _OP_START,
-                self.name,
-                job=job,
-                operation=operation,
-                value=work,
-                product=product,
-            )
         if self._plain:  # the hot path: one timeout, no pause or failure possible
+            self.begin(job, operation, work, product)
             if work > 0:
-                if self._state is not _BUSY:
-                    self._enter(_BUSY)
                 yield env.timeout(work)
         else:
+            if rec is not None:
+                rec(
+                    env.now, _OP_START, self.name, job=job, operation=operation, value=work,
+                    product=product,
+                )  # fmt: skip
             yield from self._work(work, _BUSY, True, self.attended)
-        if rec is not None:
-            rec(
-                env.now,
-                _OP_END,
-                self.name,
-                job=job,
-                operation=operation,
-                value=work,
-                product=product,
-            )
+        self.end(job, operation, work, product)
         if rest or not self._plain:
             self._end_job()
         return work
+
+    @property
+    def plain(self) -> bool:
+        """Nothing can pause, stop or vary this machine's work (no failures,
+        maintenance, noise or shifts) and no lot needs a program change: an operation
+        without a setup is one span of exactly its work (:meth:`begin`, :meth:`end`)."""
+        return self._plain and self.per_lot_setup == 0
+
+    def begin(self, job: int, operation: int, work: float, product: str = "") -> None:
+        """:meth:`process` without its generator, for a caller that waits out the work
+        itself (one generator less per operation), on a :attr:`plain` machine and for
+        an operation without a setup: records op_start and shows BUSY (if ``work`` >
+        0); the caller then yields ``env.timeout(work)`` if ``work`` > 0 and calls
+        :meth:`end`. The job stays open, as ``process(..., rest=False)`` leaves it:
+        :meth:`rest` ends it."""
+        if not work >= 0:
+            raise ValueError(
+                f"{self.name}: negative work {work} (job {job}, operation {operation})"
+            )
+        self._in_job = True
+        row = self._row
+        if row is not None:
+            row(self.env.now, _OP_START, self.name, job, operation, "", work, product)
+        if work > 0 and self._state is not _BUSY:
+            self._enter(_BUSY)
+
+    def end(self, job: int, operation: int, work: float, product: str = "") -> None:
+        """The operation :meth:`begin` (or :meth:`process`) started has done its work:
+        records op_end (value = the actual work)."""
+        row = self._row
+        if row is not None:
+            row(self.env.now, _OP_END, self.name, job, operation, "", work, product)
 
     def rest(self) -> None:
         """End a job that :meth:`process` with ``rest=False`` left open: show the rest

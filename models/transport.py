@@ -143,7 +143,8 @@ class TransportFleet:
 
     def _travel(self, origin: Hashable, dest: Hashable) -> float:
         t = self.travel_time(origin, dest)
-        if isinstance(t, Distribution):
+        # a number first: isinstance() against the Distribution protocol is slow
+        if not isinstance(t, float | int) and isinstance(t, Distribution):
             if self.rng is None:
                 raise ValueError(f"fleet {self.name}: random travel times need an rng")
             t = t.sample(self.rng)

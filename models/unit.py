@@ -56,7 +56,7 @@ from models.calendar import Calendar
 from models.dated_calendar import DatedCalendar
 from models.distributions import Distribution, as_distribution
 from models.maintenance import MAINTENANCE, REPAIR, MaintenanceCrew, PlannedMaintenance
-from models.recorder import EventKind, Recorder, State
+from models.recorder import EventKind, Recorder, State, row_writer
 
 __all__ = ["Failure", "Unit"]
 
@@ -144,6 +144,8 @@ class Unit:
         self._always_on = self.calendar.is_always
         self.attended = attended
         self._rec = recorder.record if recorder is not None else None
+        #: the same, every column positional (the hot paths: see row_writer)
+        self._row = row_writer(recorder) if recorder is not None else None
         self._state: State | None = None
         self._idle = _idle_state(name, idle_state)  # at rest and not blocked
         self._rest = self._idle  # what the unit shows when not working (twin's choice)
@@ -242,8 +244,9 @@ class Unit:
     def _enter(self, state: State) -> None:
         if state is not self._state:
             self._state = state
-            if self._rec is not None:
-                self._rec(self.env.now, _STATE, self.name, state=state)
+            row = self._row
+            if row is not None:
+                row(self.env.now, _STATE, self.name, -1, -1, state, 0.0, "")
 
     def _begin_job(self) -> None:
         self._in_job = True

@@ -100,6 +100,24 @@ class EventLog:
         if len(buf) >= CHUNK:
             self._flush()
 
+    def row(
+        self,
+        time: float,
+        kind: str,
+        station: str,
+        job: int,
+        operation: int,
+        state: str,
+        value: float,
+        product: str,
+    ) -> None:
+        """:meth:`record` with every column positional (about half its call cost: the
+        equipment's hot paths call it through :func:`models.recorder.row_writer`)."""
+        buf = self._buf
+        buf.append((time, kind, station, job, operation, state, value, product))
+        if len(buf) >= CHUNK:
+            self._flush()
+
     # -- chunks -----------------------------------------------------------------------
 
     def _flush(self) -> None:

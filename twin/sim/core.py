@@ -188,8 +188,10 @@ class ShopRun(ABC):
 
     def _demand(self, lot: LotInShop, steps: range, change: int) -> None:
         pending = self.pending
+        routing, own = lot.product.routing, self._own_keys
         for k in steps:
-            for key in self.demand_keys(lot, k):
+            # demand_keys() inlined where it is not overridden (the dispatcher)
+            for key in routing[k].stations if own else self.demand_keys(lot, k):
                 before = pending.get(key, 0)
                 after = pending[key] = before + change
                 if (before > 0) != (after > 0):

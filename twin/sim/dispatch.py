@@ -23,16 +23,20 @@ returns to the station (re-entrant flow): the lot is handed off to the unit itse
 Without this, the lot waits for an idle unit of a station whose only unit waits for
 the lot to leave: a deadlock (found by the property tests).
 
-Each machine is driven by one process per busy period (:meth:`DispatchRun.drive`), not
-one process and resource request per operation: when it frees it takes the next lot
-from its station's heap itself. About two SimPy events per operation instead of five
-or six. Two things keep the runs as they were: a driver about to start its next lot at
-the instant it started other units' operations first gives way to those (a zero
-timeout), so shared operators and robots are served in the old order; and a machine
-that nothing can stop stays BUSY from one lot to the next instead of showing its rest
-state for zero time (:meth:`Machine.process` with ``rest=False``). KPIs are the same
-to the last bit on every bundled scenario; the log loses the zero-time rests and
-orders some same-instant events differently (tests/twin/test_dispatch_heaps.py).
+Each machine is driven by one process (:meth:`DispatchRun.drive`), not one process and
+resource request per operation: when it frees it takes the next lot from its station's
+heap itself, and while the machine is idle the driver is parked, woken by the same
+urgent event that would start a new process (so events keep the order of a process per
+busy period). A lot arriving from ``arrivals`` enters in the arrivals process itself.
+Under two SimPy events per operation instead of five or six. Two things keep the runs
+as they were: a driver about to start its next lot at the instant it started other
+units' operations first gives way to those (a zero timeout), so shared operators and
+robots are served in the old order; and a machine that nothing can stop stays BUSY
+from one lot to the next instead of showing its rest state for zero time
+(:meth:`Machine.process` with ``rest=False``, or :meth:`Machine.begin` and
+:meth:`Machine.end`). KPIs are the same to the last bit on every bundled scenario; the
+log loses the zero-time rests and orders some same-instant events differently
+(tests/twin/test_dispatch_heaps.py).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from bisect import bisect_right, insort
 from typing import Any
 
 import numpy as np
+from simpy.events import Initialize, Process
 
 from twin.sim.core import Gen, LotInShop, ShopRun
 
@@ -57,14 +62,15 @@ class DispatchRun(ShopRun):
 
     exclusive = True
 
-    def op_done(self, lot: LotInShop) -> None:
-        self.dispatch_next(lot)
-
     def start_dispatch(self, rule: str) -> None:
         self.rule = rule
         self.idle = set(self.shop.machines)
         #: machine -> the lot it took back while blocked by it (re-entry), run next
         self.reclaimed: dict[str, LotInShop] = {}
+        #: machine -> its driver (:meth:`drive`), once it has had a lot
+        self._drivers: dict[str, Process] = {}
+        #: machine -> the lot handed to its parked driver, which takes it when woken
+        self._handed: dict[str, LotInShop] = {}
         self._spawned = -math.inf  # when the last driver or print process was started
         rank = self.unit_rank
         printers = self.shop.printers
@@ -97,6 +103,10 @@ class DispatchRun(ShopRun):
     def enter(self, lot: LotInShop) -> Gen:
         if lot.release > self.env.now:
             yield self.env.timeout(lot.release - self.env.now)
+        self.admit(lot)
+
+    def admit(self, lot: LotInShop) -> None:
+        """``lot`` is released now: record it and make it ready for its first step."""
         self.release(lot)
         if self.rule == "mwkr":  # the only rule that reads it
             lot.work_left = sum(self.min_nominal(lot, k) for k in range(len(lot.product.routing)))
@@ -109,7 +119,8 @@ class DispatchRun(ShopRun):
             return lot.quantity * cycle
         return min(self.nominal(lot, k, s) for s in lot.product.routing[k].stations)
 
-    def dispatch_next(self, lot: LotInShop) -> None:
+    def op_done(self, lot: LotInShop) -> None:
+        """Send the lot on to its next step (or finish it)."""
         if self.rule == "mwkr":
             lot.work_left -= self.min_nominal(lot, lot.step)
         if lot.step == len(lot.product.routing) - 1:
@@ -161,15 +172,15 @@ class DispatchRun(ShopRun):
             # part in the key; the lowest-ranked idle unit, else wait in one heap
             for station_id in stations:
                 if station_id not in self.printer_at:
-                    if station_id in self.per_part:  # nominal() inlined: quantity x cycle
-                        d = lot.quantity * stations[station_id]
-                    else:
-                        d = self.nominal(lot, k, station_id)
                     idle = self.idle_at[station_id]
                     if idle:
                         self._stamp[lot.index] = -1
                         self.assign(lot, idle[0][1])
                         return
+                    if station_id in self.per_part:  # nominal() inlined: quantity x cycle
+                        d = lot.quantity * stations[station_id]
+                    else:
+                        d = self.nominal(lot, k, station_id)
                     stamp = self._stamp[lot.index] = self._stamps
                     self._stamps += 1
                     heap = self.waiting.get(station_id)
@@ -263,9 +274,10 @@ class DispatchRun(ShopRun):
 
     def _pop(self, heap: list[tuple[Any, ...]] | None) -> LotInShop | None:
         """The top lot still waiting (copies of lots taken elsewhere dropped)."""
+        stamp = self._stamp
         while heap:
             entry = heapq.heappop(heap)
-            if self._valid(entry):
+            if stamp.get(entry[-3], -1) == entry[-2]:  # _valid() inlined: once per operation
                 lot: LotInShop = entry[-1]
                 return lot
         return None
@@ -319,7 +331,12 @@ class DispatchRun(ShopRun):
             self.idle.discard(unit)
             idle = self.idle_at[self.shop.unit_station[unit]]
             idle.remove((self.unit_rank[unit], unit))
-            self.env.process(self.drive(unit, lot))
+            driver = self._drivers.get(unit)
+            if driver is None:
+                self._drivers[unit] = self.env.process(self.drive(unit, lot))
+            else:  # wake the parked driver with the event that starts a new process
+                self._handed[unit] = lot  # (urgent, scheduled here: the same order)
+                Initialize(self.env, driver)
             self._spawned = self.env.now
         elif unit in self.shop.machines:  # re-entry: blocked by ``lot``, which it takes
             self.take_off(lot)  # frees the driver, which runs ``lot`` next
@@ -328,34 +345,82 @@ class DispatchRun(ShopRun):
             self.env.process(self.run_print(lot, unit))
             self._spawned = self.env.now
 
-    def drive(self, unit: str, lot: LotInShop | None) -> Gen:
-        """The driver of a machine's busy period: run ``lot``, then the lots the rule
-        hands it whenever it frees, until none waits (then the machine is idle and a
-        later assignment starts a new driver). One process per busy period, not per
-        operation, and no resource request: the driver is the machine's only user."""
-        machine = self.shop.machines[unit]
+    def drive(self, unit: str, lot: LotInShop) -> Gen:
+        """The driver of a machine: run ``lot``, then the lots the rule hands it
+        whenever it frees, until none waits; then the machine is idle and the driver
+        parks until :meth:`assign` hands it a lot and wakes it. One process per
+        machine, not per operation or busy period (the two SimPy events of a process
+        that starts and ends, saved), and no resource request: the driver is the
+        machine's only user. It is woken by the same urgent event that starts a
+        process, at the same point, so the order of events is that of a new process
+        per busy period."""
+        shop = self.shop
+        machine = shop.machines[unit]
         env = self.env
         move, on_machine, next_lot = self.move, self.on_machine, self.next_lot
         reclaimed = self.reclaimed
         # without transport a lot that no full buffer holds is where it must be
-        carried = self.shop.fleet is not None or self.scenario.transport is not None
-        while lot is not None:
+        carried = shop.fleet is not None or self.scenario.transport is not None
+        # one plain span per lot, no buffer after the station and no rework anywhere:
+        # on_machine() inlined below (one generator less per operation), as in
+        # PlanRun.drive; work() is nominal() here, and that is quantity x cycle where
+        # the station is per part and nothing varies
+        station = shop.unit_station[unit]
+        plain = (
+            unit not in shop.handling
+            and station not in shop.buffer_after
+            and not self.quality.reworks
+        )
+        exact = not self.variability and station in self.per_part
+        setups = self.unit_setups[unit]
+        started, work_of, op_done, process = self.started, self.work, self.op_done, machine.process
+        inspect = self.quality.inspect if self.inspects else None
+        handed = self._handed
+        # a plain machine and no setups: the operation is begin(), its work, end()
+        fast = machine.plain and not setups
+        begin, end = machine.begin, machine.end
+        timeout = env.timeout  # (a bound class: made anew on every attribute access)
+        while True:
             if lot.held is not None or (carried and lot.location is not None):
                 machine.rest()  # the machine waits for the lot at rest, not BUSY
                 yield from move(lot, unit)
             # a plain machine stays BUSY into its next operation (no zero-time rest)
-            yield from on_machine(machine, lot, unit, False)
-            lot = reclaimed.pop(unit, None) if reclaimed else None
-            if lot is None:
-                lot = next_lot(unit)
-                if lot is None:
+            if plain:  # lot.held is None: move() took it off its last unit
+                k = lot.step
+                started(lot, k)
+                product = lot.product
+                if exact:
+                    work = lot.quantity * product.routing[k].stations[station]
+                else:
+                    work = work_of(lot, k, station)
+                if fast:  # process() inlined: one generator less again
+                    begin(lot.index, k, work, product.id)
+                    if work > 0:
+                        yield timeout(work)
+                    end(lot.index, k, work, product.id)
+                else:
+                    family = product.family_name if setups else None
+                    yield from process(lot.index, k, work, family, product.id, rest=False)
+                if inspect is not None:
+                    inspect(lot, k, unit)
+                lot.location = unit
+                op_done(lot)
+            else:
+                yield from on_machine(machine, lot, unit, False)
+            nxt = reclaimed.pop(unit, None) if reclaimed else None
+            if nxt is None:
+                nxt = next_lot(unit)
+                if nxt is None:
                     machine.rest()
+                    yield env.event()  # parked while idle: assign() wakes it
+                    nxt = handed.pop(unit)
                 elif self._spawned == env.now:
                     # give way to the operations started at this instant (their
                     # processes begin first), as a process per operation did: who
                     # gets a shared operator or robot first, and which of two lots
                     # that tie is taken first, stay the same
                     yield env.timeout(0)
+            lot = nxt
 
     def run_print(self, lot: LotInShop, unit: str) -> Gen:
         yield from self.move(lot, unit)
@@ -372,15 +437,22 @@ class DispatchRun(ShopRun):
         cdf = np.array([spec.probabilities[p] for p in products]).cumsum()
         cdf = (cdf / cdf[-1]).tolist()
         rng = self.arrivals_rng
+        env = self.env
         n = 0
+        wait = env.timeout(inter.sample(rng))
         while True:
-            yield self.env.timeout(inter.sample(rng))
-            if self.env.now >= horizon:
+            yield wait
+            now = env.now
+            if now >= horizon:
                 return
             n += 1
             product = products[bisect_right(cdf, rng.random())]
             q = max(1, round(qty.sample(rng)))
-            now = self.env.now
             due = None if spec.due_after is None else now + spec.due_after
             lot = self.new_lot(f"A-{n}", product, q, now, due)
-            self.env.process(self.enter(lot))
+            # The lot enters here, not in a process of its own (two SimPy events less
+            # per lot): that process would have run right after this step (an urgent
+            # event, the only one at this instant), so the next arrival is drawn and
+            # scheduled first, as before, and nothing else happens in between.
+            wait = env.timeout(inter.sample(rng))
+            self.admit(lot)
