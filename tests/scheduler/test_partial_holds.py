@@ -106,14 +106,14 @@ def _cpsat_friendly(data: ProblemData) -> ProblemData:
     )
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("method", ["dispatch", "tabu", "cpsat", "auto"])
 def test_every_solver_respects_partial_holds(seed: int, method: str) -> None:
     data = naive.random_problem(seed, jobs=6, machines=3, extras=True, resources=True, holds=True)
     if method == "cpsat":
         data = _cpsat_friendly(data)
     assert data.has_partial_holds
-    result = solve(data, method, time_limit=2, seed=seed, workers=1)
+    result = solve(data, method, time_limit=1, seed=seed, workers=1)
     assert result.schedule is not None, result.message
     assert check(data, result.schedule) == []
     shifted = left_shift(data, result.schedule)
