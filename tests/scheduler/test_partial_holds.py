@@ -1,7 +1,8 @@
 """Partial holds: a resource needed only at the head and tail of each load (a robot
 loading and unloading machines it tends). The data, the independent checker, every
-solver, CP-SAT's optimum against a brute force that steps one time unit at a time,
-compaction (the decoder against its plain-Python twin: test_kernels_decode.py)."""
+solver, compaction (CP-SAT's optimum against a brute force that steps one time unit at
+a time: test_resources.py; the decoder against its plain-Python twin:
+test_kernels_decode.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from scheduler.compact import left_shift
 from scheduler.errors import ProblemDataError
 from tests import naive
 from tests.scheduler.brute_force import brute_force
+from tests.scheduler.test_resources import _tiny
 
 
 def _robot_cell(head: int = 2, tail: int = 2) -> ProblemData:
@@ -121,46 +123,11 @@ def test_every_solver_respects_partial_holds(seed: int, method: str) -> None:
     assert np.all(shifted.start <= result.schedule.start)
 
 
-def _tiny(seed: int) -> ProblemData:
-    """Three jobs of two operations on two machines, no windows, one pool of one or
-    two units; a mode holds it not at all, over its span or at heads and tails."""
-    rng = np.random.default_rng(seed)
-    jobs = [
-        [[(int(k), int(rng.integers(2, 7))) for k in rng.choice(2, int(rng.integers(1, 3)), False)]
-         for _ in range(2)]
-        for _ in range(3)
-    ]  # fmt: skip
-    data = ProblemData.from_jobs(jobs, num_machines=2)
-    cap = int(rng.integers(1, 3))
-    res = rng.integers(-1, 1, size=data.num_modes)
-    dur = data.mode_duration
-    head = np.array([int(rng.integers(0, d + 1)) for d in dur])
-    tail = np.array([int(rng.integers(0, d - h + 1)) for d, h in zip(dur, head, strict=True)])
-    return data.replace(
-        resource_capacity=[cap],
-        mode_resource=res,
-        mode_demand=np.where(res >= 0, rng.integers(1, cap + 1, size=data.num_modes), 0),
-        mode_hold_head=head,
-        mode_hold_tail=tail,
-        release=rng.integers(0, 4, size=3),
-    )
-
-
-@pytest.mark.parametrize("seed", range(10))
-def test_cpsat_optimum_equals_brute_force_with_partial_holds(seed: int) -> None:
-    data = _tiny(seed)
-    best = brute_force(data)
-    assert best is not None and check(data, best[1]) == []
-    result = solve(data, "cpsat", time_limit=10, workers=1)
-    assert result.status.value == "optimal" and result.makespan == best[0]
-    assert check(data, result.schedule) == []
-
-
 def test_left_shift_never_moves_a_start_later() -> None:
     """Moved earlier, an operation's tail can land on a later operation's head: the
     compaction keeps the later ones' old holds reserved until it places them (found
     when CP-SAT's left-shifted optimum came out 20 where the brute force had 18)."""
-    data = _tiny(4)
+    data = _tiny(4, holds=True)
     best = brute_force(data)
     assert best is not None
     shifted = left_shift(data, best[1])

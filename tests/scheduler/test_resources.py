@@ -58,28 +58,41 @@ def test_every_solver_respects_the_pools(seed: int, method: str) -> None:
     assert check(data, shifted) == [] and shifted.makespan <= result.makespan
 
 
-def _tiny(seed: int) -> ProblemData:
-    """Three jobs of two operations on two machines, one pool of one or two units."""
+def _tiny(seed: int, holds: bool = False) -> ProblemData:
+    """Three jobs of two operations on two machines, one pool of one or two units; a
+    mode holds it not at all or over its span (``holds``: or only at its head and tail,
+    :mod:`tests.scheduler.test_partial_holds`)."""
     rng = np.random.default_rng(seed)
+    low, high = (2, 7) if holds else (1, 5)
     jobs = [
-        [[(int(k), int(rng.integers(1, 5))) for k in rng.choice(2, int(rng.integers(1, 3)), False)]
+        [[(int(k), int(rng.integers(low, high))) for k in rng.choice(2, int(rng.integers(1, 3)),
+                                                                     False)]
          for _ in range(2)]
         for _ in range(3)
     ]  # fmt: skip
     data = ProblemData.from_jobs(jobs, num_machines=2)
     cap = int(rng.integers(1, 3))
     res = rng.integers(-1, 1, size=data.num_modes)
+    extra = {}
+    if holds:
+        dur = data.mode_duration
+        head = np.array([int(rng.integers(0, d + 1)) for d in dur])
+        tail = np.array([int(rng.integers(0, d - h + 1)) for d, h in zip(dur, head, strict=True)])
+        extra = {"mode_hold_head": head, "mode_hold_tail": tail}
     return data.replace(
         resource_capacity=[cap],
         mode_resource=res,
         mode_demand=np.where(res >= 0, rng.integers(1, cap + 1, size=data.num_modes), 0),
         release=rng.integers(0, 4, size=3),
+        **extra,
     )
 
 
+@pytest.mark.parametrize("holds", [False, True])
 @pytest.mark.parametrize("seed", range(10))
-def test_cpsat_optimum_equals_brute_force_with_pools(seed: int) -> None:
-    data = _tiny(seed)
+def test_cpsat_optimum_equals_brute_force_with_pools(seed: int, holds: bool) -> None:
+    data = _tiny(seed, holds)
+    assert data.has_partial_holds == holds
     best = brute_force(data)
     assert best is not None and check(data, best[1]) == []
     result = solve(data, "cpsat", time_limit=10, workers=1)
