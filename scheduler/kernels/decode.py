@@ -23,6 +23,7 @@ from numba import njit
 
 from scheduler.kernels.calendar import BLOCK, FREE, LOADS, RESUME, place, setup_done
 from scheduler.kernels.holds import (
+    MAX_SEGMENTS,
     hold_segments,
     hold_slots,
     holds_shift,
@@ -72,7 +73,6 @@ class KernelData(NamedTuple):
     mode_hold_head: IntArray  # a partial hold: units of its span's start it holds
     mode_hold_tail: IntArray  # ... and of its end
     res_slot_ptr: IntArray  # segment slots: resource r owns res_slot_ptr[r]:res_slot_ptr[r+1]
-    seg_max: IntArray  # [the most segments one mode holds]
 
 
 def machine_capacity(data: ProblemData) -> IntArray:
@@ -105,7 +105,7 @@ def kernel_data(data: ProblemData) -> KernelData:
         data.mode_demand,
         data.mode_hold_head,
         data.mode_hold_tail,
-        *hold_slots(data),
+        hold_slots(data),
     )
 
 
@@ -253,8 +253,8 @@ def decode(
     seg_q = np.empty(n_slots, np.int64)
     scount = np.zeros(kd.resource_capacity.shape[0], np.int64)
     longest = np.zeros(kd.resource_capacity.shape[0], np.int64)  # the longest segment held
-    cand_a = np.empty(kd.seg_max[0], np.int64)  # a candidate's segments
-    cand_b = np.empty(kd.seg_max[0], np.int64)
+    cand_a = np.empty(MAX_SEGMENTS, np.int64)  # a candidate's segments
+    cand_b = np.empty(MAX_SEGMENTS, np.int64)
     near = np.empty(n_slots, np.int64)
     has_fixed = False
     for o in range(n):

@@ -19,15 +19,19 @@ from numba import njit
 from scheduler.kernels.calendar import LOADS, RESUME
 from scheduler.problem import IntArray, ProblemData
 
-__all__ = ["hold_segments", "hold_slots", "holds_shift", "insert_segments", "pattern_clash",
-           "span_clash"]  # fmt: skip
+__all__ = ["MAX_SEGMENTS", "hold_segments", "hold_slots", "holds_shift", "insert_segments",
+           "pattern_clash", "span_clash"]  # fmt: skip
 
 INF = np.int64(2**62)
 
 
-def hold_slots(data: ProblemData) -> tuple[IntArray, IntArray]:
-    """(CSR pointers giving each resource room for the segments of every operation
-    that may hold it, [the most segments one mode holds])."""
+#: the most segments one placement holds (a head and a tail)
+MAX_SEGMENTS = 2
+
+
+def hold_slots(data: ProblemData) -> IntArray:
+    """CSR pointers giving each resource room for the segments of every operation that
+    may hold it."""
     r = len(data.resource_capacity)
     held = (data.mode_resource >= 0) & (data.mode_demand > 0)
     part = (data.mode_hold_head > 0) & (data.mode_hold_tail > 0)
@@ -40,8 +44,7 @@ def hold_slots(data: ProblemData) -> tuple[IntArray, IntArray]:
         first = np.concatenate(([True], key[1:] != key[:-1]))
         most = np.maximum.reduceat(segs, np.flatnonzero(first))  # per (op, resource)
         counts = np.bincount(key[first] % r, weights=most, minlength=r).astype(np.int64)
-    ptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    return ptr, np.array([2], np.int64)
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
 
 @njit(cache=True, nogil=True)
